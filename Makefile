@@ -1,0 +1,19 @@
+VENV := .venv
+PY   := $(VENV)/bin/python
+
+.PHONY: setup lint test demo bench
+
+setup:
+	@bash scripts/setup.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest -n 2 -ra --strict-markers tests
+
+demo: setup
+	$(PY) -m engine_api.lab_demo
+
+bench: setup
+	$(PY) benchmarks/run.py

@@ -1,0 +1,99 @@
+"""``vdc-engine``: serve the API (optionally with lab hosts)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+import urllib.request
+
+import uvicorn
+
+from engine_api.engine import Engine
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got '{value}'")
+    return host, int(port)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vdc-engine", description="The vdc engine: an oVirt REST API v4 service.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the API")
+    s.add_argument("--listen", type=_listen, default=("127.0.0.1", 8080), metavar="HOST:PORT")
+    s.add_argument("--data-dir", required=True, help="where the engine keeps its database and configuration")
+    s.add_argument("--db", help="database URL (default: SQLite in the data directory), "
+                                "e.g. postgresql+psycopg://user@127.0.0.1/vdc")
+    s.add_argument("--lab-hosts", type=int, default=0, metavar="N", help="start N local host agents")
+    s.add_argument("--lab-address", default="127.0.1.1", help="address of the first lab host")
+    s.add_argument("--lab-port", type=int, default=54321, help="port of every lab host agent")
+    s.add_argument("--log-level", default="warning")
+    return p
+
+
+def _announce_when_ready(url: str, generated: str | None, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=1) as _:
+                pass
+        except urllib.error.HTTPError as e:
+            if e.code != 401:
+                time.sleep(0.1)
+                continue
+        except OSError:
+            time.sleep(0.1)
+            continue
+        if generated:
+            print(f"admin@internal password (generated, shown once): {generated}", flush=True)
+        print(f"vdc engine ready: {url}", flush=True)
+        return
+
+
+def serve(args: argparse.Namespace) -> int:
+    from engine_api.rest.app import create_app
+
+    lab = args.lab_hosts > 0
+    password = os.environ.get("VDC_ADMIN_PASSWORD")
+    engine = Engine(args.data_dir, args.db)
+    if not password and not lab and engine_is_new(engine):
+        print("vdc-engine: set VDC_ADMIN_PASSWORD for the first start (or use --lab-hosts)", file=sys.stderr)
+        return 2
+    generated = engine.initialise(password)
+    engine.lab = {"hosts": args.lab_hosts, "address": args.lab_address, "port": args.lab_port}
+    host, port = args.listen
+    url = f"http://{host}:{port}/ovirt-engine/api"
+    stop = threading.Event()
+    threading.Thread(target=_announce_when_ready, args=(url, generated, stop), daemon=True).start()
+    config = uvicorn.Config(create_app(engine), host=host, port=port, log_level=args.log_level,
+                            access_log=False, lifespan="off")
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        stop.set()
+        engine.close()
+    return 0
+
+
+def engine_is_new(engine: Engine) -> bool:
+    from sqlalchemy import select
+
+    from engine_api.store.schema import settings
+
+    with engine.db.read() as conn:
+        return conn.execute(select(settings.c.key).where(settings.c.key == "instance_id")).first() is None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Who asks, within which request: handed to every command and query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
+
+
+@dataclass
+class User:
+    id: str
+    name: str  # e.g. admin@internal
+    admin: bool = False
+
+
+@dataclass
+class Context:
+    engine: Engine
+    user: User
+    correlation_id: str = ""
+    params: dict[str, str] = field(default_factory=dict)  # query parameters of the request

@@ -1,0 +1,111 @@
+"""Hosts: registration, update and removal. Bringing a host to life is the host broker's job."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from engine_api.commands.common import deep_defaults, merge, require_name
+from engine_api.commands.context import Context
+from engine_api.commands.errors import BadRequest, Conflict
+from engine_api.commands.params import flag
+from engine_api.commands.runner import run
+from engine_api.commands.tx import Tx
+from engine_api.store.schema import col
+
+AGENT_PORT = 54321
+READONLY = frozenset({
+    "status", "status_detail", "memory", "max_scheduling_memory", "summary", "libvirt_version", "version",
+    "cpu", "hardware_information", "external_status", "update_available", "nics", "network_attachments",
+    "storages", "statistics", "tags", "permissions", "katello_errata", "devices", "hooks", "fence_agents",
+    "numa_nodes", "unmanaged_networks", "agents", "certificate", "auto_numa_status", "kdump_status",
+    "iscsi_details", "ksm", "transparent_huge_pages", "se_linux", "reinstallation_required",
+    "network_operation_in_progress", "ovn_configured", "numa_supported", "livepatch_status",
+})
+SECRETS = ("root_password",)
+REMOVABLE = {"maintenance", "install_failed", "non_operational", "non_responsive", "down", "installing"}
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                       r"[A-Za-z0-9])?)*$")
+
+DEFAULTS = {
+    "description": "", "comment": "", "port": AGENT_PORT, "type": "rhel", "protocol": "stomp",
+    "spm": {"priority": 5, "status": "none"},
+    "power_management": {"enabled": False, "kdump_detection": True, "automatic_pm_enabled": True,
+                         "pm_proxies": []},
+    "os": {"type": "RHEL", "custom_kernel_cmdline": "", "reported_kernel_cmdline": ""},
+    "ssh": {"port": 22, "user": "root", "authentication_method": "password"},
+    "override_iptables": False, "vgpu_placement": "consolidated", "device_passthrough": {"enabled": False},
+    "display": {"address": ""}, "kdump_status": "unknown", "external_status": "ok", "update_available": False,
+    "summary": {"active": 0, "migrating": 0, "total": 0}, "memory": 0, "max_scheduling_memory": 0,
+}
+
+
+def check_address(address: str | None) -> str:
+    if not address:
+        raise BadRequest("host.address is required", "Incomplete parameters")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        if not _HOSTNAME.match(address):
+            raise BadRequest(f"host.address '{address}' is neither an IP address nor a host name") from None
+    return address
+
+
+def create(tx: Tx, doc: dict) -> dict:
+    name = require_name(doc, "host")
+    tx.unique_name("host", name, "Host")
+    address = check_address(doc.get("address"))
+    if tx.find("host", col("host", "doc")["address"].as_string() == address):
+        raise Conflict(f"Cannot add Host. A host with address {address} already exists.")
+    cluster = tx.ref("cluster", doc.get("cluster") or {"name": "Default"}, "host.cluster")
+    doc = {k: v for k, v in doc.items() if k not in READONLY and k not in SECRETS}
+    doc["cluster"] = {"id": cluster["id"]}
+    deep_defaults(doc, DEFAULTS)
+    doc["status"] = "installing"
+    created = tx.insert("host", doc)
+    tx.event(42, f"Host {name} was added by {tx.who}.", host=created["id"], cluster=cluster["id"])
+    return created
+
+
+def _update(tx: Tx, current: dict, changes: dict) -> dict:
+    current = tx.must("host", current["id"])
+    if changes.get("cluster"):
+        cluster = tx.ref("cluster", changes["cluster"], "host.cluster")
+        if cluster["id"] != current["cluster"]["id"] and current["status"] != "maintenance":
+            raise Conflict(f"Cannot move Host {current['name']} to another cluster unless it is in maintenance.")
+        changes["cluster"] = {"id": cluster["id"]}
+    if "address" in changes:
+        check_address(changes["address"])
+    doc = merge(current, changes, READONLY | set(SECRETS))
+    if doc["name"] != current["name"]:
+        require_name(doc, "host")
+        tx.unique_name("host", doc["name"], "Host", exclude=doc["id"])
+    if doc != current:
+        tx.update("host", doc)
+        tx.event(43, f"Host {doc['name']} configuration was updated by {tx.who}.", host=doc["id"])
+    return doc
+
+
+def _remove(tx: Tx, current: dict, force: bool) -> None:
+    current = tx.must("host", current["id"])
+    if current["status"] not in REMOVABLE and not force:
+        raise Conflict(f"Cannot remove Host {current['name']}: it is {current['status']}; "
+                       "move it to maintenance first.")
+    running = tx.find("vm", col("vm", "host_id") == current["id"])
+    if running:
+        raise Conflict(f"Cannot remove Host {current['name']}: VMs are running on it "
+                       f"({', '.join(v['name'] for v in running[:5])}).")
+    tx.delete("host", current["id"])
+    tx.event(44, f"Host {current['name']} was removed by {tx.who}.")
+
+
+def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
+    return run(ctx, "add_host", create, doc)
+
+
+def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
+    return run(ctx, "update_host", _update, current, changes)
+
+
+def remove(ctx: Context, parent: dict | None, current: dict) -> None:
+    run(ctx, "remove_host", _remove, current, flag(ctx.params, "force"))

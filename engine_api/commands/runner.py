@@ -1,0 +1,46 @@
+"""The one way state changes: permission check, one transaction, at least one audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from engine_api.commands.context import Context
+from engine_api.commands.errors import Conflict, Fault, Forbidden
+from engine_api.commands.tx import Tx, record_event
+
+T = TypeVar("T")
+
+
+def authorize(ctx: Context, action: str) -> None:
+    """Everything is allowed to administrators; users, roles and permissions refine this later."""
+    if not ctx.user.admin:
+        raise Forbidden(f"User {ctx.user.name} is not allowed to {action.replace('_', ' ')}")
+
+
+def run(ctx: Context, action: str, body: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``body(tx, ...)`` as the command ``action``; a refusal is recorded as an error event."""
+    authorize(ctx, action)
+    db = ctx.engine.db
+    try:
+        with db.write() as conn:
+            tx = Tx(conn, ctx)
+            result = body(tx, *args, **kwargs)
+            if tx.events == 0:
+                tx.event(0, f"{action.replace('_', ' ').capitalize()} by {ctx.user.name}.")
+            return result
+    except IntegrityError as e:
+        failure: Fault = Conflict(f"Cannot {action.replace('_', ' ')}: it is still referenced ({_constraint(e)})")
+    except Fault as e:
+        failure = e
+    if failure.status >= 409 or failure.status == 403:
+        with db.write() as conn:
+            record_event(conn, ctx, 1, f"Failed to {action.replace('_', ' ')}: {failure.detail}", "error")
+    raise failure
+
+
+def _constraint(e: IntegrityError) -> str:
+    text = str(e.orig).splitlines()[0] if e.orig else str(e)
+    return text[:200]

@@ -1,0 +1,114 @@
+"""A command's transaction: reads and writes of one request, its events, and reference resolution."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert
+
+from engine_api.commands.context import Context
+from engine_api.commands.errors import BadRequest, Conflict, NotFound
+from engine_api.store import repo
+from engine_api.store.schema import KINDS, events
+
+EVENT_REFS = ("vm", "host", "cluster", "data_center", "storage_domain", "template", "user")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
+
+
+def record_event(conn: Connection, ctx: Context | None, code: int, description: str,
+                 severity: str = "normal", **refs: Any) -> None:
+    doc: dict[str, Any] = {
+        "description": description, "code": code, "severity": severity, "time": now_iso(),
+        "origin": "oVirt", "custom_id": -1, "flood_rate": 30, "log_on_host": False,
+    }
+    if ctx is not None:
+        doc["correlation_id"] = ctx.correlation_id
+        doc["user"] = {"id": ctx.user.id}
+    for member, ident in refs.items():
+        if ident:
+            doc[member] = {"id": ident}
+    conn.execute(insert(events).values(time=time.time(), severity=severity, code=code,
+                                       correlation_id=doc.get("correlation_id"), doc=doc))
+
+
+class Tx:
+    def __init__(self, conn: Connection, ctx: Context | None):
+        self.conn = conn
+        self.ctx = ctx
+        self.events = 0
+
+    @property
+    def who(self) -> str:
+        return self.ctx.user.name if self.ctx else "system"
+
+    # reads
+    def get(self, kind: str, ident: str) -> dict | None:
+        return repo.get(self.conn, kind, ident)
+
+    def must(self, kind: str, ident: str) -> dict:
+        doc = repo.get(self.conn, kind, ident)
+        if doc is None:
+            raise NotFound(f"{KINDS[kind].type.replace('_', ' ')} '{ident}' does not exist")
+        return doc
+
+    def find(self, kind: str, where=None, **kw) -> list[dict]:
+        return repo.find(self.conn, kind, where, **kw)
+
+    def by_name(self, kind: str, name: str, **scope: str) -> list[dict]:
+        t = KINDS[kind].table
+        where = func.lower(t.c.name) == name.lower()
+        for member, ident in scope.items():
+            where = where & (t.c[f"{member}_id"] == ident)
+        return repo.find(self.conn, kind, where)
+
+    def ref(self, kind: str, value: Any, field: str, required: bool = True, **scope: str) -> dict | None:
+        """Resolve a reference given by id or by name; a bad one is a 400 naming ``field``."""
+        if not value:
+            if required:
+                raise BadRequest(f"{field} is required")
+            return None
+        if not isinstance(value, dict):
+            raise BadRequest(f"{field} must be a reference with an id or a name")
+        if value.get("id"):
+            found = repo.get(self.conn, kind, value["id"])
+            if found is None:
+                raise BadRequest(f"{field}: no {kind.replace('_', ' ')} with id '{value['id']}'")
+            return found
+        if value.get("name"):
+            found_list = self.by_name(kind, value["name"], **scope)
+            if not found_list:
+                raise BadRequest(f"{field}: no {kind.replace('_', ' ')} named '{value['name']}'")
+            if len(found_list) > 1:
+                raise BadRequest(f"{field}: the name '{value['name']}' is ambiguous, give an id")
+            return found_list[0]
+        raise BadRequest(f"{field} must name an id or a name")
+
+    def unique_name(self, kind: str, name: str, what: str, exclude: str | None = None, **scope: str) -> None:
+        clash = [d for d in self.by_name(kind, name, **scope) if d["id"] != exclude]
+        if clash:
+            raise Conflict(f"Cannot add {what}. The name '{name}' is already in use.")
+
+    # writes
+    def insert(self, kind: str, doc: dict) -> dict:
+        doc.setdefault("id", new_id())
+        return repo.insert_doc(self.conn, kind, doc)
+
+    def update(self, kind: str, doc: dict) -> dict:
+        return repo.update_doc(self.conn, kind, doc)
+
+    def delete(self, kind: str, ident: str) -> None:
+        repo.delete_doc(self.conn, kind, ident)
+
+    def event(self, code: int, description: str, severity: str = "normal", **refs: Any) -> None:
+        record_event(self.conn, self.ctx, code, description, severity, **refs)
+        self.events += 1

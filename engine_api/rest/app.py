@@ -1,0 +1,162 @@
+"""The ASGI application: SSO endpoints and the API, with auth, version, correlation id and codecs."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from engine_api.auth.tokens import SESSION_TTL
+from engine_api.commands.context import Context, User
+from engine_api.commands.errors import Fault, NotAuthenticated
+from engine_api.engine import Engine
+from engine_api.rest import codec
+from engine_api.rest.dispatch import dispatch
+
+XML = "application/xml"
+JSON = "application/json"
+_CORRELATION = re.compile(r"[^0-9a-zA-Z_-]")
+_VERSION_PREFIX = re.compile(r"^/v(\d+)(?=/|$)")
+
+
+def _fault_body(fault: Fault, as_json: bool, action: bool = False) -> bytes:
+    doc: dict[str, Any] = {"reason": fault.reason, "detail": f"[{fault.detail}]"}
+    if action:
+        return (codec.to_json if as_json else codec.to_xml)("action", {"fault": doc, "status": "failed"})
+    return (codec.to_json if as_json else codec.to_xml)("fault", doc)
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return JSON in accept and XML not in accept.split(JSON)[0]
+
+
+def _correlation_id(request: Request, params: dict[str, str]) -> str:
+    raw = request.headers.get("correlation-id") or params.get("correlation_id") or ""
+    cid = _CORRELATION.sub("", raw)[:36]
+    return cid or str(uuid.uuid4())
+
+
+class Api:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def _authenticate(self, request: Request, prefer: str) -> tuple[User, str | None]:
+        """The user, and the session cookie to set (when a new persistent session starts)."""
+        auth = self.engine.auth
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        session = request.cookies.get("JSESSIONID")
+        if session and "new-auth" not in prefer and (user := auth.resolve(session)):
+            return user, None
+        user = None
+        if scheme.lower() == "bearer" and value:
+            user = auth.resolve(value.strip())
+            if user is None:
+                raise NotAuthenticated("the access token is not valid or has expired")
+        elif scheme.lower() == "basic" and value:
+            try:
+                name, _, password = base64.b64decode(value).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise NotAuthenticated("malformed Basic credentials") from None
+            user = auth.check_password(name, password)
+            if user is None:
+                raise NotAuthenticated(f"Cannot authenticate user '{name}': wrong user name or password")
+        if user is None:
+            raise NotAuthenticated("authentication is required")
+        if "persistent-auth" in prefer:
+            ttl = SESSION_TTL
+            if (minutes := request.headers.get("session-ttl", "")).isdigit():
+                ttl = int(minutes) * 60.0
+            token, _ = auth.issue(user, "session", ttl)
+            return user, token
+        return user, None
+
+    async def handle(self, request: Request) -> Response:
+        path = "/" + request.path_params.get("path", "")
+        params = dict(parse_qsl(request.url.query, keep_blank_values=True))
+        as_json = _wants_json(request)
+        cid = _correlation_id(request, params)
+        headers = {"Correlation-Id": cid}
+        media = JSON if as_json else XML
+        try:
+            if m := _VERSION_PREFIX.match(path):
+                version, path = m.group(1), path[m.end():]
+            else:
+                version = request.headers.get("version", "4").strip() or "4"
+            if version != "4":
+                raise Fault(f"API version {version} is not supported; this engine speaks version 4",
+                            "Unsupported API version")
+            prefer = request.headers.get("prefer", "").lower()
+            try:
+                user, cookie = self._authenticate(request, prefer)
+            except NotAuthenticated as e:
+                headers["WWW-Authenticate"] = 'Basic realm="RESTAPI"'
+                return Response(_fault_body(e, as_json), 401, headers, media)
+            if cookie:
+                headers["Set-Cookie"] = f"JSESSIONID={cookie}; Path=/ovirt-engine/api; HttpOnly"
+            body = await request.body()
+            ctx = Context(self.engine, user, cid, params)
+            body_json = "json" in request.headers.get("content-type", "")
+            status, payload, extra = await run_in_threadpool(
+                dispatch, ctx, request.method, path, body, body_json, as_json
+            )
+            headers.update(extra)
+            return Response(payload, status, headers, media)
+        except codec.CodecError as e:
+            fault = Fault(str(e), "Request syntactically incorrect.")
+            fault.status = 400
+            return Response(_fault_body(fault, as_json), 400, headers, media)
+        except Fault as e:
+            status = 400 if type(e) is Fault else e.status
+            return Response(_fault_body(e, as_json, getattr(e, "action", False)), status, headers, media)
+
+
+async def sso_token(request: Request) -> Response:
+    engine: Engine = request.app.state.engine
+    form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    form.update({k: v for k, v in request.query_params.items() if k not in form})
+    if form.get("grant_type") != "password":
+        return JSONResponse({"error": "unsupported_grant_type",
+                             "error_description": "grant_type must be 'password'"}, 400)
+    name, password = form.get("username", ""), form.get("password", "")
+    if not name or not password:
+        return JSONResponse({"error_code": "invalid_request", "error": "username and password are required"}, 400)
+    user = await run_in_threadpool(engine.auth.check_password, name, password)
+    if user is None:
+        return JSONResponse({"error_code": "access_denied",
+                             "error": f"Cannot authenticate user '{name}': wrong user name or password."}, 400)
+    token, expires = await run_in_threadpool(engine.auth.issue, user)
+    return JSONResponse({"access_token": token, "scope": form.get("scope", "ovirt-app-api"),
+                         "exp": str(int(expires * 1000)), "token_type": "bearer"})
+
+
+async def sso_logout(request: Request) -> Response:
+    engine: Engine = request.app.state.engine
+    form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    token = form.get("token") or request.query_params.get("token")
+    if token:
+        await run_in_threadpool(engine.auth.revoke, token)
+    return JSONResponse({})
+
+
+def create_app(engine: Engine) -> Starlette:
+    api = Api(engine)
+    methods = ["GET", "POST", "PUT", "DELETE"]
+    routes = [
+        Route("/ovirt-engine/sso/oauth/token", sso_token, methods=["POST"]),
+        Route("/ovirt-engine/services/sso-logout", sso_logout, methods=["POST", "GET"]),
+        Route("/ovirt-engine/api", api.handle, methods=methods),
+        Route("/ovirt-engine/api/{path:path}", api.handle, methods=methods),
+    ]
+    app = Starlette(routes=routes)
+    app.state.engine = engine
+    return app

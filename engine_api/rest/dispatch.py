@@ -1,0 +1,119 @@
+"""Walk an API path to a collection, an entity, a sub-collection or an action, and serve it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine_api.commands.context import Context
+from engine_api.commands.errors import BadRequest, Fault, NotFound
+from engine_api.commands.params import follow_tree
+from engine_api.rest import codec
+from engine_api.rest.present import present, present_all
+from engine_api.rest.resources import API, Collection
+from engine_api.rest.root import ROOT, api_root
+
+Result = tuple[int, bytes, dict[str, str]]
+
+
+def _encode(type_name: str, doc: dict, as_json: bool) -> bytes:
+    return codec.to_json(type_name, doc) if as_json else codec.to_xml(type_name, doc)
+
+
+def _decode(body: bytes, type_name: str, body_json: bool) -> dict:
+    if not body.strip():
+        return {}
+    return codec.from_json(body, type_name) if body_json else codec.from_xml(body, type_name)
+
+
+def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool, as_json: bool) -> Result:
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        if method != "GET":
+            raise Fault("only GET is supported on the API root", "Method not allowed")
+        return 200, _encode("api", api_root(ctx), as_json), {}
+    coll = ROOT.get(segments[0])
+    if coll is None:
+        raise NotFound(f"there is no collection '{segments[0]}'")
+    base = f"{API}/{coll.name}"
+    parent: dict | None = None
+    rest = segments[1:]
+    db = ctx.engine.db
+    while True:
+        if not rest:
+            return _collection(ctx, coll, parent, base, method, body, body_json, as_json)
+        ident, rest = rest[0], rest[1:]
+        with db.read() as conn:
+            current = coll.get(conn, parent, ident)
+        if not rest:
+            return _entity(ctx, coll, parent, base, current, method, body, body_json, as_json)
+        name = rest[0]
+        if name in coll.subs:
+            parent, base, coll, rest = current, f"{base}/{ident}/{name}", coll.subs[name], rest[1:]
+            continue
+        if name in coll.actions and len(rest) == 1:
+            if method != "POST":
+                raise Fault(f"the action '{name}' needs POST", "Method not allowed")
+            return _action(ctx, coll, parent, current, name, body, body_json, as_json)
+        raise NotFound(f"{coll.type.replace('_', ' ')} has no sub-collection or action '{name}'")
+
+
+def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, method: str, body: bytes,
+                body_json: bool, as_json: bool) -> Result:
+    if method == "GET":
+        with ctx.engine.db.read() as conn:
+            docs = coll.list(conn, parent, ctx.params)
+            present_all(conn, coll, base, docs, follow_tree(ctx.params.get("follow")), parent)
+        payload = codec.list_to_json(coll.type, docs) if as_json else codec.list_to_xml(coll.type, docs)
+        return 200, payload, {}
+    if method == "POST":
+        if coll.add is None:
+            raise Fault(f"{coll.name} cannot be added to", "Method not allowed")
+        doc = _decode(body, coll.type, body_json)
+        created = coll.add(ctx, parent, doc)
+        with ctx.engine.db.read() as conn:
+            created = coll.get(conn, parent, created["id"])
+        present(coll, base, created)
+        return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
+    raise Fault(f"{method} is not supported on a collection", "Method not allowed")
+
+
+def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, current: dict, method: str,
+            body: bytes, body_json: bool, as_json: bool) -> Result:
+    if method == "GET":
+        with ctx.engine.db.read() as conn:
+            present_all(conn, coll, base, [current], follow_tree(ctx.params.get("follow")), parent)
+        return 200, _encode(coll.type, current, as_json), {}
+    if method == "PUT":
+        if coll.update is None:
+            raise Fault(f"{coll.type.replace('_', ' ')} cannot be updated", "Method not allowed")
+        changes = _decode(body, coll.type, body_json)
+        changes.pop("id", None)
+        coll.update(ctx, parent, current, changes)
+        with ctx.engine.db.read() as conn:
+            updated = coll.get(conn, parent, current["id"])
+        present(coll, base, updated)
+        return 200, _encode(coll.type, updated, as_json), {}
+    if method == "DELETE":
+        if coll.remove is None:
+            raise Fault(f"{coll.type.replace('_', ' ')} cannot be removed", "Method not allowed")
+        coll.remove(ctx, parent, current)
+        return 200, _encode("action", {"status": "complete"}, as_json), {}
+    raise Fault(f"{method} is not supported on an entity", "Method not allowed")
+
+
+def _action(ctx: Context, coll: Collection, parent: dict | None, current: dict, name: str, body: bytes,
+            body_json: bool, as_json: bool) -> Result:
+    params = _decode(body, "action", body_json)
+    try:
+        extra: Any = coll.actions[name](ctx, parent, current, params)
+    except Fault as e:
+        e.action = True  # type: ignore[attr-defined]
+        raise
+    except codec.CodecError:
+        raise
+    except ValueError as e:  # pragma: no cover - a command's own validation
+        raise BadRequest(str(e)) from None
+    result = dict(params)
+    result.update(extra or {})
+    result["status"] = "complete"
+    return 200, _encode("action", result, as_json), {}

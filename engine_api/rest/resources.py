@@ -1,0 +1,169 @@
+"""Collections of the API: how a URL segment maps to a kind, its scope, search fields and operations.
+
+A :class:`Collection` is generic over the store: listing, getting and searching need no code per
+entity. Adds, updates, removes and actions are command functions given to it; a collection whose
+items are not rows of one kind (storage domains attached to a data center) supplies its own
+``load``/``list_items``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select, true
+
+from engine_api.commands.context import Context
+from engine_api.commands.errors import BadRequest, NotFound
+from engine_api.commands.params import flag, integer
+from engine_api.rest import search
+from engine_api.store import repo
+from engine_api.store.schema import KINDS
+
+API = "/ovirt-engine/api"
+
+# A search field: a function of the kind's table giving a column expression, and its kind.
+SearchField = tuple[Callable[[Any], Any], str]
+
+AddFn = Callable[[Context, dict | None, dict], dict]  # (ctx, parent, doc) -> created doc
+UpdateFn = Callable[[Context, dict | None, dict, dict], dict]  # (ctx, parent, current, changes) -> doc
+RemoveFn = Callable[[Context, dict | None, dict], None]  # (ctx, parent, current)
+ActionFn = Callable[[Context, dict | None, dict, dict], dict | None]  # (ctx, parent, current, action)
+
+
+def doc_field(path: str, kind: str = "str") -> SearchField:
+    keys = path.split(".")
+
+    def expr(t):
+        e = t.c.doc[tuple(keys)] if len(keys) > 1 else t.c.doc[keys[0]]
+        if kind == "int":
+            return cast(e.as_string(), BigInteger)
+        if kind == "bool":
+            return e.as_boolean()
+        return e.as_string()
+
+    return expr, kind
+
+
+def column(name: str, kind: str = "str") -> SearchField:
+    return (lambda t: t.c[name]), kind
+
+
+def ref_name(member: str, target_kind: str) -> SearchField:
+    """The name of the entity a reference column points at."""
+
+    def expr(t):
+        target = KINDS[target_kind].table
+        return select(target.c.name).where(target.c.id == t.c[f"{member}_id"]).scalar_subquery()
+
+    return expr, "str"
+
+
+BASE_FIELDS: dict[str, SearchField] = {
+    "name": column("name"), "id": column("id"),
+    "description": doc_field("description"), "comment": doc_field("comment"),
+}
+
+
+@dataclass
+class Collection:
+    name: str  # URL segment
+    type: str  # wire type of the items
+    kind: str | None = None  # store kind; None for collections with their own loaders
+    parent_ref: str | None = None  # for sub-collections: the item's member pointing at the parent
+    fields: dict[str, SearchField] = field(default_factory=dict)
+    add: AddFn | None = None
+    update: UpdateFn | None = None
+    remove: RemoveFn | None = None
+    actions: dict[str, ActionFn] = field(default_factory=dict)
+    subs: dict[str, Collection] = field(default_factory=dict)
+    scope: Callable[[Any, dict], ColumnElement[bool]] | None = None  # extra scope under a parent
+    load: Callable[[Connection, dict | None, str], dict | None] | None = None
+    list_items: Callable[[Connection, dict | None, dict[str, str]], list[dict]] | None = None
+    decorate: Callable[[Connection, dict | None, dict], None] | None = None  # computed members
+    default_sort: str | None = None
+    descending: bool = False
+
+    # -- reading
+
+    def _where(self, parent: dict | None) -> ColumnElement[bool]:
+        t = KINDS[self.kind].table
+        where = true()
+        if parent is not None and self.parent_ref:
+            where = t.c[f"{self.parent_ref}_id"] == parent["id"]
+        if parent is not None and self.scope is not None:
+            where = where & self.scope(t, parent)
+        return where
+
+    def resolve_field(self, name: str, ref: str | None) -> search.Resolved:
+        key = f"{ref}.{name}" if ref else name
+        spec = self.fields.get(key) or (BASE_FIELDS.get(name) if ref is None else None)
+        if spec is None:
+            raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
+        return search.Resolved(spec[0](KINDS[self.kind].table), spec[1])
+
+    def get(self, conn: Connection, parent: dict | None, ident: str) -> dict:
+        if self.load is not None:
+            doc = self.load(conn, parent, ident)
+        else:
+            doc = repo.get(conn, self.kind, ident)
+            if doc is not None and parent is not None and self.parent_ref:
+                if (doc.get(self.parent_ref) or {}).get("id") != parent["id"]:
+                    doc = None
+        if doc is None:
+            raise NotFound(f"{self.type.replace('_', ' ')} '{ident}' does not exist")
+        if self.decorate:
+            self.decorate(conn, parent, doc)
+        return doc
+
+    def list(self, conn: Connection, parent: dict | None, params: dict[str, str]) -> list[dict]:
+        limit = integer(params, "max", minimum=-1)
+        limit = None if limit is None or limit < 0 else limit
+        if self.list_items is not None:
+            docs = self.list_items(conn, parent, params)
+            docs = docs if limit is None else docs[:limit]
+        else:
+            docs = self._query(conn, parent, params, limit)
+        if self.decorate:
+            for doc in docs:
+                self.decorate(conn, parent, doc)
+        return docs
+
+    def _query(self, conn: Connection, parent: dict | None, params: dict[str, str], limit: int | None) -> list:
+        t = KINDS[self.kind].table
+        where = self._where(parent)
+        order: Any = None
+        offset = None
+        text = params.get("search")
+        if text:
+            try:
+                q = search.parse(text)
+                cond = search.to_sql(q.where, self.resolve_field, flag(params, "case_sensitive"))
+            except search.SearchError as e:
+                raise BadRequest(f"search '{text}': {e}", "Invalid search query") from None
+            if cond is not None:
+                where = where & cond
+            if q.sort_by:
+                ref, _, fname = q.sort_by.rpartition(".")
+                expr = self.resolve_field(fname, ref or None).expr
+                order = [expr.desc() if q.descending else expr.asc(), t.c.id]
+            if q.page:
+                per_page = limit if limit is not None else 100
+                offset = (q.page - 1) * per_page
+                limit = per_page
+        if order is None and self.default_sort:
+            c = t.c[self.default_sort]
+            order = [c.desc() if self.descending else c.asc()]
+        return repo.find(conn, self.kind, where, order_by=order, limit=limit, offset=offset)
+
+    def count(self, conn: Connection, where: ColumnElement[bool] | None = None) -> int:
+        return repo.count(conn, self.kind, where)
+
+    @property
+    def rels(self) -> list[str]:
+        return list(self.subs)
+
+
+def name_lower(t) -> Any:
+    return func.lower(t.c.name)

@@ -1,0 +1,125 @@
+"""Tables: one per entity kind, each an id, a name, reference columns with foreign keys, and the document.
+
+The document holds the entity's wire members (JSON); references to other entities live only in their
+foreign-key columns, so the database itself keeps referential integrity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An entity kind: its wire type, its table, and the members that reference other kinds."""
+
+    type: str
+    table_name: str
+    refs: dict[str, str] = field(default_factory=dict)  # member -> referenced kind
+    cascade: frozenset[str] = frozenset()  # refs whose target's removal removes this row too
+
+    @property
+    def table(self) -> Table:
+        return metadata.tables[self.table_name]
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(type_: str, table_name: str, refs: dict[str, str] | None = None, cascade: tuple[str, ...] = ()) -> Kind:
+    k = Kind(type_, table_name, refs or {}, frozenset(cascade))
+    KINDS[type_] = k
+    cols = [
+        Column("id", String(36), primary_key=True),
+        Column("name", String(255), index=True),
+        Column("created", Float, nullable=False),
+        Column("doc", JSON, nullable=False),
+    ]
+    for member, target in k.refs.items():
+        ondelete = "CASCADE" if member in k.cascade else "RESTRICT"
+        cols.append(
+            Column(f"{member}_id", String(36), ForeignKey(f"{KINDS[target].table_name}.id", ondelete=ondelete),
+                   index=True)
+        )
+    Table(table_name, metadata, *cols)
+    return k
+
+
+kind("data_center", "data_centers")
+kind("cluster", "clusters", {"data_center": "data_center"})
+kind("host", "hosts", {"cluster": "cluster"})
+kind("storage_domain", "storage_domains")
+kind("attached_storage_domain", "data_center_storage_domains",
+     {"data_center": "data_center", "storage_domain": "storage_domain"}, cascade=("data_center",))
+kind("network", "networks", {"data_center": "data_center"})
+kind("cluster_network", "cluster_networks", {"cluster": "cluster", "network": "network"}, cascade=("cluster",))
+kind("vnic_profile", "vnic_profiles", {"network": "network"}, cascade=("network",))
+kind("template", "templates", {"cluster": "cluster"})
+kind("vm", "vms", {"cluster": "cluster", "template": "template", "host": "host"})
+kind("disk", "disks", {"storage_domain": "storage_domain"})
+kind("disk_attachment", "disk_attachments", {"vm": "vm", "template": "template", "disk": "disk"},
+     cascade=("vm", "template", "disk"))
+kind("nic", "nics", {"vm": "vm", "template": "template", "vnic_profile": "vnic_profile"},
+     cascade=("vm", "template"))
+kind("job", "jobs")
+kind("user", "users")
+
+events = Table(
+    "events",
+    metadata,
+    Column("index", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("code", Integer, nullable=False),
+    Column("correlation_id", String(64), index=True),
+    Column("doc", JSON, nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token", String(128), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("expires", Float, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # "sso" (bearer) or "session" (cookie)
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def col(kind_name: str, column: str):
+    """A column of a kind's table, e.g. ``col("cluster", "data_center_id")``."""
+    return KINDS[kind_name].table.c[column]

@@ -1,0 +1,40 @@
+"""Shared pytest fixtures for the whole test suite.
+
+Add new fixtures here (or in a conftest.py next to the tests that need them).
+Each pytest-xdist worker runs its own session, so session-scoped fixtures are
+created once per worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests import pg
+
+
+def under_ci() -> bool:
+    """True on CI, where a missing dependency must fail the run, never skip."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a throwaway PostgreSQL database, one server per test session/worker."""
+    bindir = pg.find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found; `make setup` installs them"
+        if under_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    server = pg.PostgresServer(bindir)
+    try:
+        url = server.start()
+    except pg.PostgresError as exc:
+        pytest.fail(f"could not start a throwaway PostgreSQL server: {exc}", pytrace=False)
+    try:
+        yield url
+    finally:
+        server.stop()
