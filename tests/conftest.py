@@ -38,3 +38,33 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def live_engine(tmp_path_factory):
+    """An engine on SQLite served over HTTP on a free loopback port (one per test module)."""
+    from tests import live
+
+    server = live.start(tmp_path_factory.mktemp("engine"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def live_engine_pg(tmp_path_factory, postgres_url):
+    """The same engine on the throwaway PostgreSQL database (tables are dropped first)."""
+    from sqlalchemy import create_engine, text
+
+    from tests import live
+
+    eng = create_engine(postgres_url)
+    with eng.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    eng.dispose()
+    server = live.start(tmp_path_factory.mktemp("engine-pg"), postgres_url)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,54 @@
+"""A real engine served over HTTP on a free loopback port, for clients that need a socket (ovirtsdk4)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from engine_api.engine import Engine
+from engine_api.rest.app import create_app
+
+ADMIN_PASSWORD = "vdc-test-password"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveEngine:
+    engine: Engine
+    url: str  # .../ovirt-engine/api
+    server: uvicorn.Server
+    thread: threading.Thread
+    username: str = "admin@internal"
+    password: str = ADMIN_PASSWORD
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.engine.close()
+
+
+def start(data_dir: Path, db_url: str | None = None) -> LiveEngine:
+    engine = Engine(data_dir, db_url)
+    engine.initialise(ADMIN_PASSWORD)
+    port = free_port()
+    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("the test engine did not start")
+        time.sleep(0.02)
+    return LiveEngine(engine, f"http://127.0.0.1:{port}/ovirt-engine/api", server, thread)
