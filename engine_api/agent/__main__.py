@@ -1,0 +1,5 @@
+import sys
+
+from engine_api.agent.cli import main
+
+sys.exit(main())

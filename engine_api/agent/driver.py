@@ -1,0 +1,266 @@
+"""The host's hypervisor through libvirt: VMs, storage pools and volumes, capabilities and statistics.
+
+libvirt's ``test:///`` driver keeps its state in memory only, so the agent writes every domain it defines
+to ``<state dir>/domains`` and brings them back (running ones started again) when it restarts: the VMs of
+a host outlive its agent, as qemu processes do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import libvirt
+from lxml import etree
+
+from engine_api.agent import domain, hooks
+
+libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised as exceptions; keep stderr quiet
+
+
+class AgentError(RuntimeError):
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.status = status
+
+
+class Driver:
+    def __init__(self, uri: str, state_dir: Path):
+        self.uri = uri
+        self.state_dir = Path(state_dir)
+        self.domains_dir = self.state_dir / "domains"
+        self.hooks_dir = self.state_dir / "hooks"
+        self.domains_dir.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self.conn = libvirt.open(uri)
+        self.test = self.conn.getType() == "TEST"
+        self.domain_type = "test" if self.test else "kvm"
+        self.started = time.time()
+        self._restore()
+
+    # ---------------------------------------------------------------- persistence
+
+    def _restore(self) -> None:
+        for xml_file in sorted(self.domains_dir.glob("*.xml")):
+            uuid = xml_file.stem
+            try:
+                dom = self.conn.lookupByUUIDString(uuid)
+            except libvirt.libvirtError:
+                dom = self.conn.defineXML(xml_file.read_text())
+            if (self.domains_dir / f"{uuid}.running").exists() and not dom.isActive():
+                dom.create()
+        for pool_file in sorted(self.state_dir.glob("pools/*.json")):
+            self.connect_storage(json.loads(pool_file.read_text()))
+
+    def _remember(self, dom: libvirt.virDomain, running: bool) -> None:
+        uuid = dom.UUIDString()
+        (self.domains_dir / f"{uuid}.xml").write_text(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        marker = self.domains_dir / f"{uuid}.running"
+        if running:
+            marker.touch()
+        else:
+            marker.unlink(missing_ok=True)
+
+    def _forget(self, uuid: str) -> None:
+        for suffix in (".xml", ".running"):
+            (self.domains_dir / f"{uuid}{suffix}").unlink(missing_ok=True)
+
+    # ---------------------------------------------------------------- facts
+
+    def capabilities(self) -> dict:
+        model, memory_mib, cpus, mhz, _nodes, sockets, cores, threads = self.conn.getInfo()
+        return {
+            "hostname": socket.gethostname(), "uri": self.uri, "hypervisor": self.conn.getType(),
+            "libvirt_version": self.conn.getLibVersion(), "cpu": {
+                "model": model, "speed": mhz, "cpus": cpus, "sockets": sockets, "cores": cores, "threads": threads},
+            "memory": memory_mib * 1024 * 1024, "hooks": hooks.installed(self.hooks_dir),
+            "nics": [{"name": "eth0", "mac": "52:54:00:00:00:01"}],
+        }
+
+    def stats(self) -> dict:
+        with self.lock:
+            vms = []
+            used = 0
+            for dom in self.conn.listAllDomains():
+                state, _reason = dom.state()
+                info = dom.info()
+                status = domain.STATES.get(state, "unknown")
+                if dom.isActive():
+                    used += info[2] * 1024
+                vms.append({"id": dom.UUIDString(), "name": dom.name(), "status": status,
+                            "memory": info[2] * 1024, "vcpus": info[3], "cpu_time": info[4]})
+        total = self.conn.getInfo()[1] * 1024 * 1024
+        return {"memory_total": total, "memory_used": used, "memory_free": total - used,
+                "cpu_load": round(os.getloadavg()[0], 2), "uptime": round(time.time() - self.started, 1), "vms": vms}
+
+    # ---------------------------------------------------------------- VMs
+
+    def _dom(self, uuid: str) -> libvirt.virDomain:
+        try:
+            return self.conn.lookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            raise AgentError(f"no VM {uuid} on this host", 404) from None
+
+    def create_vm(self, spec: dict) -> dict:
+        xml = domain.build(spec, self.domain_type, spec.get("arch") or "x86_64")
+        env = {k: str(v) for k, v in (spec.get("custom_properties") or {}).items()}
+        with self.lock:
+            for disk in spec.get("disks") or []:
+                if disk.get("pool") and disk.get("volume"):
+                    disk["path"] = self.ensure_volume(disk["pool"], disk["volume"], disk.get("size", 1 << 30),
+                                                      disk.get("format", "cow"), disk.get("sparse", True))
+            xml = domain.build(spec, self.domain_type, spec.get("arch") or "x86_64")
+            try:
+                xml = hooks.run(self.hooks_dir, "before_vm_start", xml, spec["id"], env).data
+            except hooks.HookError as e:
+                raise AgentError(f"before_vm_start hook failed: {e}") from None
+            try:
+                existing = self.conn.lookupByUUIDString(spec["id"])
+                if existing.isActive():
+                    return {"id": spec["id"], "status": "up"}
+                existing.undefine()
+            except libvirt.libvirtError:
+                pass
+            try:
+                dom = self.conn.defineXML(xml)
+                dom.create()
+            except libvirt.libvirtError as e:
+                raise AgentError(f"libvirt could not start {spec['name']}: {e.get_error_message()}") from None
+            self._remember(dom, True)
+        hooks.run(self.hooks_dir, "after_vm_start", dom.XMLDesc(0), spec["id"], env)
+        return {"id": spec["id"], "status": "up"}
+
+    def vm_xml(self, uuid: str) -> str:
+        return self._dom(uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+    def destroy(self, uuid: str, undefine: bool = True) -> dict:
+        with self.lock:
+            try:
+                dom = self.conn.lookupByUUIDString(uuid)
+            except libvirt.libvirtError:
+                self._forget(uuid)
+                return {"id": uuid, "status": "down"}
+            hooks.run(self.hooks_dir, "before_vm_destroy", "", uuid)
+            if dom.isActive():
+                dom.destroy()
+            if undefine:
+                dom.undefine()
+                self._forget(uuid)
+            else:
+                self._remember(dom, False)
+        return {"id": uuid, "status": "down"}
+
+    def shutdown(self, uuid: str) -> dict:
+        with self.lock:
+            dom = self._dom(uuid)
+            if dom.isActive():
+                dom.shutdown()
+            if not dom.isActive():
+                dom.undefine()
+                self._forget(uuid)
+                return {"id": uuid, "status": "down"}
+        return {"id": uuid, "status": "powering_down"}
+
+    def pause(self, uuid: str) -> dict:
+        with self.lock:
+            dom = self._dom(uuid)
+            dom.suspend()
+        return {"id": uuid, "status": "paused"}
+
+    def resume(self, uuid: str) -> dict:
+        with self.lock:
+            dom = self._dom(uuid)
+            dom.resume()
+        return {"id": uuid, "status": "up"}
+
+    def incoming(self, xml: str) -> dict:
+        """The destination's half of a migration the hypervisor cannot do itself."""
+        with self.lock:
+            uuid = etree.fromstring(xml.encode()).findtext("uuid")
+            xml = hooks.run(self.hooks_dir, "before_vm_migrate_destination", xml, uuid or "").data
+            try:
+                dom = self.conn.defineXML(xml)
+                dom.create()
+            except libvirt.libvirtError as e:
+                raise AgentError(f"could not receive the VM: {e.get_error_message()}") from None
+            self._remember(dom, True)
+        return {"id": dom.UUIDString(), "status": "up"}
+
+    def migrate_native(self, uuid: str, destination_uri: str) -> dict:
+        dom = self._dom(uuid)
+        flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+        try:
+            dom.migrateToURI3(destination_uri, {}, flags)
+        except libvirt.libvirtError as e:
+            raise AgentError(f"migration failed: {e.get_error_message()}") from None
+        self._forget(uuid)
+        return {"id": uuid, "status": "migrated"}
+
+    # ---------------------------------------------------------------- storage
+
+    def connect_storage(self, pool: dict) -> dict:
+        """Define and start the pool of a storage domain (dir, or netfs for remote NFS)."""
+        with self.lock:
+            name = pool["id"]
+            try:
+                p = self.conn.storagePoolLookupByName(name)
+            except libvirt.libvirtError:
+                p = self.conn.storagePoolDefineXML(_pool_xml(pool, self.test))
+            if not p.isActive():
+                if not self.test and pool.get("type", "dir") == "dir":
+                    Path(pool["path"]).mkdir(parents=True, exist_ok=True)
+                try:
+                    p.create()
+                except libvirt.libvirtError as e:
+                    raise AgentError(f"cannot connect storage {pool.get('name', name)}: {e.get_error_message()}")
+            (self.state_dir / "pools").mkdir(exist_ok=True)
+            (self.state_dir / "pools" / f"{name}.json").write_text(json.dumps(pool))
+            _state, capacity, allocation, available = p.info()
+        return {"id": name, "capacity": capacity, "used": allocation, "available": available}
+
+    def _pool(self, pool_id: str) -> libvirt.virStoragePool:
+        try:
+            return self.conn.storagePoolLookupByName(pool_id)
+        except libvirt.libvirtError:
+            raise AgentError(f"storage {pool_id} is not connected on this host", 404) from None
+
+    def ensure_volume(self, pool_id: str, vol_id: str, size: int, fmt: str, sparse: bool) -> str:
+        p = self._pool(pool_id)
+        try:
+            return p.storageVolLookupByName(vol_id).path()
+        except libvirt.libvirtError:
+            pass
+        allocation = 0 if sparse else size
+        xml = (f"<volume><name>{vol_id}</name><capacity unit='bytes'>{size}</capacity>"
+               f"<allocation unit='bytes'>{allocation}</allocation>"
+               f"<target><format type='{'qcow2' if fmt == 'cow' else 'raw'}'/></target></volume>")
+        try:
+            return p.createXML(xml, 0).path()
+        except libvirt.libvirtError as e:
+            raise AgentError(f"cannot create volume {vol_id}: {e.get_error_message()}") from None
+
+    def remove_volume(self, pool_id: str, vol_id: str) -> dict:
+        with self.lock:
+            p = self._pool(pool_id)
+            try:
+                p.storageVolLookupByName(vol_id).delete(0)
+            except libvirt.libvirtError:
+                pass
+        return {"id": vol_id, "removed": True}
+
+
+def _pool_xml(pool: dict, test: bool) -> str:
+    root = etree.Element("pool", type="dir" if test or pool.get("type", "dir") == "dir" else "netfs")
+    etree.SubElement(root, "name").text = pool["id"]
+    if root.get("type") == "netfs":
+        source = etree.SubElement(root, "source")
+        etree.SubElement(source, "host", name=pool["address"])
+        etree.SubElement(source, "dir", path=pool["remote_path"])
+        etree.SubElement(source, "format", type="nfs")
+    target = etree.SubElement(root, "target")
+    etree.SubElement(target, "path").text = pool["path"]
+    return etree.tostring(root, encoding="unicode")
