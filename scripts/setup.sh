@@ -10,10 +10,10 @@ VENV="${VENV:-.venv}"
 STAMP="$VENV/.installed"
 
 # Debian packages needed to build libvirt-python, lxml and ovirt-engine-sdk-python,
-# and to run the test suite (PostgreSQL server, sshd, libvirtd).
+# to run the test suite (PostgreSQL server, sshd, libvirtd) and the benchmarks (wrk).
 DEB_PACKAGES=(
   libvirt-dev pkg-config libxml2-dev libxslt1-dev libcurl4-openssl-dev libssl-dev
-  libvirt-daemon postgresql openssh-server gcc python3-dev
+  libvirt-daemon postgresql openssh-server gcc python3-dev wrk
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
