@@ -216,7 +216,8 @@ class Driver:
                 try:
                     p.create()
                 except libvirt.libvirtError as e:
-                    raise AgentError(f"cannot connect storage {pool.get('name', name)}: {e.get_error_message()}") from None
+                    what = pool.get("name", name)
+                    raise AgentError(f"cannot connect storage {what}: {e.get_error_message()}") from None
             (self.state_dir / "pools").mkdir(exist_ok=True)
             (self.state_dir / "pools" / f"{name}.json").write_text(json.dumps(pool))
             _state, capacity, allocation, available = p.info()
