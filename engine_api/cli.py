@@ -64,7 +64,9 @@ def serve(args: argparse.Namespace) -> int:
         print("vdc-engine: set VDC_ADMIN_PASSWORD for the first start (or use --lab-hosts)", file=sys.stderr)
         return 2
     generated = engine.initialise(password)
-    engine.lab = {"hosts": args.lab_hosts, "address": args.lab_address, "port": args.lab_port}
+    if lab:
+        engine.start_lab(args.lab_hosts, args.lab_address, args.lab_port)
+    engine.start_monitoring()
     host, port = args.listen
     url = f"http://{host}:{port}/ovirt-engine/api"
     stop = threading.Event()

@@ -1,30 +1,81 @@
-"""The engine: its store, its authenticator, and the first-start initialisation of a data directory."""
+"""The engine: its store, configuration, authenticator, host broker, jobs and monitoring."""
 
 from __future__ import annotations
 
+import json
 import secrets
+import sys
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert, select
+import paramiko
+from sqlalchemy import insert, select, update
 
 from engine_api.auth.passwords import hash_password
 from engine_api.auth.tokens import Authenticator
 from engine_api.commands import builtin
 from engine_api.commands.tx import record_event
+from engine_api.hosts.broker import Broker
+from engine_api.loops.jobs import JobRunner
 from engine_api.store.db import Database
 from engine_api.store.schema import credentials, settings
 
 PRODUCT_VERSION = (4, 5, 6)
 
+DEFAULT_CONFIG: dict[str, Any] = {
+    "monitor_interval": 3.0,  # seconds between two polls of a host's agent
+    "non_responsive_timeout": 30.0,  # seconds without an answer before a host is non responsive
+    "agent_command": f"{sys.executable} -m engine_api.agent",  # how a deployed host runs the agent
+    "agent_state_dir": "/var/lib/vdc-agent",
+    "agent_libvirt_uri": "qemu:///system",
+}
+
 
 class Engine:
-    def __init__(self, data_dir: str | Path, db_url: str | None = None):
+    def __init__(self, data_dir: str | Path, db_url: str | None = None, config: dict | None = None):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config = self._load_config(config or {})
         self.db = Database(db_url or f"sqlite:///{self.data_dir / 'engine.db'}")
         self.db.migrate()
         self.auth = Authenticator(self.db)
         self.instance_id = ""
+        self.broker = Broker(self._setting("agent_secret", lambda: secrets.token_urlsafe(32)))
+        self.jobs = JobRunner()
+        self.busy_vms: set[str] = set()  # VMs a job is moving right now
+        self.host_stats: dict[str, dict] = {}  # the last report of each host's agent
+        self.monitor = None
+        self.lab = None
+
+    def _load_config(self, overrides: dict) -> dict:
+        path = self.data_dir / "config.json"
+        if not path.exists():
+            path.write_text(json.dumps(DEFAULT_CONFIG, indent=2) + "\n")
+        config = dict(DEFAULT_CONFIG)
+        config.update(json.loads(path.read_text()))
+        config.update(overrides)
+        return config
+
+    def _setting(self, key: str, make) -> str:
+        with self.db.write() as conn:
+            row = conn.execute(select(settings.c.value).where(settings.c.key == key)).first()
+            if row is not None:
+                return row.value
+            value = make()
+            conn.execute(insert(settings).values(key=key, value=value))
+            return value
+
+    def ssh_key(self) -> paramiko.PKey:
+        """The engine's SSH key, made on first use; hosts authorise its public half for deployment."""
+        path = self.data_dir / "ssh" / "engine_id_rsa"
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            paramiko.RSAKey.generate(3072).write_private_key_file(str(path))
+        return paramiko.RSAKey.from_private_key_file(str(path))
+
+    def public_key(self) -> str:
+        key = self.ssh_key()
+        return f"{key.get_name()} {key.get_base64()} vdc-engine"
 
     def initialise(self, admin_password: str | None) -> str | None:
         """Create what a new engine has (admin, Blank, Default); returns a generated admin password."""
@@ -41,12 +92,30 @@ class Engine:
             else:
                 self.instance_id = row.value
                 if admin_password:
-                    from sqlalchemy import update
-
                     conn.execute(update(credentials).where(credentials.c.user_id == builtin.ADMIN_ID)
                                  .values(password_hash=hash_password(admin_password)))
             record_event(conn, None, 9700, "vdc engine started.")
         return generated
 
+    def start_lab(self, count: int, first_address: str, port: int) -> None:
+        from engine_api.hosts.lab import Lab
+
+        secret_file = self.data_dir / "agent.secret"
+        secret_file.write_text(self.broker.secret)
+        secret_file.chmod(0o600)
+        self.lab = Lab(self.data_dir / "lab", count, first_address, port, secret_file)
+        self.lab.start()
+
+    def start_monitoring(self) -> None:
+        from engine_api.loops.monitor import Monitor
+
+        self.monitor = Monitor(self)
+        self.monitor.start()
+
     def close(self) -> None:
+        if self.monitor:
+            self.monitor.stop()
+        self.jobs.close()
+        if self.lab:
+            self.lab.stop()
         self.db.close()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
-import urllib.error
-import urllib.request
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -13,25 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from engine_api.agent.driver import AgentError, Driver
-
-VM_OPS = {"destroy", "shutdown", "pause", "continue", "migrate"}
-
-
-def call(url: str, secret: str, method: str = "GET", body: dict | None = None, timeout: float = 30.0) -> dict:
-    """One call to an agent (used by agents for migration, and by the engine's broker)."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {secret}", "Content-Type": "application/json", "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        try:
-            detail = json.loads(e.read()).get("error", str(e))
-        except ValueError:
-            detail = str(e)
-        raise AgentError(detail, e.code) from None
+from engine_api.agent.client import AgentError, call
+from engine_api.agent.driver import Driver
 
 
 def create_app(driver: Driver, secret: str) -> Starlette:
@@ -46,6 +26,8 @@ def create_app(driver: Driver, secret: str) -> Starlette:
             return JSONResponse(await run_in_threadpool(fn, *args))
         except AgentError as e:
             return JSONResponse({"error": str(e)}, e.status)
+        except (KeyError, TypeError, ValueError) as e:
+            return JSONResponse({"error": f"bad request: {e!r}"}, 400)
 
     async def body(request: Request) -> dict:
         try:
@@ -89,7 +71,7 @@ def create_app(driver: Driver, secret: str) -> Starlette:
         uuid, op = request.path_params["id"], request.path_params["op"]
         params = await request.json() if await request.body() else {}
         fns = {"destroy": driver.destroy, "shutdown": driver.shutdown, "pause": driver.pause,
-               "continue": driver.resume}
+               "continue": driver.resume, "hibernate": driver.hibernate}
         if op == "migrate":
             return await handle(request, migrate, uuid, params)
         if op not in fns:

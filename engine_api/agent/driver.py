@@ -18,14 +18,9 @@ import libvirt
 from lxml import etree
 
 from engine_api.agent import domain, hooks
+from engine_api.agent.client import AgentError
 
 libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised as exceptions; keep stderr quiet
-
-
-class AgentError(RuntimeError):
-    def __init__(self, message: str, status: int = 409):
-        super().__init__(message)
-        self.status = status
 
 
 class Driver:
@@ -106,7 +101,6 @@ class Driver:
             raise AgentError(f"no VM {uuid} on this host", 404) from None
 
     def create_vm(self, spec: dict) -> dict:
-        xml = domain.build(spec, self.domain_type, spec.get("arch") or "x86_64")
         env = {k: str(v) for k, v in (spec.get("custom_properties") or {}).items()}
         with self.lock:
             for disk in spec.get("disks") or []:
@@ -121,6 +115,10 @@ class Driver:
             try:
                 existing = self.conn.lookupByUUIDString(spec["id"])
                 if existing.isActive():
+                    return {"id": spec["id"], "status": "up"}
+                if existing.hasManagedSaveImage():  # resume a hibernated VM
+                    existing.create()
+                    self._remember(existing, True)
                     return {"id": spec["id"], "status": "up"}
                 existing.undefine()
             except libvirt.libvirtError:
@@ -170,6 +168,16 @@ class Driver:
             dom = self._dom(uuid)
             dom.suspend()
         return {"id": uuid, "status": "paused"}
+
+    def hibernate(self, uuid: str) -> dict:
+        with self.lock:
+            dom = self._dom(uuid)
+            try:
+                dom.managedSave()
+            except libvirt.libvirtError as e:
+                raise AgentError(f"cannot hibernate: {e.get_error_message()}") from None
+            self._remember(dom, False)
+        return {"id": uuid, "status": "suspended"}
 
     def resume(self, uuid: str) -> dict:
         with self.lock:

@@ -33,7 +33,7 @@ DEFAULTS = {
     "power_management": {"enabled": False, "kdump_detection": True, "automatic_pm_enabled": True,
                          "pm_proxies": []},
     "os": {"type": "RHEL", "custom_kernel_cmdline": "", "reported_kernel_cmdline": ""},
-    "ssh": {"port": 22, "user": "root", "authentication_method": "password"},
+    "ssh": {"port": 22, "user": {"user_name": "root"}, "authentication_method": "password"},
     "override_iptables": False, "vgpu_placement": "consolidated", "device_passthrough": {"enabled": False},
     "display": {"address": ""}, "kdump_status": "unknown", "external_status": "ok", "update_available": False,
     "summary": {"active": 0, "migrating": 0, "total": 0}, "memory": 0, "max_scheduling_memory": 0,
@@ -100,7 +100,12 @@ def _remove(tx: Tx, current: dict, force: bool) -> None:
 
 
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
-    return run(ctx, "add_host", create, doc)
+    from engine_api.commands import host_runtime
+
+    credentials = host_runtime.credentials_of(doc)
+    created = run(ctx, "add_host", create, doc)
+    host_runtime.start_install(ctx, created["id"], credentials, flag(ctx.params, "activate", True))
+    return created
 
 
 def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:

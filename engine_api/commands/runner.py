@@ -1,4 +1,4 @@
-"""The one way state changes: permission check, one transaction, at least one audit event."""
+"""The one way state changes: permission check, one transaction, an audit event for every change."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def run(ctx: Context, action: str, body: Callable[..., T], *args: Any, **kwargs:
         with db.write() as conn:
             tx = Tx(conn, ctx)
             result = body(tx, *args, **kwargs)
-            if tx.events == 0:
+            if tx.writes and not tx.events:
                 tx.event(0, f"{action.replace('_', ' ').capitalize()} by {ctx.user.name}.")
             return result
     except IntegrityError as e:

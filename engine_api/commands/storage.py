@@ -11,6 +11,7 @@ from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.params import flag
 from engine_api.commands.runner import run
+from engine_api.commands.storage_pools import connect_on_hosts
 from engine_api.commands.tx import Tx
 from engine_api.store.schema import col
 
@@ -124,7 +125,9 @@ def _attach(tx: Tx, dc: dict, doc: dict) -> dict:
                                           "status": "maintenance", "master": master})
     tx.event(966, f"Storage Domain {sd['name']} was attached to Data Center {dc['name']} by {tx.who}.",
              storage_domain=sd["id"], data_center=dc["id"])
-    if up_hosts_in(tx, dc["id"]):
+    hosts = up_hosts_in(tx, dc["id"])
+    if hosts:
+        connect_on_hosts(tx, sd, hosts)
         _set_status(tx, dc, sd, "active")
     return {"id": sd["id"]}
 
@@ -151,9 +154,11 @@ def _activate(tx: Tx, dc: dict, sd: dict) -> None:
         raise Conflict(f"Storage Domain {sd['name']} is not attached to Data Center {dc['name']}.")
     if a["status"] == "active":
         return
-    if not up_hosts_in(tx, dc["id"]):
+    hosts = up_hosts_in(tx, dc["id"])
+    if not hosts:
         raise Conflict(f"Cannot activate Storage Domain {sd['name']}: there is no host in status up in "
                        f"Data Center {dc['name']}.")
+    connect_on_hosts(tx, tx.must("storage_domain", sd["id"]), hosts)
     _set_status(tx, dc, sd, "active")
     tx.event(968, f"Storage Domain {sd['name']} was activated by {tx.who}.", storage_domain=sd["id"],
              data_center=dc["id"])

@@ -46,6 +46,7 @@ class Tx:
         self.conn = conn
         self.ctx = ctx
         self.events = 0
+        self.writes = 0
 
     @property
     def who(self) -> str:
@@ -101,12 +102,15 @@ class Tx:
     # writes
     def insert(self, kind: str, doc: dict) -> dict:
         doc.setdefault("id", new_id())
+        self.writes += 1
         return repo.insert_doc(self.conn, kind, doc)
 
     def update(self, kind: str, doc: dict) -> dict:
+        self.writes += 1
         return repo.update_doc(self.conn, kind, doc)
 
     def delete(self, kind: str, ident: str) -> None:
+        self.writes += 1
         repo.delete_doc(self.conn, kind, ident)
 
     def event(self, code: int, description: str, severity: str = "normal", **refs: Any) -> None:

@@ -1,0 +1,318 @@
+"""A host's life after registration: install (reach or deploy its agent), activate, maintenance, refresh,
+and what monitoring learns: a host that stops answering, a host that answers again, the VMs it reports.
+
+The decisions are made here, in transactions; the I/O toward hosts goes through the broker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from engine_api.agent.client import AgentError
+from engine_api.commands.context import Context
+from engine_api.commands.errors import Conflict
+from engine_api.commands.runner import run
+from engine_api.commands.storage_pools import active_domains, pool_spec
+from engine_api.commands.system import system_context
+from engine_api.commands.tx import Tx, now_iso
+from engine_api.store.schema import col
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
+
+RUNNING = {"up", "paused", "powering_down", "unknown", "not_responding", "powering_up"}
+JOB_DRIVEN = {"wait_for_launch", "migrating", "saving_state", "restoring_state", "reboot_in_progress"}
+MONITORED = {"up", "connecting", "non_responsive", "preparing_for_maintenance", "non_operational"}
+
+
+def _dc_of(tx: Tx, host: dict) -> str:
+    return tx.must("cluster", host["cluster"]["id"])["data_center"]["id"]
+
+
+# ---------------------------------------------------------------- install and activation
+
+
+def _facts(caps: dict) -> dict:
+    cpu = caps.get("cpu") or {}
+    v = int(caps.get("libvirt_version") or 0)
+    major, minor, build = v // 1000000, v // 1000 % 1000, v % 1000
+    return {
+        "cpu": {"name": cpu.get("model"), "speed": cpu.get("speed"),
+                "topology": {"sockets": cpu.get("sockets"), "cores": cpu.get("cores"), "threads": cpu.get("threads")}},
+        "memory": caps.get("memory", 0), "max_scheduling_memory": caps.get("memory", 0),
+        "libvirt_version": {"major": major, "minor": minor, "build": build, "revision": 0,
+                            "full_version": f"libvirt-{major}.{minor}.{build}"},
+        "version": {"major": 4, "minor": 5, "build": 0, "revision": 0, "full_version": "vdc-agent-0.1.0"},
+        "hardware_information": {"manufacturer": "vdc", "product_name": caps.get("hypervisor", "")},
+        "_hooks": caps.get("hooks", []), "_hostname": caps.get("hostname"),
+    }
+
+
+def _installed(tx: Tx, host_id: str, caps: dict) -> None:
+    host = tx.must("host", host_id)
+    host.update(_facts(caps), status="initializing")
+    host.pop("_install_error", None)
+    tx.update("host", host)
+    tx.event(13, f"Host {host['name']} installed: its agent answers ({caps.get('hypervisor')}).", host=host_id)
+
+
+def _install_failed(tx: Tx, host_id: str, reason: str) -> None:
+    host = tx.must("host", host_id)
+    host.update(status="install_failed", _install_error=reason)
+    tx.update("host", host)
+    tx.event(505, f"Host {host['name']} installation failed: {reason}", "error", host=host_id)
+
+
+def _set_status(tx: Tx, host_id: str, status: str, message: str | None = None, severity: str = "normal") -> dict:
+    host = tx.must("host", host_id)
+    if host["status"] != status:
+        host["status"] = status
+        tx.update("host", host)
+        if message:
+            tx.event(16 if status == "up" else 17, message.format(name=host["name"]), severity, host=host_id)
+    return host
+
+
+def bring_up(ctx: Context, host_id: str, activate: bool = True) -> None:
+    """Connect the data center's active storage on the host, then make it up (or maintenance)."""
+    engine = ctx.engine
+    with engine.db.read() as conn:
+        tx = Tx(conn, ctx)
+        host = tx.must("host", host_id)
+        domains = active_domains(tx, _dc_of(tx, host))
+    if not activate:
+        run(ctx, "host_maintenance", _set_status, host_id, "maintenance", "Host {name} is in maintenance.")
+        return
+    for sd in domains:
+        try:
+            engine.broker.connect_storage(host, pool_spec(sd))
+        except AgentError as e:
+            run(ctx, "host_non_operational", _set_status, host_id, "non_operational",
+                f"Host {{name}} cannot access Storage Domain {sd['name']}: {e}", "error")
+            return
+    run(ctx, "activate_host", _set_status, host_id, "up", "Host {name} is up.")
+
+
+def install_job(ctx: Context, host_id: str, credentials: dict, activate: bool) -> None:
+    engine = ctx.engine
+    with engine.db.read() as conn:
+        host = Tx(conn, ctx).must("host", host_id)
+    try:
+        caps = engine.broker.capabilities(host)
+    except AgentError as unreachable:
+        if not credentials.get("password") and not credentials.get("public_key"):
+            run(ctx, "install_host", _install_failed, host_id,
+                f"no host agent answers at {engine.broker.url(host)} ({unreachable}) and no SSH credentials "
+                "were given to deploy one")
+            return
+        from engine_api.hosts.deploy import DeployError, deploy
+
+        try:
+            deploy(engine, host, credentials)
+            caps = engine.broker.capabilities(host, timeout=10)
+        except (DeployError, AgentError) as e:
+            run(ctx, "install_host", _install_failed, host_id, str(e))
+            return
+    run(ctx, "install_host", _installed, host_id, caps)
+    bring_up(ctx, host_id, activate)
+
+
+def _prepare_install(tx: Tx, host_id: str) -> dict:
+    host = tx.must("host", host_id)
+    if host["status"] not in ("maintenance", "install_failed", "non_operational", "installing", "down"):
+        raise Conflict(f"Cannot install Host {host['name']}: it is {host['status']}; move it to maintenance first.")
+    host["status"] = "installing"
+    tx.update("host", host)
+    tx.event(509, f"Installing Host {host['name']}.", host=host_id)
+    return host
+
+
+def credentials_of(doc: dict) -> dict:
+    ssh = doc.get("ssh") or {}
+    return {"password": doc.get("root_password"), "user": ssh.get("user") or "root", "port": ssh.get("port") or 22,
+            "public_key": ssh.get("authentication_method") == "publickey"}
+
+
+def start_install(ctx: Context, host_id: str, credentials: dict, activate: bool = True) -> None:
+    ctx.engine.jobs.submit(ctx, f"Installing host {host_id}", install_job, ctx, host_id, credentials, activate)
+
+
+def install(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
+    run(ctx, "install_host", _prepare_install, host["id"])
+    start_install(ctx, host["id"], credentials_of(action), action.get("activate", True))
+
+
+def _prepare_activate(tx: Tx, host_id: str) -> dict:
+    host = tx.must("host", host_id)
+    if host["status"] == "up":
+        return host
+    if host["status"] not in ("maintenance", "non_operational"):
+        raise Conflict(f"Cannot activate Host {host['name']}: it is {host['status']}.")
+    host["status"] = "initializing"
+    tx.update("host", host)
+    return host
+
+
+def activate(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
+    host = run(ctx, "activate_host", _prepare_activate, host["id"])
+    if host["status"] == "up":
+        return
+    try:
+        ctx.engine.broker.capabilities(host)
+    except AgentError as e:
+        run(ctx, "activate_host", _set_status, host["id"], "non_responsive",
+            f"Host {{name}} cannot be activated: its agent does not answer ({e}).", "error")
+        raise Conflict(f"Cannot activate Host {host['name']}: its agent does not answer ({e}).") from None
+    bring_up(ctx, host["id"])
+
+
+def _prepare_maintenance(tx: Tx, host_id: str) -> list[dict]:
+    host = tx.must("host", host_id)
+    if host["status"] == "maintenance":
+        return []
+    if host["status"] not in ("up", "non_operational", "non_responsive", "connecting", "install_failed",
+                              "initializing"):
+        raise Conflict(f"Cannot switch Host {host['name']} to maintenance: it is {host['status']}.")
+    vms = tx.find("vm", col("vm", "host_id") == host_id)
+    host["status"] = "preparing_for_maintenance" if vms else "maintenance"
+    tx.update("host", host)
+    tx.event(600, f"Host {host['name']} was switched to {host['status'].replace('_', ' ')} by {tx.who}.",
+             host=host_id)
+    return vms
+
+
+def deactivate(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
+    vms = run(ctx, "deactivate_host", _prepare_maintenance, host["id"])
+    if vms:
+        ctx.engine.jobs.submit(ctx, f"Evacuating host {host['name']}", evacuate_job, ctx, host["id"])
+
+
+def evacuate_job(ctx: Context, host_id: str) -> None:
+    from engine_api.commands import vm_runtime
+
+    with ctx.engine.db.read() as conn:
+        vms = Tx(conn, ctx).find("vm", col("vm", "host_id") == host_id)
+    failed = []
+    for vm in vms:
+        try:
+            vm_runtime.migrate_now(ctx, vm["id"], None, exclude={host_id})
+        except Exception as e:  # noqa: BLE001 - each VM is reported, the others still move
+            failed.append(f"{vm['name']}: {getattr(e, 'detail', e)}")
+    if failed:
+        run(ctx, "deactivate_host", _set_status, host_id, "up",
+            "Host {name} could not be moved to maintenance: " + "; ".join(failed), "error")
+        return
+    run(ctx, "deactivate_host", _set_status, host_id, "maintenance", "Host {name} is in maintenance.")
+
+
+def _refreshed(tx: Tx, host_id: str, caps: dict) -> None:
+    host = tx.must("host", host_id)
+    before = dict(host)
+    host.update(_facts(caps))
+    if host != before:
+        tx.update("host", host)
+    tx.event(606, f"Host {host['name']} capabilities were refreshed.", host=host_id)
+
+
+def refresh(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
+    try:
+        caps = ctx.engine.broker.capabilities(host)
+    except AgentError as e:
+        raise Conflict(f"Cannot refresh Host {host['name']}: its agent does not answer ({e}).") from None
+    run(ctx, "refresh_host", _refreshed, host["id"], caps)
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+def _unreachable(tx: Tx, host_id: str, error: str, now: float, timeout: float) -> list[dict]:
+    """Returns the highly available VMs to restart elsewhere once the host is declared non responsive."""
+    host = tx.must("host", host_id)
+    since = host.get("_unreachable_since") or now
+    if host["status"] in ("up", "preparing_for_maintenance", "non_operational"):
+        host.update(status="connecting", _unreachable_since=since)
+        tx.update("host", host)
+        tx.event(9008, f"Host {host['name']} is not responding; trying to reconnect ({error}).", "warning",
+                 host=host_id)
+        return []
+    if host["status"] == "connecting" and now - since >= timeout:
+        host["status"] = "non_responsive"
+        tx.update("host", host)
+        tx.event(12, f"Host {host['name']} is non responsive.", "error", host=host_id)
+        restart = []
+        for vm in tx.find("vm", col("vm", "host_id") == host_id):
+            vm["status"] = "unknown"
+            tx.update("vm", vm)
+            tx.event(9104, f"VM {vm['name']} was set to the Unknown status.", "warning", vm=vm["id"], host=host_id)
+            if (vm.get("high_availability") or {}).get("enabled"):
+                restart.append(vm)
+        return restart
+    return []
+
+
+def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str]) -> list[str]:
+    """Apply a host's report; returns ids of VMs running there that belong elsewhere (to destroy)."""
+    host = tx.must("host", host_id)
+    if host["status"] in ("connecting", "non_responsive"):
+        host["status"] = "up"
+        host.pop("_unreachable_since", None)
+        tx.update("host", host)
+        tx.event(16, f"Host {host['name']} is responding again.", host=host_id)
+    reported = {v["id"]: v for v in stats.get("vms", [])}
+    for vm in tx.find("vm", col("vm", "host_id") == host_id):
+        if vm["id"] in busy:  # a job is moving it; a job-driven status without a job is reconciled here
+            continue
+        seen = reported.pop(vm["id"], None)
+        status = vm["status"]
+        if seen is None or seen["status"] == "down":
+            if status == "suspended":
+                continue
+            if status in RUNNING or status in JOB_DRIVEN:
+                vm.update(status="down", host=None, stop_time=now_iso())
+                tx.update("vm", vm)
+                tx.event(61, f"VM {vm['name']} is down.", vm=vm["id"], host=host_id)
+            continue
+        new = seen["status"]
+        if new != status and not (status == "powering_down" and new == "up"):
+            vm["status"] = new
+            if new == "up" and not vm.get("start_time"):
+                vm["start_time"] = now_iso()
+            tx.update("vm", vm)
+    stale = []
+    for vm_id, seen in reported.items():
+        if seen["status"] == "down":
+            continue
+        owner = tx.get("vm", vm_id)
+        if owner is not None and vm_id not in busy:
+            stale.append(vm_id)
+            tx.event(9108, f"VM {owner['name']} also ran on Host {host['name']}; the stale copy is destroyed.",
+                     "warning", vm=vm_id, host=host_id)
+    return stale
+
+
+def poll(engine: Engine, host: dict, timeout: float) -> None:
+    ctx = system_context(engine, "monitor")
+    try:
+        stats = engine.broker.stats(host, timeout=min(5.0, max(1.0, engine.config["monitor_interval"])))
+    except AgentError as e:
+        restart = run(ctx, "monitor_host", _unreachable, host["id"], str(e), time.time(), timeout)
+        if restart:
+            from engine_api.commands import vm_runtime
+
+            for vm in restart:
+                vm_runtime.restart_highly_available(ctx, vm["id"], exclude={host["id"]})
+        return
+    engine.host_stats[host["id"]] = stats
+    stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms))
+    for vm_id in stale:
+        try:
+            engine.broker.vm_op(host, vm_id, "destroy")
+        except AgentError:
+            pass
+
+
+def monitored_hosts(engine: Engine) -> list[dict]:
+    with engine.db.read() as conn:
+        hosts = Tx(conn, None).find("host")
+    return [h for h in hosts if h.get("status") in MONITORED]

@@ -1,0 +1,294 @@
+"""Running VMs: start (placement, launch on the host's agent), stop, shutdown, reboot, suspend, migrate,
+and the restart of highly available VMs whose host died.
+
+Each action commits its decision (the VM's new transient status and host) first, then a job talks to
+the agents and commits the outcome. While a job moves a VM its id is in ``engine.busy_vms``, so host
+monitoring leaves it alone; after an engine restart the set is empty and monitoring settles any VM left
+in a transient status from what its host reports.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from engine_api.agent.client import AgentError
+from engine_api.commands.context import Context
+from engine_api.commands.errors import Conflict
+from engine_api.commands.runner import run
+from engine_api.commands.storage_pools import pool_spec
+from engine_api.commands.tx import Tx, now_iso
+from engine_api.scheduler.placement import first_fit
+from engine_api.store.schema import col
+
+RUNNING = {"up", "paused", "powering_up", "powering_down", "reboot_in_progress", "not_responding"}
+
+
+@contextmanager
+def _busy(ctx: Context, vm_id: str):
+    ctx.engine.busy_vms.add(vm_id)
+    try:
+        yield
+    finally:
+        ctx.engine.busy_vms.discard(vm_id)
+
+
+def _place(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | None = None) -> dict:
+    cluster = tx.must("cluster", vm["cluster"]["id"])
+    hosts = tx.find("host", col("host", "cluster_id") == cluster["id"])
+    if wanted:
+        host = tx.ref("host", wanted, "action.host")
+        if host["cluster"]["id"] != cluster["id"]:
+            raise Conflict(f"Host {host['name']} is not in cluster {cluster['name']} of VM {vm['name']}.")
+        hosts = [host]
+    vms = tx.find("vm", col("vm", "cluster_id") == cluster["id"])
+    placement = first_fit(vm, hosts, vms, exclude)
+    if placement.host is None:
+        why = "; ".join(f"{name}: {reason}" for name, reason in placement.reasons.items()) or "it has no hosts"
+        raise Conflict(f"Cannot run VM {vm['name']}: no host in cluster {cluster['name']} can run it ({why}).")
+    return placement.host
+
+
+def spec(tx: Tx, vm: dict) -> dict:
+    """Everything the agent needs to run the VM."""
+    disks = []
+    for a in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm["id"]):
+        if a.get("active") is False:
+            continue
+        disk = tx.must("disk", a["disk"]["id"])
+        sd_id = (disk.get("storage_domain") or {}).get("id")
+        disks.append({"id": disk["id"], "pool": sd_id, "volume": disk["id"], "size": disk.get("provisioned_size"),
+                      "format": disk.get("format", "cow"), "sparse": disk.get("sparse", True),
+                      "interface": a.get("interface"), "bootable": a.get("bootable", False),
+                      "read_only": a.get("read_only", False)})
+    nics = []
+    for nic in tx.find("nic", col("nic", "vm_id") == vm["id"]):
+        if nic.get("plugged") is False:
+            continue
+        bridge = None
+        if nic.get("vnic_profile"):
+            profile = tx.get("vnic_profile", nic["vnic_profile"]["id"])
+            net = tx.get("network", profile["network"]["id"]) if profile else None
+            bridge = net.get("vdsm_name") or net["name"] if net else None
+        nics.append({"id": nic["id"], "name": nic["name"], "mac": (nic.get("mac") or {}).get("address"),
+                     "bridge": bridge, "interface": nic.get("interface"), "linked": nic.get("linked", True)})
+    topology = (vm.get("cpu") or {}).get("topology") or {}
+    props = {p["name"]: p.get("value", "") for p in vm.get("custom_properties") or [] if p.get("name")}
+    return {"id": vm["id"], "name": vm["name"], "memory": vm.get("memory"), "cpu": topology,
+            "boot": ((vm.get("os") or {}).get("boot") or {}).get("devices") or ["hd"], "custom_properties": props,
+            "disks": disks, "nics": nics}
+
+
+# ---------------------------------------------------------------- start
+
+
+def _prepare_start(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str] | None = None,
+                   reason: str = "") -> dict:
+    vm = tx.must("vm", vm_id)
+    if vm["status"] in RUNNING or vm["status"] in ("wait_for_launch", "migrating", "restoring_state"):
+        raise Conflict(f"Cannot run VM {vm['name']}: it is already {vm['status'].replace('_', ' ')}.")
+    if vm["status"] == "suspended" and vm.get("host"):
+        host = tx.must("host", vm["host"]["id"])
+        status = "restoring_state"
+    else:
+        host = _place(tx, vm, exclude, wanted)
+        status = "wait_for_launch"
+    vm.update(status=status, host={"id": host["id"]})
+    tx.update("vm", vm)
+    tx.event(153, f"VM {vm['name']} was started by {tx.who} (Host: {host['name']}){reason}.", vm=vm["id"],
+             host=host["id"])
+    return vm
+
+
+def _launched(tx: Tx, vm_id: str, host_id: str) -> None:
+    vm = tx.must("vm", vm_id)
+    host = tx.must("host", host_id)
+    vm.update(status="up", host={"id": host_id}, start_time=now_iso(), run_once=False)
+    tx.update("vm", vm)
+    tx.event(32, f"VM {vm['name']} started on Host {host['name']}.", vm=vm_id, host=host_id)
+
+
+def _failed(tx: Tx, vm_id: str, what: str, error: str, status: str = "down", keep_host: bool = False) -> None:
+    vm = tx.must("vm", vm_id)
+    vm["status"] = status
+    if not keep_host:
+        vm["host"] = None
+    tx.update("vm", vm)
+    tx.event(54, f"Failed to {what} VM {vm['name']}: {error}", "error", vm=vm_id)
+
+
+def launch(ctx: Context, vm_id: str) -> None:
+    with _busy(ctx, vm_id):
+        with ctx.engine.db.read() as conn:
+            tx = Tx(conn, ctx)
+            vm = tx.must("vm", vm_id)
+            host = tx.must("host", vm["host"]["id"])
+            spec_ = spec(tx, vm)
+            pools = {d["pool"]: pool_spec(tx.must("storage_domain", d["pool"])) for d in spec_["disks"] if d["pool"]}
+        try:
+            for pool in pools.values():
+                ctx.engine.broker.connect_storage(host, pool)
+            ctx.engine.broker.create_vm(host, spec_)
+        except AgentError as e:
+            run(ctx, "run_vm", _failed, vm_id, "run", f"Host {host['name']}: {e}")
+            return
+        run(ctx, "run_vm", _launched, vm_id, host["id"])
+
+
+def start(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    wanted = ((action.get("vm") or {}).get("placement_policy") or {}).get("hosts")
+    run(ctx, "run_vm", _prepare_start, vm["id"], wanted[0] if wanted else None)
+    ctx.engine.jobs.submit(ctx, f"Launching VM {vm['name']}", launch, ctx, vm["id"])
+    return {}
+
+
+def restart_highly_available(ctx: Context, vm_id: str, exclude: set[str]) -> None:
+    try:
+        run(ctx, "restart_ha_vm", _prepare_start_ha, vm_id, exclude)
+    except Conflict:
+        return  # the refusal is recorded as an event by run()
+    ctx.engine.jobs.submit(ctx, f"Restarting highly available VM {vm_id}", launch, ctx, vm_id)
+
+
+def _prepare_start_ha(tx: Tx, vm_id: str, exclude: set[str]) -> dict:
+    vm = tx.must("vm", vm_id)
+    vm["status"] = "down"  # its host is gone; it is no longer running anywhere we can reach
+    tx.update("vm", vm)
+    return _prepare_start(tx, vm_id, None, exclude, "; restarted because it is highly available")
+
+
+# ---------------------------------------------------------------- power and migration
+
+
+def _prepare(tx: Tx, vm_id: str, verb: str, allowed: set[str], status: str) -> dict:
+    vm = tx.must("vm", vm_id)
+    if vm["status"] not in allowed:
+        raise Conflict(f"Cannot {verb} VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
+    vm["_before"] = vm["status"]
+    vm["status"] = status
+    tx.update("vm", vm)
+    tx.event(36, f"VM {vm['name']}: {verb} requested by {tx.who}.", vm=vm_id)
+    return vm
+
+
+def _stopped(tx: Tx, vm_id: str, verb: str) -> None:
+    vm = tx.must("vm", vm_id)
+    vm.update(status="down", host=None, stop_time=now_iso())
+    vm.pop("_before", None)
+    tx.update("vm", vm)
+    tx.event(33 if verb == "stop" else 34, f"VM {vm['name']} was powered off ({verb}) by {tx.who}.", vm=vm_id)
+
+
+def _settled(tx: Tx, vm_id: str, status: str, message: str) -> None:
+    vm = tx.must("vm", vm_id)
+    vm["status"] = status
+    vm.pop("_before", None)
+    tx.update("vm", vm)
+    tx.event(35, message.format(name=vm["name"]), vm=vm_id)
+
+
+def _power_job(ctx: Context, vm_id: str, verb: str, op: str) -> None:
+    with _busy(ctx, vm_id):
+        with ctx.engine.db.read() as conn:
+            vm = Tx(conn, ctx).must("vm", vm_id)
+            host = Tx(conn, ctx).get("host", (vm.get("host") or {}).get("id", ""))
+        if host is None:
+            run(ctx, f"{verb}_vm", _stopped, vm_id, verb)
+            return
+        try:
+            if op == "reboot":
+                ctx.engine.broker.vm_op(host, vm_id, "destroy")
+                with ctx.engine.db.read() as conn:
+                    spec_ = spec(Tx(conn, ctx), vm)
+                ctx.engine.broker.create_vm(host, spec_)
+                run(ctx, "reboot_vm", _settled, vm_id, "up", "VM {name} was rebooted.")
+            elif op == "hibernate":
+                ctx.engine.broker.vm_op(host, vm_id, "hibernate")
+                run(ctx, "suspend_vm", _settled, vm_id, "suspended", "VM {name} was suspended.")
+            else:
+                ctx.engine.broker.vm_op(host, vm_id, op)
+                run(ctx, f"{verb}_vm", _stopped, vm_id, verb)
+        except AgentError as e:
+            if e.status == 404:  # the host no longer has it: it is down
+                run(ctx, f"{verb}_vm", _stopped, vm_id, verb)
+                return
+            run(ctx, f"{verb}_vm", _failed, vm_id, verb, str(e), vm.get("_before") or "up", True)
+
+
+def _power(ctx: Context, vm: dict, verb: str, op: str, allowed: set[str], status: str) -> dict:
+    run(ctx, f"{verb}_vm", _prepare, vm["id"], verb, allowed, status)
+    ctx.engine.jobs.submit(ctx, f"{verb.capitalize()} VM {vm['name']}", _power_job, ctx, vm["id"], verb, op)
+    return {}
+
+
+ANY_RUNNING = RUNNING | {"unknown", "suspended", "wait_for_launch", "migrating"}
+
+
+def stop(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    return _power(ctx, vm, "stop", "destroy", ANY_RUNNING, "powering_down")
+
+
+def shutdown(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    return _power(ctx, vm, "shutdown", "shutdown", RUNNING, "powering_down")
+
+
+def reboot(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    return _power(ctx, vm, "reboot", "reboot", {"up"}, "reboot_in_progress")
+
+
+def suspend(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    return _power(ctx, vm, "suspend", "hibernate", {"up"}, "saving_state")
+
+
+def _prepare_migration(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str] | None) -> tuple[dict, dict]:
+    vm = tx.must("vm", vm_id)
+    if vm["status"] != "up":
+        raise Conflict(f"Cannot migrate VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
+    source = tx.must("host", vm["host"]["id"])
+    dest = _place(tx, vm, (exclude or set()) | {source["id"]}, wanted)
+    vm["status"] = "migrating"
+    tx.update("vm", vm)
+    tx.event(62, f"Migration of VM {vm['name']} from Host {source['name']} to {dest['name']} started by {tx.who}.",
+             vm=vm_id, host=source["id"])
+    return source, dest
+
+
+def _migrated(tx: Tx, vm_id: str, dest_id: str) -> None:
+    vm = tx.must("vm", vm_id)
+    vm.update(status="up", host={"id": dest_id})
+    tx.update("vm", vm)
+    tx.event(63, f"Migration of VM {vm['name']} completed (Host: {tx.must('host', dest_id)['name']}).", vm=vm_id,
+             host=dest_id)
+
+
+def _migration_job(ctx: Context, vm_id: str, source: dict, dest: dict) -> None:
+    with _busy(ctx, vm_id):
+        with ctx.engine.db.read() as conn:
+            tx = Tx(conn, ctx)
+            pools = [pool_spec(tx.must("storage_domain", d["pool"])) for d in spec(tx, tx.must("vm", vm_id))["disks"]
+                     if d["pool"]]
+        try:
+            for pool in pools:
+                ctx.engine.broker.connect_storage(dest, pool)
+            ctx.engine.broker.migrate(source, vm_id, dest)
+        except AgentError as e:
+            run(ctx, "migrate_vm", _failed, vm_id, "migrate", str(e), "up", True)
+            raise Conflict(f"migration of VM {vm_id} failed: {e}") from None
+        run(ctx, "migrate_vm", _migrated, vm_id, dest["id"])
+
+
+def migrate_now(ctx: Context, vm_id: str, wanted: dict | None, exclude: set[str] | None = None) -> None:
+    """Migrate and wait (used to evacuate a host going to maintenance)."""
+    source, dest = run(ctx, "migrate_vm", _prepare_migration, vm_id, wanted, exclude)
+    _migration_job(ctx, vm_id, source, dest)
+
+
+def migrate(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    wanted = action.get("host") or None
+    source, dest = run(ctx, "migrate_vm", _prepare_migration, vm["id"], wanted, None)
+    ctx.engine.jobs.submit(ctx, f"Migrating VM {vm['name']}", _migration_job, ctx, vm["id"], source, dest)
+    return {}
+
+
+def cancelmigration(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    raise Conflict(f"Cannot cancel the migration of VM {vm['name']}: "
+                   + ("it is not migrating." if vm["status"] != "migrating" else "it is already under way."))

@@ -1,0 +1,54 @@
+"""The engine's side of the agent protocol: one method per agent call, addressed by the host's document."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from engine_api.agent.client import AgentError, call
+
+__all__ = ["AgentError", "Broker"]
+
+
+class Broker:
+    def __init__(self, secret: str, timeout: float = 30.0):
+        self.secret = secret
+        self.timeout = timeout
+
+    @staticmethod
+    def url(host: dict) -> str:
+        address = host["address"]
+        try:
+            loopback = ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            loopback = address == "localhost"
+        scheme = "http" if loopback else "https"
+        return f"{scheme}://{address}:{host.get('port') or 54321}"
+
+    def _call(self, host: dict, path: str, method: str = "GET", body: dict | None = None,
+              timeout: float | None = None) -> dict:
+        return call(self.url(host) + path, self.secret, method, body, timeout or self.timeout)
+
+    def capabilities(self, host: dict, timeout: float = 5.0) -> dict:
+        return self._call(host, "/capabilities", timeout=timeout)
+
+    def stats(self, host: dict, timeout: float = 5.0) -> dict:
+        return self._call(host, "/stats", timeout=timeout)
+
+    def create_vm(self, host: dict, spec: dict) -> dict:
+        return self._call(host, "/vms", "POST", spec)
+
+    def vm_op(self, host: dict, vm_id: str, op: str, body: dict | None = None) -> dict:
+        return self._call(host, f"/vms/{vm_id}/{op}", "POST", body or {})
+
+    def migrate(self, source: dict, vm_id: str, destination: dict) -> dict:
+        dest = {"url": self.url(destination), "secret": self.secret}
+        return self._call(source, f"/vms/{vm_id}/migrate", "POST", {"destination": dest}, timeout=120)
+
+    def connect_storage(self, host: dict, pool: dict) -> dict:
+        return self._call(host, "/storage/pools", "POST", pool)
+
+    def create_volume(self, host: dict, pool_id: str, volume: dict) -> dict:
+        return self._call(host, f"/storage/pools/{pool_id}/volumes", "POST", volume)
+
+    def remove_volume(self, host: dict, pool_id: str, volume_id: str) -> dict:
+        return self._call(host, f"/storage/pools/{pool_id}/volumes/{volume_id}", "DELETE")
