@@ -68,3 +68,16 @@ def live_engine_pg(tmp_path_factory, postgres_url):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def lab_engine(tmp_path_factory):
+    """An engine with two lab hosts (agents on a loopback range of their own) and fast monitoring."""
+    from tests import live
+
+    server = live.start(tmp_path_factory.mktemp("lab"), lab_hosts=2,
+                        config={"monitor_interval": 0.5, "non_responsive_timeout": 3.0})
+    try:
+        yield server
+    finally:
+        server.stop()

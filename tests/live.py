@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -37,9 +38,24 @@ class LiveEngine:
         self.engine.close()
 
 
-def start(data_dir: Path, db_url: str | None = None) -> LiveEngine:
-    engine = Engine(data_dir, db_url)
+_ranges = iter(range(10, 250))
+
+
+def lab_address() -> str:
+    """A loopback /24 of its own for each lab started in this process (xdist workers differ by pid)."""
+    worker = os.getpid() % 200 + 20
+    return f"127.{worker}.{next(_ranges)}.1"
+
+
+def start(data_dir: Path, db_url: str | None = None, lab_hosts: int = 0, config: dict | None = None,
+          monitor: bool | None = None) -> LiveEngine:
+    """An engine on a free port; with ``lab_hosts`` its agents listen on a loopback range of their own."""
+    engine = Engine(data_dir, db_url, config)
     engine.initialise(ADMIN_PASSWORD)
+    if lab_hosts:
+        engine.start_lab(lab_hosts, lab_address(), 54321)
+    if monitor if monitor is not None else bool(lab_hosts):
+        engine.start_monitoring()
     port = free_port()
     config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="off")
