@@ -7,7 +7,7 @@ from typing import Any
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Fault, NotFound
 from engine_api.commands.params import follow_tree
-from engine_api.rest import codec
+from engine_api.rest import codec, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
@@ -42,6 +42,9 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
         if not rest:
             return _collection(ctx, coll, parent, base, method, body, body_json, as_json)
         ident, rest = rest[0], rest[1:]
+        if not rest and method == "GET" and coll.plain and not ctx.params.get("follow"):
+            with db.read() as conn:
+                return 200, render.encode(coll, base, coll.get_raw(conn, parent, ident), as_json), {}
         with db.read() as conn:
             current = coll.get(conn, parent, ident)
         if not rest:
@@ -60,11 +63,12 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
 def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, method: str, body: bytes,
                 body_json: bool, as_json: bool) -> Result:
     if method == "GET":
+        follow = follow_tree(ctx.params.get("follow"))
         with ctx.engine.db.read() as conn:
-            docs = coll.list(conn, parent, ctx.params)
-            present_all(conn, coll, base, docs, follow_tree(ctx.params.get("follow")), parent)
-        payload = codec.list_to_json(coll.type, docs) if as_json else codec.list_to_xml(coll.type, docs)
-        return 200, payload, {}
+            items = coll.list(conn, parent, ctx.params, raw=not follow)
+            if follow:
+                present_all(conn, coll, base, items, follow, parent)
+        return 200, render.encode_list(coll, base, items, as_json), {}
     if method == "POST":
         if coll.add is None:
             raise Fault(f"{coll.name} cannot be added to", "Method not allowed")
@@ -80,9 +84,11 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
 def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, current: dict, method: str,
             body: bytes, body_json: bool, as_json: bool) -> Result:
     if method == "GET":
-        with ctx.engine.db.read() as conn:
-            present_all(conn, coll, base, [current], follow_tree(ctx.params.get("follow")), parent)
-        return 200, _encode(coll.type, current, as_json), {}
+        follow = follow_tree(ctx.params.get("follow"))
+        if follow:
+            with ctx.engine.db.read() as conn:
+                present_all(conn, coll, base, [current], follow, parent)
+        return 200, render.encode(coll, base, current, as_json), {}
     if method == "PUT":
         if coll.update is None:
             raise Fault(f"{coll.type.replace('_', ' ')} cannot be updated", "Method not allowed")

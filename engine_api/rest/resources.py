@@ -103,6 +103,15 @@ class Collection:
             raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
         return search.Resolved(spec[0](KINDS[self.kind].table), spec[1])
 
+    def get_raw(self, conn: Connection, parent: dict | None, ident: str) -> repo.RawRow:
+        """One item of a plain collection, undecoded (see :attr:`plain`)."""
+        row = repo.get_raw(conn, self.kind, ident)
+        if row is not None and parent is not None and dict(row.refs).get(self.parent_ref or "") != parent["id"]:
+            row = None
+        if row is None:
+            raise NotFound(f"{self.type.replace('_', ' ')} '{ident}' does not exist")
+        return row
+
     def get(self, conn: Connection, parent: dict | None, ident: str) -> dict:
         if self.load is not None:
             doc = self.load(conn, parent, ident)
@@ -117,20 +126,28 @@ class Collection:
             self.decorate(conn, parent, doc)
         return doc
 
-    def list(self, conn: Connection, parent: dict | None, params: dict[str, str]) -> list[dict]:
+    @property
+    def plain(self) -> bool:
+        """Items are rows of one kind, served as stored: their encoding can be cached by row."""
+        return (bool(self.kind) and self.load is None and self.list_items is None and self.decorate is None
+                and self.scope is None)
+
+    def list(self, conn: Connection, parent: dict | None, params: dict[str, str], raw: bool = False) -> list:
+        """The items, as documents (or as undecoded rows with ``raw`` on a plain collection)."""
         limit = integer(params, "max", minimum=-1)
         limit = None if limit is None or limit < 0 else limit
         if self.list_items is not None:
             docs = self.list_items(conn, parent, params)
             docs = docs if limit is None else docs[:limit]
         else:
-            docs = self._query(conn, parent, params, limit)
+            docs = self._query(conn, parent, params, limit, raw and self.plain)
         if self.decorate:
             for doc in docs:
                 self.decorate(conn, parent, doc)
         return docs
 
-    def _query(self, conn: Connection, parent: dict | None, params: dict[str, str], limit: int | None) -> list:
+    def _query(self, conn: Connection, parent: dict | None, params: dict[str, str], limit: int | None,
+               raw: bool = False) -> list:
         t = KINDS[self.kind].table
         where = self._where(parent)
         order: Any = None
@@ -155,7 +172,8 @@ class Collection:
         if order is None and self.default_sort:
             c = t.c[self.default_sort]
             order = [c.desc() if self.descending else c.asc()]
-        return repo.find(conn, self.kind, where, order_by=order, limit=limit, offset=offset)
+        find = repo.find_raw if raw else repo.find
+        return find(conn, self.kind, where, order_by=order, limit=limit, offset=offset)
 
     def count(self, conn: Connection, where: ColumnElement[bool] | None = None) -> int:
         return repo.count(conn, self.kind, where)

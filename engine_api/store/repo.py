@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, delete, func, insert, select, type_coerce, update
 
 from engine_api.store.schema import KINDS, Kind
 
@@ -22,6 +24,27 @@ def _row_doc(k: Kind, row: Any) -> dict:
     return doc
 
 
+@dataclass(frozen=True)
+class RawRow:
+    """A row whose document is still JSON text: cheap to fetch, and a stable key for caching its encoding."""
+
+    kind: str
+    id: str
+    name: str | None
+    refs: tuple[tuple[str, str | None], ...]
+    text: str
+
+    def doc(self) -> dict:
+        doc: dict[str, Any] = {"id": self.id}
+        if self.name is not None:
+            doc["name"] = self.name
+        doc.update(json.loads(self.text))
+        for member, ref in self.refs:
+            if ref is not None:
+                doc[member] = {"id": ref}
+        return doc
+
+
 def _columns(k: Kind, doc: dict) -> dict:
     body = {key: v for key, v in doc.items() if key not in ("id", "name", "href") and key not in k.refs}
     cols: dict[str, Any] = {"name": doc.get("name"), "doc": body}
@@ -31,10 +54,35 @@ def _columns(k: Kind, doc: dict) -> dict:
     return cols
 
 
+_BY_ID: dict[str, Any] = {}
+_RAW_BY_ID: dict[str, Any] = {}
+
+
+def _raw_select(k: Kind):
+    t = k.table
+    return select(t.c.id, t.c.name, type_coerce(t.c.doc, Text).label("text"), *(t.c[f"{m}_id"] for m in k.refs))
+
+
+def _raw_row(kind: str, k: Kind, row: Any) -> RawRow:
+    return RawRow(kind, row[0], row[1], tuple(zip(k.refs, row[3:], strict=True)), row[2])
+
+
 def get(conn: Connection, kind: str, ident: str) -> dict | None:
     k = KINDS[kind]
-    row = conn.execute(select(k.table).where(k.table.c.id == ident)).first()
+    stmt = _BY_ID.get(kind)
+    if stmt is None:  # built once per kind, so SQLAlchemy's statement cache key is computed once
+        stmt = _BY_ID[kind] = select(k.table).where(k.table.c.id == bindparam("ident"))
+    row = conn.execute(stmt, {"ident": ident}).first()
     return _row_doc(k, row) if row else None
+
+
+def get_raw(conn: Connection, kind: str, ident: str) -> RawRow | None:
+    k = KINDS[kind]
+    stmt = _RAW_BY_ID.get(kind)
+    if stmt is None:
+        stmt = _RAW_BY_ID[kind] = _raw_select(k).where(k.table.c.id == bindparam("ident"))
+    row = conn.execute(stmt, {"ident": ident}).first()
+    return _raw_row(kind, k, row) if row else None
 
 
 def find(
@@ -50,13 +98,40 @@ def find(
     q = select(t)
     if where is not None:
         q = q.where(where)
-    q = q.order_by(*(order_by if isinstance(order_by, (list, tuple)) else [order_by])) if order_by is not None \
-        else q.order_by(t.c.created, t.c.id)
+    if order_by is not None:
+        q = q.order_by(*(order_by if isinstance(order_by, (list, tuple)) else [order_by]))
+    else:
+        q = q.order_by(t.c.created, t.c.id)
     if limit is not None:
         q = q.limit(limit)
     if offset:
         q = q.offset(offset)
     return [_row_doc(k, row) for row in conn.execute(q)]
+
+
+def find_raw(
+    conn: Connection,
+    kind: str,
+    where: ColumnElement[bool] | None = None,
+    order_by: Any = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> list[RawRow]:
+    """Like :func:`find`, leaving each document undecoded."""
+    k = KINDS[kind]
+    t = k.table
+    q = _raw_select(k)
+    if where is not None:
+        q = q.where(where)
+    if order_by is not None:
+        q = q.order_by(*(order_by if isinstance(order_by, (list, tuple)) else [order_by]))
+    else:
+        q = q.order_by(t.c.created, t.c.id)
+    if limit is not None:
+        q = q.limit(limit)
+    if offset:
+        q = q.offset(offset)
+    return [_raw_row(kind, k, row) for row in conn.execute(q)]
 
 
 def count(conn: Connection, kind: str, where: ColumnElement[bool] | None = None) -> int:
