@@ -52,3 +52,8 @@ if [[ pyproject.toml -nt "$STAMP" ]]; then
   PYCURL_SSL_LIBRARY=openssl "$VENV/bin/python" -m pip install -e '.[test]'
   touch "$STAMP"
 fi
+
+# The real ovirt.ovirt collection (inside the `ansible` package) in .venv-ovirt, for the compat tests.
+if [[ "${VDC_SETUP_OVIRT:-1}" != "0" ]]; then
+  bash scripts/ovirt-collection.sh
+fi

@@ -217,7 +217,11 @@ class Driver:
             try:
                 p = self.conn.storagePoolLookupByName(name)
             except libvirt.libvirtError:
-                p = self.conn.storagePoolDefineXML(_pool_xml(pool, self.test))
+                try:
+                    p = self.conn.storagePoolDefineXML(_pool_xml(pool, self.test))
+                except libvirt.libvirtError as e:  # e.g. another pool already uses this path
+                    what = pool.get("name", name)
+                    raise AgentError(f"cannot connect storage {what}: {e.get_error_message()}") from None
             if not p.isActive():
                 if not self.test and pool.get("type", "dir") == "dir":
                     Path(pool["path"]).mkdir(parents=True, exist_ok=True)

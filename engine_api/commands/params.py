@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine_api.commands.errors import BadRequest
 
+MAX_INT = 2**31 - 1
 _TRUE = {"", "t", "true", "y", "yes", "1"}
 _FALSE = {"f", "false", "n", "no", "0"}
 
@@ -27,6 +28,8 @@ def integer(params: dict[str, str], name: str, minimum: int | None = None) -> in
         value = int(params[name])
     except ValueError:
         raise BadRequest(f"parameter '{name}' must be an integer, got '{params[name]}'", "Invalid value") from None
+    if abs(value) > MAX_INT:
+        raise BadRequest(f"parameter '{name}' is out of range (at most {MAX_INT})", "Invalid value")
     if minimum is not None and value < minimum:
         raise BadRequest(f"parameter '{name}' must be at least {minimum}", "Invalid value")
     return value

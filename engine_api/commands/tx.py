@@ -101,6 +101,8 @@ class Tx:
 
     # writes
     def insert(self, kind: str, doc: dict) -> dict:
+        if doc.get("id") and repo.get(self.conn, kind, doc["id"]) is not None:
+            raise Conflict(f"a {kind.replace('_', ' ')} with id '{doc['id']}' already exists")
         doc.setdefault("id", new_id())
         self.writes += 1
         return repo.insert_doc(self.conn, kind, doc)

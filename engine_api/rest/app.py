@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import uuid
 from typing import Any
@@ -21,6 +22,7 @@ from engine_api.engine import Engine
 from engine_api.rest import codec
 from engine_api.rest.dispatch import dispatch
 
+log = logging.getLogger(__name__)
 XML = "application/xml"
 JSON = "application/json"
 _CORRELATION = re.compile(r"[^0-9a-zA-Z_-]")
@@ -118,6 +120,11 @@ class Api:
         except Fault as e:
             status = 400 if type(e) is Fault else e.status
             return Response(_fault_body(e, as_json, getattr(e, "action", False)), status, headers, media)
+        except Exception:  # a bug of ours still answers with a fault the SDK can read
+            log.exception("request %s %s failed (correlation id %s)", request.method, path, cid)
+            fault = Fault(f"internal error; the engine log has the details (correlation id {cid})",
+                          "Internal server error")
+            return Response(_fault_body(fault, as_json), 500, headers, media)
 
 
 async def sso_token(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine_api.commands.context import Context
@@ -13,6 +14,7 @@ from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
 
 Result = tuple[int, bytes, dict[str, str]]
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _encode(type_name: str, doc: dict, as_json: bool) -> bytes:
@@ -73,6 +75,8 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         if coll.add is None:
             raise Fault(f"{coll.name} cannot be added to", "Method not allowed")
         doc = _decode(body, coll.type, body_json)
+        if "id" in doc and not _UUID.match(doc["id"]):
+            raise BadRequest(f"{coll.type}.id '{doc['id']}' is not a UUID", "Invalid value")
         created = coll.add(ctx, parent, doc)
         with ctx.engine.db.read() as conn:
             created = coll.get(conn, parent, created["id"])

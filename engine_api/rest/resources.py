@@ -16,15 +16,16 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select
 
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, NotFound
-from engine_api.commands.params import flag, integer
+from engine_api.commands.params import MAX_INT, flag, integer
 from engine_api.rest import search
 from engine_api.store import repo
 from engine_api.store.schema import KINDS
 
 API = "/ovirt-engine/api"
 
-# A search field: a function of the kind's table giving a column expression, and its kind.
-SearchField = tuple[Callable[[Any], Any], str]
+# A search field: a function of the kind's table giving a column expression, and its kind; an optional third
+# item, True, makes an entity without a value match any value (search.Resolved.null_matches).
+SearchField = tuple[Callable[[Any], Any], str] | tuple[Callable[[Any], Any], str, bool]
 
 AddFn = Callable[[Context, dict | None, dict], dict]  # (ctx, parent, doc) -> created doc
 UpdateFn = Callable[[Context, dict | None, dict, dict], dict]  # (ctx, parent, current, changes) -> doc
@@ -101,7 +102,7 @@ class Collection:
         spec = self.fields.get(key) or (BASE_FIELDS.get(name) if ref is None else None)
         if spec is None:
             raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
-        return search.Resolved(spec[0](KINDS[self.kind].table), spec[1])
+        return search.Resolved(spec[0](KINDS[self.kind].table), *spec[1:])
 
     def get_raw(self, conn: Connection, parent: dict | None, ident: str) -> repo.RawRow:
         """One item of a plain collection, undecoded (see :attr:`plain`)."""
@@ -157,15 +158,17 @@ class Collection:
             try:
                 q = search.parse(text)
                 cond = search.to_sql(q.where, self.resolve_field, flag(params, "case_sensitive"))
+                if q.sort_by:
+                    ref, _, fname = q.sort_by.rpartition(".")
+                    expr = self.resolve_field(fname, ref or None).expr
+                    order = [expr.desc() if q.descending else expr.asc(), t.c.id]
             except search.SearchError as e:
                 raise BadRequest(f"search '{text}': {e}", "Invalid search query") from None
             if cond is not None:
                 where = where & cond
-            if q.sort_by:
-                ref, _, fname = q.sort_by.rpartition(".")
-                expr = self.resolve_field(fname, ref or None).expr
-                order = [expr.desc() if q.descending else expr.asc(), t.c.id]
             if q.page:
+                if q.page > MAX_INT:
+                    raise BadRequest(f"search '{text}': page {q.page} is out of range", "Invalid search query")
                 per_page = limit if limit is not None else 100
                 offset = (q.page - 1) * per_page
                 limit = per_page

@@ -11,11 +11,13 @@ from engine_api.commands import (
     datacenters,
     disks,
     events,
+    host_runtime,
     hosts,
     networks,
     nics,
     storage,
     templates,
+    vm_runtime,
     vms,
 )
 from engine_api.commands.context import Context
@@ -124,6 +126,8 @@ hosts_ = Collection(
     fields={"status": doc_field("status"), "address": doc_field("address"), "type": doc_field("type"),
             "cluster": ref_name("cluster", "cluster"), "datacenter": DATACENTER_OF_CLUSTER},
     add=hosts.add, update=hosts.update, remove=hosts.remove,
+    actions={"activate": host_runtime.activate, "deactivate": host_runtime.deactivate,
+             "install": host_runtime.install, "refresh": host_runtime.refresh},
 )
 storagedomains_ = Collection(
     "storagedomains", "storage_domain", "storage_domain",
@@ -175,8 +179,9 @@ vms_ = Collection(
             "type": doc_field("type"), "os": doc_field("os.type"), "memory": doc_field("memory", "int"),
             "fqdn": doc_field("fqdn")},
     add=vms.add, update=vms.update, remove=vms.remove,
-    actions={"start": vms.start, "stop": vms.stop, "shutdown": vms.shutdown, "reboot": vms.reboot,
-             "suspend": vms.suspend, "migrate": vms.migrate, "cancelmigration": vms.cancelmigration},
+    actions={"start": vm_runtime.start, "stop": vm_runtime.stop, "shutdown": vm_runtime.shutdown,
+             "reboot": vm_runtime.reboot, "suspend": vm_runtime.suspend, "migrate": vm_runtime.migrate,
+             "cancelmigration": vm_runtime.cancelmigration},
     subs={"diskattachments": _attachments("vm"), "nics": _nics("vm")},
 )
 disks_ = Collection(
@@ -294,3 +299,8 @@ def _summary(conn: Connection) -> dict:
             "storage_domains": {"total": sd_total, "active": sd_active}}
 
 
+
+
+from engine_api.rest import extras  # noqa: E402 - the extra collections join the finished tree
+
+extras.register(ROOT)

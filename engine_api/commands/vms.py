@@ -1,0 +1,190 @@
+"""Virtual machines: add (from a template), update, remove, and the power actions.
+
+A new VM takes every VmBase member it is not given from its template (Blank by default), and gets copies
+of the template's disks and NICs. Running VMs is the host agent's work: until it is there, the power
+actions refuse with a 409 that says why, and never pretend to succeed.
+"""
+
+from __future__ import annotations
+
+from engine_api.commands import disks, nics
+from engine_api.commands.common import merge, require_name
+from engine_api.commands.context import Context
+from engine_api.commands.errors import Conflict
+from engine_api.commands.params import flag
+from engine_api.commands.runner import run
+from engine_api.commands.tx import Tx, now_iso
+from engine_api.commands.vmbase import (
+    base_defaults,
+    check,
+    drop_unresolved,
+    follow_memory,
+    inherit,
+    resolve_placement,
+    same_data_center,
+    set_architecture,
+)
+from engine_api.store.schema import col
+
+BLANK_ID = "00000000-0000-0000-0000-000000000000"
+READONLY = frozenset({
+    "status", "status_detail", "stop_reason", "host", "creation_time", "start_time", "stop_time", "run_once",
+    "next_run_configuration_exists", "fqdn", "guest_operating_system", "guest_time_zone", "statistics",
+    "applications", "reported_devices", "sessions", "snapshots", "permissions", "tags", "katello_errata",
+    "has_illegal_images", "original_template", "nics", "disk_attachments", "cdroms", "graphics_consoles",
+    "watchdogs", "floppies", "host_devices", "mediated_devices", "numa_nodes", "host_numa_nodes",
+    "affinity_labels", "origin",
+})
+
+
+def create(tx: Tx, doc: dict) -> dict:
+    name = require_name(doc, "vm")
+    tx.unique_name("vm", name, "VM")
+    cluster = tx.ref("cluster", doc.get("cluster"), "vm.cluster")
+    template = tx.ref("template", doc.get("template") or {"id": BLANK_ID}, "vm.template")
+    if template.get("status", "ok") != "ok":
+        raise Conflict(f"Cannot add VM {name}: template {template['name']} is {template['status']}.")
+    if not same_data_center(tx, (template.get("cluster") or {}).get("id"), cluster["id"]):
+        raise Conflict(f"Cannot add VM {name}: template {template['name']} belongs to another data center "
+                       f"than cluster {cluster['name']}.")
+    overrides = doc.get("disk_attachments")
+    drop_unresolved(doc, "vm")
+    doc = {k: v for k, v in doc.items() if k not in READONLY and k not in ("id", "template", "cluster")}
+    inherit(doc, template)
+    base_defaults(doc)
+    check(doc, "vm")
+    resolve_placement(tx, doc, "vm")
+    set_architecture(doc, cluster)
+    now = now_iso()
+    doc.update(cluster={"id": cluster["id"]}, template={"id": template["id"]},
+               original_template={"id": template["id"]}, status="down", creation_time=now, stop_time=now,
+               origin="ovirt", next_run_configuration_exists=False, run_once=False, has_illegal_images=False)
+    doc.setdefault("use_latest_template_version", False)
+    created = tx.insert("vm", doc)
+    copies = disks.copy_all(tx, "template", template["id"], "vm", created, overrides, "vm")
+    nics.copy_all(tx, "template", template["id"], "vm", created["id"])
+    extra = f" with {copies} disk(s)" if copies else ""
+    tx.event(34, f"VM {name} was created from template {template['name']}{extra} by {tx.who}.",
+             vm=created["id"], cluster=cluster["id"], template=template["id"])
+    return created
+
+
+def _update(tx: Tx, current: dict, changes: dict) -> dict:
+    current = tx.must("vm", current["id"])
+    changes = dict(changes)
+    name = current["name"]
+    if changes.get("template"):
+        template = tx.ref("template", changes["template"], "vm.template")
+        if template["id"] != (current.get("template") or {}).get("id"):
+            raise Conflict(f"Cannot change the template of VM {name}.")
+    changes.pop("template", None)
+    cluster = None
+    if changes.get("cluster"):
+        cluster = tx.ref("cluster", changes["cluster"], "vm.cluster")
+        if cluster["id"] != current["cluster"]["id"]:
+            if not same_data_center(tx, current["cluster"]["id"], cluster["id"]):
+                raise Conflict(f"Cannot move VM {name} to cluster {cluster['name']}: it is in another "
+                               "data center.")
+            if current.get("status") != "down":
+                raise Conflict(f"Cannot move VM {name} to another cluster while it is "
+                               f"{current.get('status')}.")
+        changes["cluster"] = {"id": cluster["id"]}
+    else:
+        changes.pop("cluster", None)
+    drop_unresolved(changes, "vm")
+    follow_memory(current, changes)
+    doc = merge(current, changes, READONLY)
+    if doc["name"] != name:
+        require_name(doc, "vm")
+        tx.unique_name("vm", doc["name"], "VM", exclude=doc["id"])
+    check(doc, "vm")
+    resolve_placement(tx, doc, "vm")
+    if cluster is not None:
+        set_architecture(doc, cluster)
+    if doc != current:
+        tx.update("vm", doc)
+        tx.event(35, f"VM {doc['name']} configuration was updated by {tx.who}.", vm=doc["id"],
+                 cluster=doc["cluster"]["id"])
+    return doc
+
+
+def _remove(tx: Tx, current: dict, detach_only: bool) -> None:
+    current = tx.must("vm", current["id"])
+    name = current["name"]
+    if current.get("delete_protected"):
+        raise Conflict(f"Cannot remove VM {name}: it is delete protected.")
+    if current.get("status") != "down":
+        raise Conflict(f"Cannot remove VM {name}: it is {current.get('status')}; stop it first.")
+    removed = 0 if detach_only else disks.remove_owned(tx, "vm", current["id"])
+    tx.delete("vm", current["id"])  # its NICs and disk attachments go with it
+    extra = f" with {removed} disk(s)" if removed else " (disks kept)" if detach_only else ""
+    tx.event(113, f"VM {name} was removed{extra} by {tx.who}.", cluster=current["cluster"]["id"])
+
+
+# ---------------------------------------------------------------- power actions
+
+
+def _start(tx: Tx, current: dict, action: dict) -> None:
+    vm = tx.must("vm", current["id"])
+    if vm.get("status") not in ("down", "suspended"):
+        raise Conflict(f"Cannot run VM {vm['name']}: it is {vm.get('status')}.")
+    cluster = tx.must("cluster", vm["cluster"]["id"])
+    hosts = tx.find("host", col("host", "cluster_id") == cluster["id"])
+    if not any(h.get("status") == "up" for h in hosts):
+        raise Conflict(f"Cannot run VM {vm['name']}: there is no host in status up in cluster "
+                       f"{cluster['name']}.")
+    raise Conflict(f"Cannot run VM {vm['name']}: starting VMs needs the host agent.")
+
+
+def _power(tx: Tx, current: dict, action: dict, verb: str) -> None:
+    """Every action on a running VM goes through its host agent; a VM that is down has nothing to act on."""
+    vm = tx.must("vm", current["id"])
+    for member, kind in (("host", "host"), ("cluster", "cluster")):
+        if action.get(member):
+            tx.ref(kind, action[member], f"action.{member}")
+    if vm.get("status") == "down":
+        raise Conflict(f"Cannot {verb} VM {vm['name']}: it is not running.")
+    raise Conflict(f"Cannot {verb} VM {vm['name']}: this needs the host agent.")
+
+
+# ---------------------------------------------------------------- REST faces
+
+
+def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
+    return run(ctx, "add_vm", create, doc)
+
+
+def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
+    return run(ctx, "update_vm", _update, current, changes)
+
+
+def remove(ctx: Context, parent: dict | None, current: dict) -> None:
+    run(ctx, "remove_vm", _remove, current, flag(ctx.params, "detach_only"))
+
+
+def start(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "run_vm", _start, current, action)
+
+
+def stop(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "stop_vm", _power, current, action, "stop")
+
+
+def shutdown(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "shutdown_vm", _power, current, action, "shut down")
+
+
+def reboot(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "reboot_vm", _power, current, action, "reboot")
+
+
+def suspend(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "suspend_vm", _power, current, action, "suspend")
+
+
+def migrate(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "migrate_vm", _power, current, action, "migrate")
+
+
+def cancelmigration(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
+    return run(ctx, "cancel_migration", _power, current, action, "cancel the migration of")

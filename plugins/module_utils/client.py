@@ -1,0 +1,164 @@
+"""The engine client: JSON over HTTP with ``open_url``, nothing compiled, nothing beyond the standard library.
+
+Paths are relative to the API URL (``vms``, ``vms/<id>/nics``) or absolute hrefs as the engine writes them
+(``/ovirt-engine/api/vms/<id>``). Every fault the engine answers with becomes an
+:class:`~.errors.EngineError` carrying the HTTP status, the fault's reason and its detail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode, urlsplit
+
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.vdc.infra.plugins.module_utils.errors import AuthError, EngineError
+
+JSON = "application/json"
+# Keys of a list answer that are not the list itself.
+_ENVELOPE = frozenset({"href", "link", "actions", "id"})
+
+Opener = Callable[..., Any]
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of a URL: where SSO lives and what absolute hrefs are relative to."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _fault(status: int, raw: bytes, fallback: str, method: str, path: str) -> EngineError:
+    """Turn an error answer into an EngineError; the body is a fault, an action with a fault, or not JSON."""
+    reason, detail = fallback or "Error", ""
+    try:
+        doc = json.loads(raw or b"{}")
+    except ValueError:
+        doc = {}
+        detail = raw.decode("utf-8", "replace").strip()[:500]
+    if isinstance(doc, dict):
+        fault = doc.get("fault") if isinstance(doc.get("fault"), dict) else doc
+        reason = str(fault.get("reason") or fault.get("error_code") or fault.get("error") or reason)
+        detail = str(fault.get("detail") or fault.get("error_description") or fault.get("error") or detail)
+    cls = AuthError if status == 401 else EngineError
+    return cls(status, reason, detail, method, path)
+
+
+def http_json(method: str, url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
+              ca_file: str | None = None, insecure: bool = False, timeout: int = 60,
+              opener: Opener = open_url) -> tuple[int, Any]:
+    """One request; returns (status, decoded JSON or None). Raises EngineError for 4xx/5xx answers."""
+    path = urlsplit(url).path
+    try:
+        resp = opener(url, method=method, data=data, headers=headers or {}, validate_certs=not insecure,
+                      ca_path=ca_file, timeout=timeout, follow_redirects="none")
+        status = getattr(resp, "status", None) or resp.getcode()
+        raw = resp.read()
+    except HTTPError as e:
+        raise _fault(e.code, e.read() if e.fp else b"", str(e.reason), method, path) from None
+    except URLError as e:
+        raise EngineError(0, "Cannot reach the engine", str(e.reason), method, url) from None
+    except OSError as e:
+        raise EngineError(0, "Cannot reach the engine", str(e), method, url) from None
+    if not raw:
+        return status, None
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        raise EngineError(status, "The engine did not answer with JSON", raw[:200].decode("utf-8", "replace"),
+                          method, path) from None
+
+
+def items(doc: Any) -> list[dict]:
+    """The entities of a list answer such as ``{"vm": [...]}``; an empty list answers ``{}``."""
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict):
+        return []
+    for key, value in doc.items():
+        if key not in _ENVELOPE and isinstance(value, list):
+            return value
+    return []
+
+
+class EngineClient:
+    """Calls to one engine with one token. ``opener`` is ``open_url`` unless a test passes a fake."""
+
+    def __init__(self, url: str, token: str, *, ca_file: str | None = None, insecure: bool = False,
+                 headers: dict[str, str] | None = None, timeout: int = 60, opener: Opener = open_url):
+        self.url = url.rstrip("/")
+        self.api_path = urlsplit(self.url).path
+        self.token = token
+        self.ca_file = ca_file
+        self.insecure = insecure
+        self.timeout = timeout
+        self.opener = opener
+        self.headers = {"Accept": JSON, "Content-Type": JSON, "Version": "4", "Authorization": f"Bearer {token}"}
+        self.headers.update(headers or {})
+
+    # ------------------------------------------------------------ plumbing
+
+    def _url(self, path: str, params: dict[str, Any] | None) -> str:
+        if path.startswith("/"):
+            url = origin(self.url) + path
+        else:
+            url = f"{self.url}/{path}" if path else self.url
+        query = {k: _param(v) for k, v in (params or {}).items() if v is not None and v != []}
+        return f"{url}?{urlencode(sorted(query.items()))}" if query else url
+
+    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        _, doc = http_json(method, self._url(path, params), data=data, headers=self.headers, ca_file=self.ca_file,
+                           insecure=self.insecure, timeout=self.timeout, opener=self.opener)
+        return doc
+
+    # ------------------------------------------------------------ reads
+
+    def system(self) -> dict:
+        """The API root: product version, special objects, summary."""
+        return self.request("GET", "") or {}
+
+    def get(self, path: str, ident: str | None = None, follow: list[str] | None = None) -> dict | None:
+        """One entity, or None when the engine answers 404."""
+        try:
+            return self.request("GET", f"{path}/{ident}" if ident else path, params={"follow": follow})
+        except EngineError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def list(self, path: str, search: str | None = None, follow: list[str] | None = None,
+             max: int | None = None) -> list[dict]:
+        return items(self.request("GET", path, params={"search": search, "follow": follow, "max": max}))
+
+    def search(self, path: str, query: str, follow: list[str] | None = None) -> list[dict]:
+        return self.list(path, search=query, follow=follow)
+
+    def follow(self, href: str) -> Any:
+        """What an href points at: an entity, or the list of a sub-collection link."""
+        doc = self.request("GET", href)
+        return doc if isinstance(doc, dict) and "id" in doc else items(doc)
+
+    # ------------------------------------------------------------ writes
+
+    def add(self, path: str, body: dict, params: dict[str, Any] | None = None) -> dict:
+        return self.request("POST", path, body, params) or {}
+
+    def update(self, path: str, ident: str, body: dict, params: dict[str, Any] | None = None) -> dict:
+        return self.request("PUT", f"{path}/{ident}", body, params) or {}
+
+    def remove(self, path: str, ident: str, params: dict[str, Any] | None = None) -> None:
+        self.request("DELETE", f"{path}/{ident}", None, params)
+
+    def action(self, path: str, ident: str, name: str, body: dict | None = None) -> dict:
+        return self.request("POST", f"{path}/{ident}/{name}", body or {}) or {}
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,147 @@
+"""Runs a plan through the client, step by step, waiting for end states; the first failure stops the run.
+
+Entities created earlier in the run are registered, so later steps can refer to them by id (a disk needs
+its new VM's id for ``/vms/{id}/diskattachments``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient
+from ansible_collections.vdc.infra.plugins.module_utils.errors import EngineError, PlanError, WaitError
+from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Kind, to_wire
+from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, Plan, Step
+from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions, wait_for
+
+_NO_NAME = frozenset({"event", "disk"})  # kinds whose request body carries no top-level name
+
+
+class Executor:
+    def __init__(self, client: EngineClient, current: Current, wait: WaitOptions | None = None):
+        self.client = client
+        self.registry: Current = {k: list(v) for k, v in current.items()}
+        self.wait = wait or WaitOptions()
+        self.ids: dict[str, str] = {}  # label -> id of what this run touched
+
+    # ------------------------------------------------------------ names and ids
+
+    def find_id(self, kind: str, name: str, values: dict[str, Any]) -> str | None:
+        """The id of ``kind`` named ``name``, narrowed by the scope found in ``values``; None if not unique."""
+        k = KINDS[kind]
+        hits = [f for f in self.registry.get(kind, []) if f.get("name") == name
+               
+                and all(f.get(s) == values[s] for s in k.scope if values.get(s) is not None)]
+        return hits[0].get("id") if len(hits) == 1 else None
+
+    def _id_of(self, step: Step) -> str:
+        ident = step.id or self.ids.get(step.label) or self.find_id(step.kind, step.values.get("name"), step.values)
+        if not ident:
+            raise PlanError("its id is unknown (was it created in this run?)", step.label)
+        return ident
+
+    def _path(self, kind: Kind, values: dict[str, Any]) -> str:
+        """Where entities of ``kind`` live: the top collection, or the sub-collection of their owner."""
+        owner = values.get(kind.parent) if kind.parent else None
+        if not owner:
+            return kind.collection
+        owner_id = self.find_id(kind.parent_kind, owner, values)
+        if not owner_id:
+            raise PlanError(f"{kind.parent} '{owner}' not found", KINDS[kind.parent_kind].label(owner))
+        return f"{KINDS[kind.parent_kind].collection}/{owner_id}/{kind.sub_collection}"
+
+    # ------------------------------------------------------------ running
+
+    def run(self, plan: Plan) -> list[dict[str, Any]]:
+        done = []
+        for step in plan.changes():
+            try:
+                getattr(self, f"_{step.op}")(step)
+            except EngineError as e:
+                raise e.about(step.label) from None
+            done.append(step.as_dict())
+        return done
+
+    def _create(self, step: Step) -> None:
+        kind = KINDS[step.kind]
+        body = to_wire(kind, step.values, self.find_id)
+        if "name" in step.values and kind.name not in _NO_NAME:
+            body["name"] = step.values["name"]
+        if kind.create_body:
+            body = kind.create_body(body, step.values)
+        created = self.client.add(self._path(kind, step.values), body)
+        ident = created.get("id")
+        self.ids[step.label] = ident
+        self.registry.setdefault(kind.name, []).append({**step.values, "id": ident})
+        if kind.created_states and self.wait.wait:
+            self._wait_status(kind, ident, step.label, kind.created_states)
+
+    def _update(self, step: Step) -> None:
+        kind = KINDS[step.kind]
+        values = {**(step.current or {}), **step.values}
+        body = to_wire(kind, step.values, lambda k, n, v: self.find_id(k, n, {**values, **v}))
+        if kind.update_body:
+            body = kind.update_body(body, values, step.current or {})
+        self.client.update(self._path(kind, values), step.id, body)
+
+    def _delete(self, step: Step) -> None:
+        kind = KINDS[step.kind]
+        params = kind.delete_params(step.options) if kind.delete_params else {}
+        path = self._path(kind, step.values)
+        self.client.remove(path, step.id, params or None)
+        if self.wait.wait and kind.wait_removed:
+            wait_for(lambda: self.client.get(path, step.id), step.label, (), (), self.wait, gone=True)
+
+    def _action(self, step: Step) -> None:
+        ident = self._id_of(step)
+        if step.kind == "storage_domain":
+            self._storage_action(step, ident)
+            return
+        kind = KINDS[step.kind]
+        self.client.action(kind.collection, ident, step.action)
+        if self.wait.wait and step.end_state:
+            self._wait_status(kind, ident, step.label, (step.end_state,))
+
+    def _storage_action(self, step: Step, sd_id: str) -> None:
+        dc = step.values.get("data_center") or (step.current or {}).get("data_center")
+        dc_id = self.find_id("data_center", dc, {})
+        if not dc_id:
+            raise PlanError(f"data center '{dc}' not found", step.label)
+        base = f"datacenters/{dc_id}/storagedomains"
+        if step.action == "attach":
+            self.client.add(base, {"id": sd_id})
+        elif step.action == "detach":
+            self.client.remove(base, sd_id)
+            return
+        else:
+            self.client.action(base, sd_id, step.action)
+        if self.wait.wait and step.end_state:
+            wait_for(lambda: self.client.get(base, sd_id), step.label, (step.end_state,), ("unknown",), self.wait)
+
+    def _wait_status(self, kind: Kind, ident: str, label: str, ok: tuple[str, ...]) -> None:
+        path = "disks" if kind.name == "disk" else kind.collection
+        try:
+            wait_for(lambda: self.client.get(path, ident), label, ok, kind.failed_states, self.wait)
+        except WaitError as e:
+            e.events = self.recent_events(label)
+            raise WaitError(str(e).removeprefix(f"{label}: "), label, e.state, e.events) from None
+
+    def recent_events(self, label: str, limit: int = 3) -> list[str]:
+        """The engine's last warning/error events that mention the entity, for a failure message."""
+        name = label.split("'")[1] if "'" in label else label
+        try:
+            events = self.client.list("events", max=100)
+        except EngineError:
+            return []
+        hits = [e for e in events if e.get("severity") in ("warning", "error", "alert")
+                and name in (e.get("description") or "")]
+        return [e["description"] for e in hits[:limit]]
+
+
+def entity_id(executor: Executor, step: Step) -> str | None:
+    return step.id or executor.ids.get(step.label)
+
+
+def facts_of(current: Current, kind: str, ident: str) -> Facts | None:
+    return next((f for f in current.get(kind, []) if f.get("id") == ident), None)

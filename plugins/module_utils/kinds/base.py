@@ -1,0 +1,177 @@
+"""How one kind of entity maps between desired state (user terms) and the wire (the engine's JSON).
+
+A :class:`Kind` is mostly a table of :class:`Field` rows; the few behaviours that are not a table
+(actions that reach a ``state``, steps before a delete, a custom request body) are plain functions on it.
+Facts are the current state in user terms: what the planner compares desired fields with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Facts = dict[str, Any]
+Wire = dict[str, Any]
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One option: where it lives on the wire and how its value converts.
+
+    ``ref`` names the kind a reference points at: facts hold the target's name, the wire an ``{"id"}``
+    (or ``{"name"}`` when the target is created in the same run and has no id yet).
+    """
+
+    name: str
+    path: str | None = None
+    ref: str | None = None
+    encode: Callable[[Any], Any] | None = None
+    decode: Callable[[Any], Any] | None = None
+    immutable: bool = False  # cannot change after creation; the planner refuses
+    create_only: bool = False  # sent when creating, never compared (a source template, a password)
+    send: bool = True  # False: compared but never sent (a NIC's network follows from its profile)
+    unordered: bool = False  # a list compared as a set
+
+    @property
+    def wire_path(self) -> str:
+        return self.path or self.name
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """An action the planner wants (``start``, ``attach``...), why, and the state that ends it."""
+
+    action: str
+    reason: str
+    end_state: str | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    collection: str  # top-level path, or the path under the parent for sub-collection kinds
+    fields: tuple[Field, ...]
+    order: int
+    scope: tuple[str, ...] = ()  # fields that, with the name, identify an entity (a network: its data center)
+    parent: str | None = None  # the field naming the owner whose sub-collection holds this kind (a NIC: vm)
+    parent_kind: str | None = None
+    required: tuple[str, ...] = ()  # fields needed to create one
+    label_word: str = ""
+    # Wait: states that end a create, and states that mean it failed.
+    created_states: tuple[str, ...] = ()
+    failed_states: tuple[str, ...] = ()
+    wait_removed: bool = False
+    # Hooks (pure): extra facts, actions for a state, steps before a delete, request bodies.
+    sub_collection: str | None = None  # the path under the parent when the parent field is set
+    extra_facts: Callable[[Wire, Any], Facts] | None = None
+    actions: Callable[[Any, Facts | None], list[ActionPlan]] | None = None
+    before_delete: Callable[[Facts], list[ActionPlan]] | None = None
+    delete_params: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    create_body: Callable[[Wire, dict[str, Any]], Wire] | None = None
+    update_body: Callable[[Wire, dict[str, Any], Facts], Wire] | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)  # sent at create when the user gave nothing
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def label(self, name: str | None, ident: str | None = None) -> str:
+        return f"{self.label_word or self.name.replace('_', ' ')} '{name or ident}'"
+
+    def key(self, facts: Facts) -> tuple:
+        """What identifies an entity of this kind among its siblings: the name plus the scope fields."""
+        return (facts.get("name"),) + tuple(facts.get(s) for s in self.scope)
+
+
+# ---------------------------------------------------------------- dotted paths
+
+
+def get_path(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(doc, dict) or part not in doc:
+            return MISSING
+        doc = doc[part]
+    return doc
+
+
+def set_path(doc: dict, path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        doc = doc.setdefault(part, {})
+    if isinstance(value, dict) and isinstance(doc.get(parts[-1]), dict):
+        doc[parts[-1]].update(value)
+    else:
+        doc[parts[-1]] = value
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def to_facts(kind: Kind, entity: Wire, lookup: Any) -> Facts:
+    """The current state of ``entity`` in user terms; ``lookup.name(kind, id)`` turns a reference into a name."""
+    facts: Facts = {"id": entity.get("id"), "name": entity.get("name")}
+    for f in kind.fields:
+        if f.create_only:
+            continue
+        value = get_path(entity, f.wire_path)
+        if value is MISSING:
+            continue
+        if f.ref:
+            value = lookup.name(f.ref, value.get("id")) if isinstance(value, dict) and value.get("id") else None
+        elif f.decode:
+            value = f.decode(value)
+        facts[f.name] = value
+    if kind.extra_facts:
+        facts.update(kind.extra_facts(entity, lookup))
+    return facts
+
+
+def to_wire(kind: Kind, values: dict[str, Any], ids: Callable[[str, str, dict], str | None]) -> Wire:
+    """A request body for ``values`` (user terms).
+
+    ``ids(kind, name, values)`` finds the id of a referenced entity (None when unknown or ambiguous, and then
+    the reference goes by name for the engine to resolve).
+    """
+    body: Wire = {}
+    for name, value in values.items():
+        f = kind.field(name)
+        if f is None or not f.send:
+            continue
+        if f.ref:
+            if value in (None, ""):
+                wire: Any = None
+            else:
+                ident = ids(f.ref, value, values)
+                wire = {"id": ident} if ident else {"name": value}
+        elif f.encode:
+            wire = f.encode(value)
+        else:
+            wire = value
+        set_path(body, f.wire_path, wire)
+    return body
+
+
+# ---------------------------------------------------------------- small converters shared by kinds
+
+
+def version_to_wire(value: str | None) -> dict | None:
+    if not value:
+        return None
+    major, minor = value.split(".")
+    return {"major": int(major), "minor": int(minor)}
+
+
+def version_from_wire(value: Any) -> str | None:
+    if isinstance(value, dict) and "major" in value:
+        return f"{value['major']}.{value.get('minor', 0)}"
+    return None
+
+
+def properties_to_wire(items: list[dict] | None) -> dict:
+    return {"custom_property": [{"name": p["name"], "value": p["value"]} for p in items or []]}
+
+
+def properties_from_wire(value: Any) -> list[dict]:
+    items = value.get("custom_property", []) if isinstance(value, dict) else value or []
+    return sorted(({"name": p.get("name"), "value": p.get("value")} for p in items), key=lambda p: p["name"] or "")

@@ -1,0 +1,170 @@
+"""The base class of every vdc.infra module: argument spec merging, connection, check mode, failures.
+
+A managing module sets ``kind`` and ``argument_spec``; :meth:`ReconcileModule.desired` maps its params to
+the desired-state model (pure, so tests call it without Ansible), and the one reconciler does the rest.
+An info module sets ``collection`` and gets search, id, name, follow and max for free.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vdc.infra.plugins.module_utils.auth import AUTH_SPEC, session, settings
+from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError, EngineError, VdcError
+from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions
+
+try:
+    from ansible_collections.vdc.infra.plugins.module_utils import model
+    from ansible_collections.vdc.infra.plugins.module_utils.desired import expand
+    from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired
+    from ansible_collections.vdc.infra.plugins.module_utils.reconciler import reconcile
+
+    PYDANTIC_ERROR = None
+except ImportError as exc:  # pydantic is the one dependency beyond ansible-core
+    PYDANTIC_ERROR = exc
+
+WAIT_SPEC: dict[str, Any] = {
+    "wait": {"type": "bool", "default": True},
+    "timeout": {"type": "int", "default": 180},
+    "poll_interval": {"type": "int", "default": 3},
+}
+INFO_SPEC: dict[str, Any] = {
+    "pattern": {"type": "str"},
+    "id": {"type": "str"},
+    "name": {"type": "str"},
+    "follow": {"type": "list", "elements": "str", "default": []},
+    "max": {"type": "int"},
+}
+
+
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule whose failures name the entity, argument errors (a wrong type) included."""
+
+    entity_word = ""
+
+    def fail_json(self, msg: str, **kwargs: Any) -> None:  # type: ignore[override]
+        name = (getattr(self, "params", None) or {}).get("name")
+        label = f"{self.entity_word} '{name}'" if self.entity_word and name else None
+        if label and not str(msg).startswith(label):
+            msg = f"{label}: {msg}"
+            kwargs.setdefault("entity", label)
+        super().fail_json(msg=msg, **kwargs)
+
+
+class EngineModule:
+    """Owns the AnsibleModule; subclasses implement :meth:`run` and return the result dict."""
+
+    argument_spec: ClassVar[dict[str, Any]] = {}
+    module_kwargs: ClassVar[dict[str, Any]] = {}
+    extra_specs: ClassVar[tuple[dict[str, Any], ...]] = ()
+    entity_word: ClassVar[str] = ""  # how failures name the entity, e.g. "VM"
+
+    def __init__(self) -> None:
+        spec = copy.deepcopy(AUTH_SPEC)
+        for extra in self.extra_specs:
+            spec.update(copy.deepcopy(extra))
+        spec.update(copy.deepcopy(self.argument_spec))
+        kwargs = {"supports_check_mode": True, **self.module_kwargs}
+        module_class = type("Module", (_AnsibleModule,), {"entity_word": self.entity_word})
+        self.module = module_class(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+
+    def run(self, client: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __call__(self) -> None:
+        if PYDANTIC_ERROR is not None:
+            self.module.fail_json(msg=missing_required_lib("pydantic"), exception=str(PYDANTIC_ERROR))
+        try:
+            self.prepare()
+            with session(settings(self.params.get("auth")), ) as client:
+                result = self.run(client)
+        except EngineError as e:
+            self._fail(e, status=e.status, reason=e.reason, detail=e.detail)
+        except DesiredStateError as e:
+            self._fail(e, problems=e.problems)
+        except VdcError as e:
+            self._fail(e)
+        self.module.exit_json(**result)
+
+    def prepare(self) -> None:
+        """Validation that needs no engine; runs before connecting."""
+
+    def _fail(self, error: VdcError, **extra: Any) -> None:
+        if error.entity:
+            extra["entity"] = error.entity
+        # An error that already names its entity keeps its own wording.
+        self.module.entity_word = "" if error.entity else self.module.entity_word
+        self.module.fail_json(msg=str(error), **extra)
+
+
+class ReconcileModule(EngineModule):
+    """A module that declares one entity (and its children) and reconciles it."""
+
+    kind: ClassVar[str] = ""
+    extra_specs = (WAIT_SPEC,)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind and not cls.entity_word:
+            from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+
+            k = KINDS[cls.kind]
+            cls.entity_word = k.label_word or k.name.replace("_", " ")
+    # Module option -> model field, when the names differ (aliases are resolved by Ansible already).
+    renames: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def model_values(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Params that belong to the model: declared (not None), renamed, without auth and wait options."""
+        skip = set(AUTH_SPEC) | set(WAIT_SPEC)
+        fields = model.MODELS[cls.kind].model_fields
+        values = {}
+        for key, value in params.items():
+            target = cls.renames.get(key, key)
+            if key in skip or value is None or target not in fields:
+                continue
+            values[target] = value
+        return values
+
+    @classmethod
+    def desired(cls, params: dict[str, Any]) -> list[Desired]:
+        """The module's params as planner entries (pure; option-mapping tests call this)."""
+        return expand(model.parse(cls.kind, cls.model_values(params)))
+
+    def prepare(self) -> None:
+        self._desired = self.desired(self.params)
+
+    def run(self, client: Any) -> dict[str, Any]:
+        wait = WaitOptions(self.params["wait"], self.params["timeout"], self.params["poll_interval"])
+        result = reconcile(client, self._desired, wait, self.module.check_mode)
+        result[self.kind] = result["entity"]
+        if not self.module._diff:
+            result.pop("diff")
+        return result
+
+
+class InfoModule(EngineModule):
+    """Lists a collection with the engine's search; ``changed`` is always false."""
+
+    collection: ClassVar[str] = ""
+    result_key: ClassVar[str] = ""
+    extra_specs = (INFO_SPEC,)
+
+    def query(self) -> str | None:
+        parts = [self.params["pattern"]] if self.params.get("pattern") else []
+        if self.params.get("name"):
+            parts.append(f'name="{self.params["name"]}"')
+        return " and ".join(parts) or None
+
+    def run(self, client: Any) -> dict[str, Any]:
+        follow = self.params.get("follow") or None
+        if self.params.get("id"):
+            doc = client.get(self.collection, self.params["id"], follow=follow)
+            found = [doc] if doc else []
+        else:
+            found = client.list(self.collection, search=self.query(), follow=follow, max=self.params.get("max"))
+        return {"changed": False, self.result_key: found}

@@ -1,0 +1,70 @@
+"""The one reconcile path every managing module takes: read → plan → execute (unless check mode) → result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient
+from ansible_collections.vdc.infra.plugins.module_utils.executor import Executor
+from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired, Plan, find, plan
+from ansible_collections.vdc.infra.plugins.module_utils.state import read
+from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions
+
+SECRET_FIELDS = frozenset({"password", "root_password"})
+
+
+def diff_of(p: Plan) -> list[dict[str, Any]]:
+    """One before/after pair per changing step, holding only the fields that change (secrets masked)."""
+    out = []
+    for step in p.changes():
+        what = step.op if step.op != "action" else f"action {step.action}"
+        before = {k: _mask(k, c["before"]) for k, c in step.changes.items()}
+        after = {k: _mask(k, c["after"]) for k, c in step.changes.items()}
+        if step.op == "create":
+            before = {}
+        if step.op == "delete":
+            after = {}
+        out.append({"before_header": f"{step.label} ({what})", "after_header": f"{step.label} ({what})",
+                    "before": before, "after": after})
+    return out
+
+
+def _mask(key: str, value: Any) -> Any:
+    return "********" if key in SECRET_FIELDS and value is not None else value
+
+
+def reconcile(client: EngineClient, desired: list[Desired], wait: WaitOptions, check_mode: bool) -> dict[str, Any]:
+    """Bring ``desired`` about; ``desired[0]`` is the entity the result describes."""
+    current, lookup = read(client, {d.kind for d in desired} | {o for d in desired for o in d.owns})
+    the_plan = plan(desired, current)
+    main = desired[0]
+    found = find(current, main)
+    ident = found.get("id") if found else None
+    executor = Executor(client, current, wait)
+    if not check_mode and the_plan.changed:
+        executor.run(the_plan)
+        ident = ident or executor.ids.get(main.label)
+    result: dict[str, Any] = {
+        "changed": the_plan.changed, "id": ident, "diff": diff_of(the_plan),
+        "plan": [s.as_dict() for s in the_plan.steps],
+    }
+    kind = KINDS[main.kind]
+    entity = None
+    if ident and main.state != "absent":
+        if check_mode or not the_plan.changed:
+            entity = lookup.get(main.kind, ident if main.kind != "cluster_network" else None)
+        else:
+            path = executor._path(kind, {**(found or {}), **main.values})
+            entity = client.get(path, ident)
+    result["entity"] = _public(entity)
+    return result
+
+
+def _public(doc: Any) -> Any:
+    """A wire entity without the reader's private keys (``_vm``, ``_attachments``...)."""
+    if isinstance(doc, dict):
+        return {k: _public(v) for k, v in doc.items() if not k.startswith("_")}
+    if isinstance(doc, list):
+        return [_public(v) for v in doc]
+    return doc

@@ -1,0 +1,139 @@
+"""Reading current state in bulk: one list call per collection (with ``follow``), never one GET per entity.
+
+The result is a :class:`Lookup` of wire entities (for names and ids) and the facts of each kind in user terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient, items
+from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Wire, to_facts
+from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
+
+# Kinds whose facts need other kinds' entities (for names), beyond their reference fields.
+_NEEDS = {
+    "storage_domain": {"data_center"},
+    "cluster_network": {"cluster", "data_center", "network"},
+    "vnic_profile": {"network", "data_center"},
+    "disk": {"vm", "storage_domain"},
+    "nic": {"vm", "vnic_profile", "network"},
+    "vm": {"template"},
+}
+
+
+class Lookup:
+    """Wire entities by kind and id."""
+
+    def __init__(self) -> None:
+        self.entities: dict[str, dict[str, Wire]] = {}
+
+    def put(self, kind: str, docs: Iterable[Wire]) -> None:
+        bucket = self.entities.setdefault(kind, {})
+        for doc in docs:
+            if doc.get("id"):
+                bucket[doc["id"]] = doc
+
+    def get(self, kind: str, ident: str | None) -> Wire | None:
+        return self.entities.get(kind, {}).get(ident) if ident else None
+
+    def name(self, kind: str, ident: str | None) -> str | None:
+        doc = self.get(kind, ident)
+        if doc is None:
+            return None
+        return doc.get("name") or doc.get("alias") or ((doc.get("disk") or {}).get("alias"))
+
+
+def needed(kinds: Iterable[str]) -> set[str]:
+    """``kinds`` plus every kind they refer to, transitively."""
+    out: set[str] = set()
+    todo = list(kinds)
+    while todo:
+        k = todo.pop()
+        if k in out:
+            continue
+        out.add(k)
+        kind = KINDS[k]
+        todo += [f.ref for f in kind.fields if f.ref] + list(_NEEDS.get(k, ()))
+        if kind.parent_kind:
+            todo.append(kind.parent_kind)
+    return out
+
+
+def _sub_list(doc: Wire, member: str) -> list[Wire]:
+    value = doc.get(member)
+    return items(value) if isinstance(value, dict) else list(value or [])
+
+
+def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
+    """Current facts for ``kinds`` (and what they need), with the lookup they were built from."""
+    want = needed(kinds)
+    lookup = Lookup()
+    simple = {"host": "hosts", "network": "networks", "vnic_profile": "vnicprofiles", "template": "templates",
+              "storage_domain": "storagedomains", "event": "events"}
+    for kind, path in simple.items():
+        if kind in want:
+            lookup.put(kind, client.list(path))
+    if "data_center" in want:
+        follow = ["storage_domains"] if "storage_domain" in want else None
+        dcs = client.list("datacenters", follow=follow)
+        lookup.put("data_center", dcs)
+        if follow:
+            _attachments(lookup, dcs)
+    if "cluster" in want:
+        follow = ["networks"] if "cluster_network" in want else None
+        clusters = client.list("clusters", follow=follow)
+        lookup.put("cluster", clusters)
+        if follow:
+            lookup.put("cluster_network", [{**n, "_cluster": c["id"], "id": f"{c['id']}/{n['id']}", "_network": n["id"]}
+                                           for c in clusters for n in _sub_list(c, "networks")])
+    if want & {"vm", "disk", "nic"}:
+        follow = [f for f, k in (("disk_attachments.disk", "disk"), ("nics", "nic")) if k in want]
+        vms = client.list("vms", follow=follow or None)
+        lookup.put("vm", vms)
+        _vm_children(client, lookup, vms, want)
+    current: Current = {}
+    for kind in want:
+        current[kind] = [_facts(kind, doc, lookup) for doc in lookup.entities.get(kind, {}).values()]
+    return current, lookup
+
+
+def _facts(kind: str, doc: Wire, lookup: Lookup) -> Facts:
+    facts = to_facts(KINDS[kind], doc, lookup)
+    if kind == "cluster_network":
+        facts["id"] = doc["_network"]  # an assignment is known by its network's id under the cluster
+    return facts
+
+
+def _attachments(lookup: Lookup, dcs: list[Wire]) -> None:
+    for dc in dcs:
+        for sd in _sub_list(dc, "storage_domains"):
+            doc = lookup.get("storage_domain", sd.get("id"))
+            if doc is not None:
+                doc.setdefault("_attachments", []).append({"data_center": dc["id"], "status": sd.get("status")})
+
+
+def _vm_children(client: EngineClient, lookup: Lookup, vms: list[Wire], want: set[str]) -> None:
+    attached: set[str] = set()
+    if "disk" in want:
+        disks = []
+        for vm in vms:
+            for att in _sub_list(vm, "disk_attachments"):
+                disk = att.get("disk") or {}
+                attached.add(disk.get("id") or att.get("id"))
+                disks.append({**att, "_vm": vm["id"]})
+        floating = [{"id": d["id"], "disk": d, "_vm": None} for d in client.list("disks") if d["id"] not in attached]
+        lookup.put("disk", disks + floating)
+    if "nic" in want:
+        lookup.put("nic", [{**n, "_vm": vm["id"]} for vm in vms for n in _sub_list(vm, "nics")])
+
+
+def entity(client: EngineClient, kind: str, ident: str, parent_path: str | None = None) -> dict[str, Any] | None:
+    """One entity as the ``*_info`` modules return it (None when it does not exist)."""
+    k = KINDS[kind]
+    if parent_path:
+        return client.get(parent_path, ident)
+    follow = ["disk_attachments.disk", "nics"] if kind == "vm" else None
+    return client.get(k.collection, ident, follow=follow)

@@ -1,0 +1,259 @@
+#!/usr/bin/python
+"""Module vdc.infra.vm: a VM with its disks and NICs, reconciled."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vm
+short_description: Manage virtual machines, their disks and NICs
+version_added: 0.1.0
+description:
+  - Create, update, start, stop, suspend and remove VMs. Options follow M(ovirt.ovirt.ovirt_vm).
+  - I(disks) and I(nics) are reconciled too, field by field. With I(exclusive=true), disks and NICs of the VM
+    that are not declared are removed; without it they are left alone (never silently only added).
+options:
+  name:
+    description: Name of the VM.
+    type: str
+    required: true
+  id:
+    description: Id of the VM; when given, the VM is found by id.
+    type: str
+  state:
+    description:
+      - C(present) makes sure the VM exists, whatever its status.
+      - C(running), C(stopped) and C(suspended) also bring it to C(up), C(down) or C(suspended).
+      - C(absent) stops and removes it, with its disks.
+    type: str
+    choices: [present, absent, running, stopped, suspended]
+    default: present
+  cluster:
+    description: Cluster of the VM. Required to create one.
+    type: str
+  template:
+    description: Template the VM is created from; used when creating only.
+    type: str
+    default: Blank
+  description:
+    description: Description.
+    type: str
+  comment:
+    description: Comment.
+    type: str
+  memory:
+    description: Memory, as an IEC size such as C(2GiB) or C(512MiB), or bytes.
+    type: str
+  memory_guaranteed:
+    description: Guaranteed memory, as a size.
+    type: str
+  memory_max:
+    description: Maximum memory for hot plug, as a size.
+    type: str
+  cpu_cores:
+    description: Cores per socket.
+    type: int
+  cpu_sockets:
+    description: Sockets.
+    type: int
+  cpu_threads:
+    description: Threads per core.
+    type: int
+  type:
+    description: Optimisation of the VM.
+    type: str
+    choices: [desktop, server, high_performance]
+  operating_system:
+    description: Guest operating system type, for example C(rhel_9x64).
+    type: str
+  high_availability:
+    description: Restart the VM when its host fails.
+    type: bool
+  stateless:
+    description: Discard changes when the VM stops.
+    type: bool
+  delete_protected:
+    description: Refuse removal.
+    type: bool
+  boot_devices:
+    description: Boot order. C([]) clears it.
+    type: list
+    elements: str
+    choices: [cdrom, hd, network]
+  bios_type:
+    description: Chipset and firmware.
+    type: str
+    choices: [i440fx_sea_bios, q35_ovmf, q35_sea_bios, q35_secure_boot, cluster_default]
+  custom_properties:
+    description: Properties for the host's hooks, compared as a set.
+    type: list
+    elements: dict
+    suboptions:
+      name: {description: Property name., type: str, required: true}
+      value: {description: Property value., type: str, required: true}
+  disks:
+    description: Disks of the VM, found by name (or id) among the VM's disks.
+    type: list
+    elements: dict
+    suboptions:
+      name: {description: Name (alias) of the disk., type: str}
+      id: {description: Id of an existing disk., type: str}
+      size: {description: Size as an IEC string such as C(20GiB); disks can only grow., type: str}
+      storage_domain: {description: Data domain of a new disk., type: str}
+      interface:
+        description: Bus.
+        type: str
+        choices: [virtio, virtio_scsi, ide, sata, spapr_vscsi]
+      bootable: {description: The VM boots from it., type: bool}
+      format: {description: Image format; cannot change later., type: str, choices: [cow, raw]}
+      sparse: {description: Thin provisioning; cannot change later., type: bool}
+      shareable: {description: May be attached to several VMs (raw only)., type: bool}
+      activate: {description: Plugged in., type: bool}
+      description: {description: Description., type: str}
+  nics:
+    description: NICs of the VM, found by name among the VM's NICs.
+    type: list
+    elements: dict
+    suboptions:
+      name: {description: Name of the NIC, for example C(nic1)., type: str, required: true}
+      network: {description: Network; the profile defaults to the one named after it., type: str}
+      profile: {description: vNIC profile., type: str}
+      interface:
+        description: Device model.
+        type: str
+        choices: [virtio, e1000, e1000e, rtl8139, rtl8139_virtio, pci_passthrough, spapr_vlan]
+      mac_address: {description: MAC address; allocated by the engine when not given., type: str}
+      linked: {description: Link state., type: bool}
+      plugged: {description: Plugged in., type: bool}
+  exclusive:
+    description: Remove disks and NICs of the VM that are not declared in I(disks) and I(nics).
+    type: bool
+    default: false
+  force:
+    description: With I(state=absent), remove the VM even if the engine would refuse otherwise.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - vdc.infra.engine
+  - vdc.infra.engine.wait
+author: vdc maintainers
+"""
+
+EXAMPLES = r"""
+- name: A web server with one disk and one NIC, and nothing else
+  vdc.infra.vm:
+    name: web1
+    cluster: c1
+    memory: 2GiB
+    cpu_cores: 2
+    disks:
+      - name: web1_os
+        size: 20GiB
+        storage_domain: data1
+        bootable: true
+    nics:
+      - name: nic1
+        network: app
+    exclusive: true
+
+- name: Started
+  vdc.infra.vm:
+    name: web1
+    state: running
+"""
+
+RETURN = r"""
+id:
+  description: Id of the VM (none when absent).
+  returned: always
+  type: str
+vm:
+  description: The VM as the engine returns it, with C(disk_attachments) and C(nics) followed.
+  returned: when it exists
+  type: dict
+entity:
+  description: Same as RV(vm).
+  returned: when it exists
+  type: dict
+plan:
+  description: The steps planned for the VM, its disks and NICs, each with C(op), C(entity) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after of every field that changes, disks and NICs included.
+  returned: with --diff
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.vdc.infra.plugins.module_utils.module import ReconcileModule  # noqa: E402
+
+DISK_OPTIONS = {
+    "name": {"type": "str"}, "id": {"type": "str"}, "size": {"type": "str"}, "storage_domain": {"type": "str"},
+    "interface": {"type": "str", "choices": ["virtio", "virtio_scsi", "ide", "sata", "spapr_vscsi"]},
+    "bootable": {"type": "bool"}, "format": {"type": "str", "choices": ["cow", "raw"]}, "sparse": {"type": "bool"},
+    "shareable": {"type": "bool"}, "activate": {"type": "bool"}, "description": {"type": "str"},
+}
+NIC_OPTIONS = {
+    "name": {"type": "str", "required": True}, "network": {"type": "str"}, "profile": {"type": "str"},
+    "interface": {"type": "str", "choices": ["virtio", "e1000", "e1000e", "rtl8139", "rtl8139_virtio",
+                                             "pci_passthrough", "spapr_vlan"]},
+    "mac_address": {"type": "str"}, "linked": {"type": "bool"}, "plugged": {"type": "bool"},
+}
+
+
+def _declared(items: list[dict] | None) -> list[dict] | None:
+    """Sub-list entries without the suboptions left out (None means not declared)."""
+    if items is None:
+        return None
+    return [{k: v for k, v in item.items() if v is not None} for item in items]
+
+
+class VmModule(ReconcileModule):
+    kind = "vm"
+    argument_spec = {
+        "name": {"type": "str", "required": True},
+        "id": {"type": "str"},
+        "state": {"type": "str", "choices": ["present", "absent", "running", "stopped", "suspended"],
+                  "default": "present"},
+        "cluster": {"type": "str"},
+        "template": {"type": "str"},
+        "description": {"type": "str"},
+        "comment": {"type": "str"},
+        "memory": {"type": "str"},
+        "memory_guaranteed": {"type": "str"},
+        "memory_max": {"type": "str"},
+        "cpu_cores": {"type": "int"},
+        "cpu_sockets": {"type": "int"},
+        "cpu_threads": {"type": "int"},
+        "type": {"type": "str", "choices": ["desktop", "server", "high_performance"]},
+        "operating_system": {"type": "str"},
+        "high_availability": {"type": "bool"},
+        "stateless": {"type": "bool"},
+        "delete_protected": {"type": "bool"},
+        "boot_devices": {"type": "list", "elements": "str", "choices": ["cdrom", "hd", "network"]},
+        "bios_type": {"type": "str", "choices": ["i440fx_sea_bios", "q35_ovmf", "q35_sea_bios", "q35_secure_boot",
+                                                 "cluster_default"]},
+        "custom_properties": {"type": "list", "elements": "dict", "options": {
+            "name": {"type": "str", "required": True}, "value": {"type": "str", "required": True}}},
+        "disks": {"type": "list", "elements": "dict", "options": DISK_OPTIONS},
+        "nics": {"type": "list", "elements": "dict", "options": NIC_OPTIONS},
+        "exclusive": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
+    }
+
+    @classmethod
+    def model_values(cls, params: dict) -> dict:
+        values = super().model_values(params)
+        for key in ("disks", "nics"):
+            if key in values:
+                values[key] = _declared(values[key])
+        return values
+
+
+def main() -> None:
+    VmModule()()
+
+
+if __name__ == "__main__":
+    main()
