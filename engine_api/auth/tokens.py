@@ -15,13 +15,14 @@ from engine_api.store.db import Database
 from engine_api.store.schema import KINDS, credentials, tokens
 
 TOKEN_TTL = 12 * 3600.0  # seconds a bearer token lives
+RECHECK = 30.0  # seconds a cached token is trusted before the store is asked again (other engines may revoke)
 SESSION_TTL = 30 * 60.0  # default idle time of a cookie session
 
 
 class Authenticator:
     def __init__(self, db: Database):
         self.db = db
-        self._cache: dict[str, tuple[User, float]] = {}  # token -> (user, expires)
+        self._cache: dict[str, tuple[User, float, float]] = {}  # token -> (user, expires, checked)
         self._verified: dict[str, tuple[User, float]] = {}  # sha256(user:password) -> (user, until)
         self._lock = threading.Lock()
 
@@ -57,22 +58,25 @@ class Authenticator:
         with self.db.write() as conn:
             conn.execute(insert(tokens).values(token=token, user_id=user.id, expires=expires, kind=kind))
         with self._lock:
-            self._cache[token] = (user, expires)
+            self._cache[token] = (user, expires, time.time())
         return token, expires
 
     def resolve(self, token: str) -> User | None:
         now = time.time()
         hit = self._cache.get(token)
-        if hit is None:
+        if hit is None or now - hit[2] > RECHECK:
             with self.db.read() as conn:
                 row = conn.execute(select(tokens).where(tokens.c.token == token)).first()
                 if row is None:
+                    with self._lock:
+                        self._cache.pop(token, None)
                     return None
                 users = KINDS["user"].table
                 urow = conn.execute(select(users).where(users.c.id == row.user_id)).first()
             if urow is None:
                 return None
-            hit = (User(urow.id, urow.doc.get("user_name", urow.name), bool(urow.doc.get("_admin"))), row.expires)
+            user = User(urow.id, urow.doc.get("user_name", urow.name), bool(urow.doc.get("_admin")))
+            hit = (user, row.expires, now)
             with self._lock:
                 self._cache[token] = hit
         if hit[1] <= now:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_api.commands import networks
+from engine_api.commands import catalog, networks
 from engine_api.commands.common import deep_defaults, merge, require_name
 from engine_api.commands.context import Context
 from engine_api.commands.datacenters import MANAGEMENT_NETWORK, check_version
@@ -71,6 +71,7 @@ def create(tx: Tx, doc: dict) -> dict:
     dc = tx.ref("data_center", doc.get("data_center"), "cluster.data_center")
     check_version(doc.get("version"), "cluster.version")
     _check_cpu(doc)
+    catalog.cluster_refs(doc)
     mgmt_name = (doc.get("management_network") or {}).get("name", MANAGEMENT_NETWORK)
     mgmt_ref = doc.get("management_network") or {"name": mgmt_name}
     doc = {k: v for k, v in doc.items() if k not in READONLY}
@@ -98,6 +99,7 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
         tx.unique_name("cluster", doc["name"], "Cluster", exclude=doc["id"])
     check_version(changes.get("version"), "cluster.version")
     _check_cpu(doc)
+    catalog.cluster_refs(doc)
     if doc != current:
         tx.update("cluster", doc)
         tx.event(811, f"Cluster {doc['name']} was updated by {tx.who}.", cluster=doc["id"])

@@ -141,6 +141,12 @@ def _update_disk(tx: Tx, current: dict, changes: dict) -> dict:
         if size < current["provisioned_size"]:
             raise Conflict(f"Cannot shrink disk {alias} from {current['provisioned_size']} to {size} bytes: "
                            "disks can only grow.")
+        if size > current["provisioned_size"]:
+            for att in attachments_of(tx, current["id"]):
+                vm = tx.get("vm", att["vm"]["id"]) if att.get("vm") else None
+                if vm is not None and vm.get("status") != "down":
+                    raise Conflict(f"Cannot extend disk {alias} while VM {vm['name']} is {vm.get('status')}: "
+                                   "resizing a disk in use is not supported yet.")
         doc["provisioned_size"] = size
         if not doc.get("sparse"):
             doc["actual_size"] = doc["total_size"] = size

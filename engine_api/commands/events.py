@@ -16,7 +16,7 @@ from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.params import flag, integer
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, now_iso
-from engine_api.rest import search
+from engine_api.store import search
 from engine_api.store.schema import events
 
 REFS = {"vm": "vm", "host": "host", "cluster": "cluster", "data_center": "data_center",

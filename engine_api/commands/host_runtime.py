@@ -106,13 +106,13 @@ def install_job(ctx: Context, host_id: str, credentials: dict, activate: bool) -
                 f"no host agent answers at {engine.broker.url(host)} ({unreachable}) and no SSH credentials "
                 "were given to deploy one")
             return
-        from engine_api.hosts.deploy import DeployError, deploy
+        from engine_api.hosts.deploy import deploy
 
         try:
             deploy(engine, host, credentials)
             caps = engine.broker.capabilities(host, timeout=10)
-        except (DeployError, AgentError) as e:
-            run(ctx, "install_host", _install_failed, host_id, str(e))
+        except Exception as e:  # noqa: BLE001 - whatever stops the deployment, the host must not stay installing
+            run(ctx, "install_host", _install_failed, host_id, str(e) or repr(e))
             return
     run(ctx, "install_host", _installed, host_id, caps)
     bring_up(ctx, host_id, activate)
@@ -128,9 +128,14 @@ def _prepare_install(tx: Tx, host_id: str) -> dict:
     return host
 
 
-def credentials_of(doc: dict) -> dict:
-    ssh = doc.get("ssh") or {}
-    return {"password": doc.get("root_password"), "user": ssh.get("user") or "root", "port": ssh.get("port") or 22,
+def credentials_of(doc: dict, host: dict | None = None) -> dict:
+    """SSH credentials from a host being added, or from an install action (then the host's ssh settings
+    fill in what the action does not say)."""
+    ssh = {**((host or {}).get("ssh") or {}), **(doc.get("ssh") or {})}
+    user = ssh.get("user")
+    if isinstance(user, dict):  # on the wire ssh.user is a User: <user><user_name>root</user_name></user>
+        user = user.get("user_name") or user.get("name")
+    return {"password": doc.get("root_password"), "user": user or "root", "port": ssh.get("port") or 22,
             "public_key": ssh.get("authentication_method") == "publickey"}
 
 
@@ -139,8 +144,8 @@ def start_install(ctx: Context, host_id: str, credentials: dict, activate: bool 
 
 
 def install(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
-    run(ctx, "install_host", _prepare_install, host["id"])
-    start_install(ctx, host["id"], credentials_of(action), action.get("activate", True))
+    host = run(ctx, "install_host", _prepare_install, host["id"])
+    start_install(ctx, host["id"], credentials_of(action, host), action.get("activate", True))
 
 
 def _prepare_activate(tx: Tx, host_id: str) -> dict:
@@ -251,8 +256,12 @@ def _unreachable(tx: Tx, host_id: str, error: str, now: float, timeout: float) -
     return []
 
 
-def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str]) -> list[str]:
-    """Apply a host's report; returns ids of VMs running there that belong elsewhere (to destroy)."""
+def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 0.0) -> list[str]:
+    """Apply a host's report; returns ids of VMs running there that belong elsewhere (to destroy).
+
+    The report is as old as ``asked``: a VM a job changed since then (``_changed``) is left alone, as is a
+    VM a job is moving (``busy``).
+    """
     host = tx.must("host", host_id)
     if host["status"] in ("connecting", "non_responsive"):
         host["status"] = "up"
@@ -261,8 +270,9 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str]) -> list[str]:
         tx.event(16, f"Host {host['name']} is responding again.", host=host_id)
     reported = {v["id"]: v for v in stats.get("vms", [])}
     for vm in tx.find("vm", col("vm", "host_id") == host_id):
-        if vm["id"] in busy:  # a job is moving it; a job-driven status without a job is reconciled here
-            continue
+        if vm["id"] in busy or vm.get("_changed", 0) >= asked:  # a job moves it, or moved it since the report
+            reported.pop(vm["id"], None)
+            continue  # (a job-driven status without a job, as an engine restart leaves it, is reconciled below)
         seen = reported.pop(vm["id"], None)
         status = vm["status"]
         if seen is None or seen["status"] == "down":
@@ -284,7 +294,7 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str]) -> list[str]:
         if seen["status"] == "down":
             continue
         owner = tx.get("vm", vm_id)
-        if owner is not None and vm_id not in busy:
+        if owner is not None and vm_id not in busy and owner.get("_changed", 0) < asked:
             stale.append(vm_id)
             tx.event(9108, f"VM {owner['name']} also ran on Host {host['name']}; the stale copy is destroyed.",
                      "warning", vm=vm_id, host=host_id)
@@ -293,6 +303,7 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str]) -> list[str]:
 
 def poll(engine: Engine, host: dict, timeout: float) -> None:
     ctx = system_context(engine, "monitor")
+    asked = time.time()
     try:
         stats = engine.broker.stats(host, timeout=min(5.0, max(1.0, engine.config["monitor_interval"])))
     except AgentError as e:
@@ -304,7 +315,7 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
                 vm_runtime.restart_highly_available(ctx, vm["id"], exclude={host["id"]})
         return
     engine.host_stats[host["id"]] = stats
-    stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms))
+    stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms), asked)
     for vm_id in stale:
         try:
             engine.broker.vm_op(host, vm_id, "destroy")

@@ -51,8 +51,14 @@ def check_address(address: str | None) -> str:
     return address
 
 
+def check_port(port: int | None) -> None:
+    if port is not None and not 1 <= port <= 65535:
+        raise BadRequest(f"host.port must be between 1 and 65535, got {port}")
+
+
 def create(tx: Tx, doc: dict) -> dict:
     name = require_name(doc, "host")
+    check_port(doc.get("port"))
     tx.unique_name("host", name, "Host")
     address = check_address(doc.get("address"))
     if tx.find("host", col("host", "doc")["address"].as_string() == address):
@@ -76,6 +82,7 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
         changes["cluster"] = {"id": cluster["id"]}
     if "address" in changes:
         check_address(changes["address"])
+    check_port(changes.get("port"))
     doc = merge(current, changes, READONLY | set(SECRETS))
     if doc["name"] != current["name"]:
         require_name(doc, "host")

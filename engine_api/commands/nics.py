@@ -52,7 +52,14 @@ def _mac_text(n: int) -> str:
     return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
 
 
+def _lock_macs(tx: Tx) -> None:
+    """Serialise MAC checks and allocations; SQLite has one writer anyway, PostgreSQL needs a lock."""
+    if tx.conn.dialect.name == "postgresql":
+        tx.conn.execute(select(func.pg_advisory_xact_lock(_POOL_FIRST)))
+
+
 def _check_mac_free(tx: Tx, mac: str, exclude: str | None = None) -> None:
+    _lock_macs(tx)
     users = [n for n in tx.find("nic", _mac_expr() == mac) if n["id"] != exclude]
     if users:
         where = users[0].get("vm") or {}
@@ -64,6 +71,7 @@ def _check_mac_free(tx: Tx, mac: str, exclude: str | None = None) -> None:
 
 def allocate_mac(tx: Tx) -> str:
     """The next free address of the pool, after the highest one in use."""
+    _lock_macs(tx)
     expr = _mac_expr()
     top = tx.conn.execute(select(func.max(expr)).where(expr.like(f"{POOL_PREFIX}:%"))).scalar()
     if top:

@@ -2,14 +2,19 @@
 and the restart of highly available VMs whose host died.
 
 Each action commits its decision (the VM's new transient status and host) first, then a job talks to
-the agents and commits the outcome. While a job moves a VM its id is in ``engine.busy_vms``, so host
-monitoring leaves it alone; after an engine restart the set is empty and monitoring settles any VM left
-in a transient status from what its host reports.
+the agents and commits the outcome. From just before that decision until its job ends the VM's id is in
+``engine.busy_vms``, so host monitoring leaves it alone (a job may wait in the queue a while); every commit
+here also stamps the VM (``_changed``), so monitoring never applies a host report asked for before it.
+After an engine restart the set is empty and monitoring settles any VM left in a transient status from
+what its host reports.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
 from engine_api.agent.client import AgentError
 from engine_api.commands.context import Context
@@ -21,6 +26,7 @@ from engine_api.scheduler.placement import first_fit
 from engine_api.store.schema import col
 
 RUNNING = {"up", "paused", "powering_up", "powering_down", "reboot_in_progress", "not_responding"}
+T = TypeVar("T")
 
 
 @contextmanager
@@ -30,6 +36,26 @@ def _busy(ctx: Context, vm_id: str):
         yield
     finally:
         ctx.engine.busy_vms.discard(vm_id)
+
+
+def _claimed(ctx: Context, vm_id: str, decide_and_submit: Callable[[], T]) -> T:
+    """Mark the VM busy *before* committing its transient status and submitting its job (the job's
+    ``_busy`` releases it): a job waiting in the queue must not look like one lost in an engine restart."""
+    busy = ctx.engine.busy_vms
+    fresh = vm_id not in busy
+    busy.add(vm_id)
+    try:
+        return decide_and_submit()
+    except BaseException:
+        if fresh:
+            busy.discard(vm_id)
+        raise
+
+
+def _save(tx: Tx, vm: dict) -> None:
+    """Update a VM this module moves, stamped so that monitoring ignores host reports older than this."""
+    vm["_changed"] = time.time()
+    tx.update("vm", vm)
 
 
 def _place(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | None = None) -> dict:
@@ -93,7 +119,7 @@ def _prepare_start(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str] | 
         host = _place(tx, vm, exclude, wanted)
         status = "wait_for_launch"
     vm.update(status=status, host={"id": host["id"]})
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(153, f"VM {vm['name']} was started by {tx.who} (Host: {host['name']}){reason}.", vm=vm["id"],
              host=host["id"])
     return vm
@@ -103,7 +129,7 @@ def _launched(tx: Tx, vm_id: str, host_id: str) -> None:
     vm = tx.must("vm", vm_id)
     host = tx.must("host", host_id)
     vm.update(status="up", host={"id": host_id}, start_time=now_iso(), run_once=False)
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(32, f"VM {vm['name']} started on Host {host['name']}.", vm=vm_id, host=host_id)
 
 
@@ -112,7 +138,7 @@ def _failed(tx: Tx, vm_id: str, what: str, error: str, status: str = "down", kee
     vm["status"] = status
     if not keep_host:
         vm["host"] = None
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(54, f"Failed to {what} VM {vm['name']}: {error}", "error", vm=vm_id)
 
 
@@ -136,23 +162,30 @@ def launch(ctx: Context, vm_id: str) -> None:
 
 def start(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
     wanted = ((action.get("vm") or {}).get("placement_policy") or {}).get("hosts")
-    run(ctx, "run_vm", _prepare_start, vm["id"], wanted[0] if wanted else None)
-    ctx.engine.jobs.submit(ctx, f"Launching VM {vm['name']}", launch, ctx, vm["id"])
+
+    def decide_and_submit() -> None:
+        run(ctx, "run_vm", _prepare_start, vm["id"], wanted[0] if wanted else None)
+        ctx.engine.jobs.submit(ctx, f"Launching VM {vm['name']}", launch, ctx, vm["id"])
+
+    _claimed(ctx, vm["id"], decide_and_submit)
     return {}
 
 
 def restart_highly_available(ctx: Context, vm_id: str, exclude: set[str]) -> None:
-    try:
+    def decide_and_submit() -> None:
         run(ctx, "restart_ha_vm", _prepare_start_ha, vm_id, exclude)
+        ctx.engine.jobs.submit(ctx, f"Restarting highly available VM {vm_id}", launch, ctx, vm_id)
+
+    try:
+        _claimed(ctx, vm_id, decide_and_submit)
     except Conflict:
         return  # the refusal is recorded as an event by run()
-    ctx.engine.jobs.submit(ctx, f"Restarting highly available VM {vm_id}", launch, ctx, vm_id)
 
 
 def _prepare_start_ha(tx: Tx, vm_id: str, exclude: set[str]) -> dict:
     vm = tx.must("vm", vm_id)
     vm["status"] = "down"  # its host is gone; it is no longer running anywhere we can reach
-    tx.update("vm", vm)
+    _save(tx, vm)
     return _prepare_start(tx, vm_id, None, exclude, "; restarted because it is highly available")
 
 
@@ -165,24 +198,24 @@ def _prepare(tx: Tx, vm_id: str, verb: str, allowed: set[str], status: str) -> d
         raise Conflict(f"Cannot {verb} VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
     vm["_before"] = vm["status"]
     vm["status"] = status
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(36, f"VM {vm['name']}: {verb} requested by {tx.who}.", vm=vm_id)
     return vm
 
 
 def _stopped(tx: Tx, vm_id: str, verb: str) -> None:
     vm = tx.must("vm", vm_id)
-    vm.update(status="down", host=None, stop_time=now_iso())
+    vm.update(status="down", host=None, stop_time=now_iso(), next_run_configuration_exists=False)
     vm.pop("_before", None)
-    tx.update("vm", vm)
-    tx.event(33 if verb == "stop" else 34, f"VM {vm['name']} was powered off ({verb}) by {tx.who}.", vm=vm_id)
+    _save(tx, vm)
+    tx.event(33 if verb == "stop" else 37, f"VM {vm['name']} was powered off ({verb}) by {tx.who}.", vm=vm_id)
 
 
 def _settled(tx: Tx, vm_id: str, status: str, message: str) -> None:
     vm = tx.must("vm", vm_id)
     vm["status"] = status
     vm.pop("_before", None)
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(35, message.format(name=vm["name"]), vm=vm_id)
 
 
@@ -215,8 +248,11 @@ def _power_job(ctx: Context, vm_id: str, verb: str, op: str) -> None:
 
 
 def _power(ctx: Context, vm: dict, verb: str, op: str, allowed: set[str], status: str) -> dict:
-    run(ctx, f"{verb}_vm", _prepare, vm["id"], verb, allowed, status)
-    ctx.engine.jobs.submit(ctx, f"{verb.capitalize()} VM {vm['name']}", _power_job, ctx, vm["id"], verb, op)
+    def decide_and_submit() -> None:
+        run(ctx, f"{verb}_vm", _prepare, vm["id"], verb, allowed, status)
+        ctx.engine.jobs.submit(ctx, f"{verb.capitalize()} VM {vm['name']}", _power_job, ctx, vm["id"], verb, op)
+
+    _claimed(ctx, vm["id"], decide_and_submit)
     return {}
 
 
@@ -246,7 +282,7 @@ def _prepare_migration(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str
     source = tx.must("host", vm["host"]["id"])
     dest = _place(tx, vm, (exclude or set()) | {source["id"]}, wanted)
     vm["status"] = "migrating"
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(62, f"Migration of VM {vm['name']} from Host {source['name']} to {dest['name']} started by {tx.who}.",
              vm=vm_id, host=source["id"])
     return source, dest
@@ -255,7 +291,7 @@ def _prepare_migration(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str
 def _migrated(tx: Tx, vm_id: str, dest_id: str) -> None:
     vm = tx.must("vm", vm_id)
     vm.update(status="up", host={"id": dest_id})
-    tx.update("vm", vm)
+    _save(tx, vm)
     tx.event(63, f"Migration of VM {vm['name']} completed (Host: {tx.must('host', dest_id)['name']}).", vm=vm_id,
              host=dest_id)
 
@@ -278,14 +314,18 @@ def _migration_job(ctx: Context, vm_id: str, source: dict, dest: dict) -> None:
 
 def migrate_now(ctx: Context, vm_id: str, wanted: dict | None, exclude: set[str] | None = None) -> None:
     """Migrate and wait (used to evacuate a host going to maintenance)."""
-    source, dest = run(ctx, "migrate_vm", _prepare_migration, vm_id, wanted, exclude)
+    source, dest = _claimed(ctx, vm_id, lambda: run(ctx, "migrate_vm", _prepare_migration, vm_id, wanted, exclude))
     _migration_job(ctx, vm_id, source, dest)
 
 
 def migrate(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
     wanted = action.get("host") or None
-    source, dest = run(ctx, "migrate_vm", _prepare_migration, vm["id"], wanted, None)
-    ctx.engine.jobs.submit(ctx, f"Migrating VM {vm['name']}", _migration_job, ctx, vm["id"], source, dest)
+
+    def decide_and_submit() -> None:
+        source, dest = run(ctx, "migrate_vm", _prepare_migration, vm["id"], wanted, None)
+        ctx.engine.jobs.submit(ctx, f"Migrating VM {vm['name']}", _migration_job, ctx, vm["id"], source, dest)
+
+    _claimed(ctx, vm["id"], decide_and_submit)
     return {}
 
 

@@ -7,9 +7,6 @@ which, so one device command serves both.
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 from sqlalchemy import Connection
 
 from engine_api.commands.common import deep_defaults
@@ -191,11 +188,7 @@ def what_of(kind: str, doc: dict) -> str:
 
 
 def refuse_hotplug(kind: str, owner_doc: dict, doing: str) -> None:
-    """Changing plugged devices of a VM that is not down needs its host agent, which this engine lacks yet."""
+    """Plugged devices of a VM that is not down change only when it is down: hot plug is not supported yet."""
     if kind == "vm" and owner_doc.get("status", "down") != "down":
         raise Conflict(f"Cannot {doing} VM {owner_doc['name']} while it is {owner_doc['status']}: "
-                       "hot-plugging needs the host agent.")
-
-
-def copied(doc: dict, drop: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in doc.items() if k not in drop}
+                       "hot-plugging is not supported yet; stop the VM first.")

@@ -36,6 +36,10 @@ READONLY = frozenset({
     "affinity_labels", "origin",
 })
 
+# What a running VM takes at once; any other change waits for its next run.
+LIVE = frozenset({"name", "description", "comment", "delete_protected", "high_availability",
+                  "placement_policy", "next_run_configuration_exists"})
+
 
 def create(tx: Tx, doc: dict) -> dict:
     name = require_name(doc, "vm")
@@ -101,6 +105,8 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
     resolve_placement(tx, doc, "vm")
     if cluster is not None:
         set_architecture(doc, cluster)
+    if current.get("status") != "down" and any(doc.get(k) != current.get(k) for k in set(doc) - LIVE):
+        doc["next_run_configuration_exists"] = True  # the running VM keeps its old configuration until then
     if doc != current:
         tx.update("vm", doc)
         tx.event(35, f"VM {doc['name']} configuration was updated by {tx.who}.", vm=doc["id"],

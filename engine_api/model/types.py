@@ -108,6 +108,7 @@ def _load() -> None:
         define_enum(name, values)
     for name, t in data["types"].items():
         define(name, t["members"], identified=t["identified"], links=tuple(t["links"]))
+    define("vlan", {"id": "int"}, identified=False)  # the one type whose id attribute is a number
 
 
 _load()

@@ -105,6 +105,11 @@ class Api:
                 return Response(_fault_body(e, as_json), 401, headers, media)
             if cookie:
                 headers["Set-Cookie"] = f"JSESSIONID={cookie}; Path=/ovirt-engine/api; HttpOnly"
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > codec.MAX_BODY:
+                fault = Fault(f"request body of {length} bytes is over the limit of {codec.MAX_BODY}",
+                              "Request entity too large")
+                return Response(_fault_body(fault, as_json), 413, headers, media)
             body = await request.body()
             ctx = Context(self.engine, user, cid, params)
             body_json = "json" in request.headers.get("content-type", "")

@@ -129,7 +129,7 @@ def _json_struct(t: StructType, doc: dict) -> dict:
     for name, value in doc.items():
         if value is None or name[0] == "_":
             continue
-        if name in ("id", "href"):
+        if name == "href" or (name == "id" and t.identified):
             out[name] = str(value)
             continue
         m = members.get(name)
@@ -177,9 +177,12 @@ def _scalar_in(kind: str, raw: Any, path: str, enum_name: str = "") -> Any:
         if isinstance(text, bool):
             raise CodecError(f"{path}: expected an integer, got '{raw}'")
         try:
-            return int(text)
+            value = int(text)
         except (TypeError, ValueError):
             raise CodecError(f"{path}: expected an integer, got '{raw}'") from None
+        if not -(2**63) <= value < 2**63:
+            raise CodecError(f"{path}: {value} is out of range for a 64-bit integer")
+        return value
     if kind == "float":
         try:
             return float(text)
@@ -202,8 +205,11 @@ _PARSER = etree.XMLParser(
 
 def _xml_struct_in(el: etree._Element, t: StructType, path: str) -> dict:
     doc: dict[str, Any] = {}
-    if "id" in el.attrib and t.identified:
-        doc["id"] = el.attrib["id"]
+    if "id" in el.attrib:
+        if t.identified:
+            doc["id"] = el.attrib["id"]
+        elif "id" in t.members:
+            doc["id"] = _scalar_in(t.members["id"].kind, el.attrib["id"], f"{path}.id")
     for child in el:
         if not isinstance(child.tag, str):
             raise CodecError(f"{path}: entity references are not allowed")
@@ -263,6 +269,9 @@ def _json_struct_in(obj: Any, t: StructType, path: str) -> dict:
             continue
         if name == "id" and t.identified:
             doc["id"] = str(raw)
+            continue
+        if name == "id" and "id" in t.members:
+            doc["id"] = _scalar_in(t.members["id"].kind, raw, f"{path}.id")
             continue
         m = t.members.get(name)
         if m is None:

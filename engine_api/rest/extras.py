@@ -1,17 +1,281 @@
-"""Collections the real ``ovirt.ovirt`` modules read besides the core tree: mostly read-only, computed answers.
+"""Collections the real ``ovirt.ovirt`` modules read besides the core tree: read-only, computed answers.
 
-:func:`register` adds them to the tree of :mod:`engine_api.rest.root` (top-level collections in ``ROOT``,
-sub-collections in the ``subs`` of existing collections). Nothing here writes to the store.
+:func:`register` adds them to the tree of :mod:`engine_api.rest.root`: top-level collections into ``ROOT``
+(scheduling policies, MAC pools, cluster levels, operating systems, tags, users, ...), sub-collections into
+the ``subs`` of existing collections (a VM's NUMA nodes, CD-ROMs and graphics consoles, a host's NICs and
+network attachments, permission lists, ...). A sub-collection some other module already registered is left
+alone. Nothing here writes to the store: what these answers show follows from the entities they belong to.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+from engine_api.commands import catalog
+from engine_api.rest.present import TOP
 from engine_api.rest.resources import Collection
+from engine_api.store import repo
+from engine_api.store.schema import col
+
+Items = Callable[[Connection, dict | None], list[dict]]
+
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
+_NS = uuid.UUID("6f1d1a9e-3c55-4c1e-9d39-7664632d6578")  # ids of computed things: uuid5(_NS, owner id + what)
+
+
+def derived_id(owner_id: str, what: str) -> str:
+    return str(uuid.uuid5(_NS, f"{owner_id}/{what}"))
+
+
+def computed(name: str, type_: str, items: Items) -> Collection:
+    """A read-only collection whose items ``items(conn, parent)`` computes; an item is found by its id."""
+
+    def list_items(conn: Connection, parent: dict | None, params: dict[str, str]) -> list[dict]:
+        return items(conn, parent)
+
+    def load(conn: Connection, parent: dict | None, ident: str) -> dict | None:
+        return next((d for d in items(conn, parent) if d["id"] == ident), None)
+
+    return Collection(name, type_, load=load, list_items=list_items)
+
+
+def empty(name: str, type_: str) -> Collection:
+    """A read-only collection that has nothing in it (yet): permissions, tags, statistics, ..."""
+    return computed(name, type_, lambda conn, parent: [])
+
+
+def _add_subs(coll: Collection, *subs: Collection) -> None:
+    for sub in subs:
+        coll.subs.setdefault(sub.name, sub)
+
+
+# ---------------------------------------------------------------- VMs and templates
+
+
+def _graphics_consoles(owner: str) -> Items:
+    """One console per display protocol; oVirt's console ids are the protocol name in hex (vnc: 766e63)."""
+
+    def items(conn: Connection, parent: dict | None) -> list[dict]:
+        if parent is None:
+            return []
+        protocol = (parent.get("display") or {}).get("type") or "vnc"
+        return [{"id": protocol.encode().hex(), "protocol": protocol, owner: {"id": parent["id"]}}]
+
+    return items
+
+
+def _cdroms(owner: str) -> Items:
+    """Every VM and template has one CD-ROM device, which oVirt shows with the id of zeros."""
+
+    def items(conn: Connection, parent: dict | None) -> list[dict]:
+        if parent is None:
+            return []
+        return [{"id": ZERO_ID, owner: {"id": parent["id"]}}]
+
+    return items
+
+
+def _snapshots(conn: Connection, parent: dict | None) -> list[dict]:
+    """The "Active VM" snapshot every VM has."""
+    if parent is None:
+        return []
+    return [{"id": derived_id(parent["id"], "active-snapshot"), "description": "Active VM",
+             "snapshot_type": "active", "snapshot_status": "ok", "persist_memorystate": False,
+             "date": parent.get("creation_time"), "vm": {"id": parent["id"]}}]
+
+
+def _vm_subs() -> list[Collection]:
+    return [
+        computed("cdroms", "cdrom", _cdroms("vm")),
+        computed("graphicsconsoles", "graphics_console", _graphics_consoles("vm")),
+        computed("snapshots", "snapshot", _snapshots), empty("numanodes", "vm_numa_node"),
+        empty("watchdogs", "watchdog"), empty("hostdevices", "host_device"), empty("permissions", "permission"),
+        empty("tags", "tag"), empty("statistics", "statistic"), empty("affinitylabels", "affinity_label"),
+        empty("sessions", "session"), empty("reporteddevices", "reported_device"),
+        empty("applications", "application"), empty("mediateddevices", "vm_mediated_device"),
+        empty("floppies", "floppy"),
+    ]
+
+
+def _template_subs() -> list[Collection]:
+    return [
+        computed("cdroms", "cdrom", _cdroms("template")),
+        computed("graphicsconsoles", "graphics_console", _graphics_consoles("template")),
+        empty("watchdogs", "watchdog"), empty("permissions", "permission"), empty("tags", "tag"),
+        empty("mediateddevices", "vm_mediated_device"),
+    ]
+
+
+def _nic_subs() -> list[Collection]:
+    return [empty("networkfilterparameters", "network_filter_parameter"), empty("statistics", "statistic"),
+            empty("reporteddevices", "reported_device"), empty("networklabels", "network_label")]
+
+
+# ---------------------------------------------------------------- hosts
+
+
+def _management_network(conn: Connection, host: dict) -> dict | None:
+    cluster_id = (host.get("cluster") or {}).get("id")
+    if not cluster_id:
+        return None
+    for link in repo.find(conn, "cluster_network", col("cluster_network", "cluster_id") == cluster_id):
+        if "management" in (link.get("usages") or []):
+            return repo.get(conn, "network", link["network"]["id"])
+    return None
+
+
+def _host_mac(host_id: str) -> str:
+    raw = uuid.UUID(derived_id(host_id, "mac")).hex[:10]
+    return "52:54:" + ":".join(raw[i:i + 2] for i in range(0, 8, 2))
+
+
+def _host_nics(conn: Connection, host: dict | None) -> list[dict]:
+    """The one interface a lab or deployed host is reached through, carrying the management network."""
+    if host is None:
+        return []
+    nic = {"id": derived_id(host["id"], "nic/eth0"), "name": "eth0", "host": {"id": host["id"]},
+           "mac": {"address": _host_mac(host["id"])}, "boot_protocol": "static",
+           "ip": {"address": host.get("address", ""), "version": "v4"}, "mtu": 1500, "speed": 1000000000,
+           "status": "up" if host.get("status") == "up" else "down", "bridged": True,
+           "ipv6_boot_protocol": "none"}
+    mgmt = _management_network(conn, host)
+    if mgmt is not None:
+        nic["network"] = {"id": mgmt["id"]}
+    return [nic]
+
+
+def _network_attachments(conn: Connection, host: dict | None) -> list[dict]:
+    if host is None:
+        return []
+    out = []
+    for nic in _host_nics(conn, host):
+        if nic.get("network"):
+            out.append({"id": derived_id(host["id"], f"attachment/{nic['network']['id']}"),
+                        "network": dict(nic["network"]), "host_nic": {"id": nic["id"]}, "host": {"id": host["id"]},
+                        "in_sync": True, "ip_address_assignments": [
+                            {"assignment_method": "static", "ip": dict(nic["ip"])}]})
+    return out
+
+
+def _hooks(conn: Connection, host: dict | None) -> list[dict]:
+    """The hook scripts the host's agent reported when it was installed or refreshed."""
+    if host is None:
+        return []
+    return [{"id": derived_id(host["id"], f"hook/{h.get('event')}/{h.get('name')}"), "name": h.get("name"),
+             "event_name": h.get("event"), "md5": (h.get("sha256") or "")[:32], "host": {"id": host["id"]}}
+            for h in host.get("_hooks") or []]
+
+
+def _host_subs() -> list[Collection]:
+    nics = computed("nics", "host_nic", _host_nics)
+    _add_subs(nics, empty("networkattachments", "network_attachment"), empty("networklabels", "network_label"),
+              empty("statistics", "statistic"))
+    return [
+        nics, computed("networkattachments", "network_attachment", _network_attachments),
+        computed("hooks", "hook", _hooks), empty("storage", "host_storage"), empty("statistics", "statistic"),
+        empty("tags", "tag"), empty("permissions", "permission"), empty("fenceagents", "agent"),
+        empty("numanodes", "host_numa_node"), empty("devices", "host_device"),
+        empty("affinitylabels", "affinity_label"), empty("katelloerrata", "katello_erratum"),
+        empty("unmanagednetworks", "unmanaged_network"),
+        empty("externalnetworkproviderconfigurations", "external_network_provider_configuration"),
+    ]
+
+
+# ---------------------------------------------------------------- clusters, data centers, storage, networks
+
+
+def _cpu_profiles(conn: Connection, cluster: dict | None) -> list[dict]:
+    """oVirt gives every cluster a CPU profile named after it."""
+    if cluster is None:
+        return []
+    return [{"id": derived_id(cluster["id"], "cpu-profile"), "name": cluster["name"], "description": "",
+             "cluster": {"id": cluster["id"]}}]
+
+
+def _disk_profiles(conn: Connection, sd: dict | None) -> list[dict]:
+    """oVirt gives every data domain a disk profile named after it."""
+    if sd is None or sd.get("type") != "data":
+        return []
+    return [{"id": derived_id(sd["id"], "disk-profile"), "name": sd["name"], "description": "",
+             "storage_domain": {"id": sd["id"]}}]
+
+
+def _quotas(conn: Connection, dc: dict | None) -> list[dict]:
+    """The default quota oVirt keeps in every data center (enforced only in quota mode)."""
+    if dc is None:
+        return []
+    return [{"id": derived_id(dc["id"], "quota"), "name": "Default", "description": "Default unlimited quota",
+             "data_center": {"id": dc["id"]}, "cluster_hard_limit_pct": 20, "cluster_soft_limit_pct": 80,
+             "storage_hard_limit_pct": 20, "storage_soft_limit_pct": 80}]
+
+
+def _static(name: str, type_: str, items: Callable[[], list[dict]]) -> Collection:
+    return computed(name, type_, lambda conn, parent: items())
+
+
+def _all(kind: str, items: Items) -> Callable[[Connection, dict | None], list[dict]]:
+    """The computed items of every entity of ``kind`` (all CPU profiles, all disk profiles)."""
+    return lambda conn, parent: [item for doc in repo.find(conn, kind) for item in items(conn, doc)]
+
+
+def _users(conn: Connection, parent: dict | None) -> list[dict]:
+    return repo.find(conn, "user")
+
+
+def _root_tag() -> list[dict]:
+    return [{"id": ZERO_ID, "name": "root", "description": "root"}]
 
 
 def register(root: dict[str, Collection]) -> None:
-    """Add the extra collections and sub-collections to the API tree."""
+    """Add the extra collections and sub-collections to the API tree (``ROOT`` of :mod:`root`)."""
     # Blank (a template without a cluster) is in every data center: `name=Blank and datacenter=X` finds it.
     templates = root["templates"]
     field = templates.fields["datacenter"]
     templates.fields["datacenter"] = (field[0], field[1], True)
+
+    _add_subs(root["vms"], *_vm_subs())
+    _add_subs(templates, *_template_subs())
+    for owner in ("vms", "templates"):
+        if "nics" in root[owner].subs:
+            _add_subs(root[owner].subs["nics"], *_nic_subs())
+    _add_subs(root["hosts"], *_host_subs())
+    _add_subs(root["clusters"], computed("cpuprofiles", "cpu_profile", _cpu_profiles),
+              empty("affinitygroups", "affinity_group"), empty("permissions", "permission"),
+              empty("enabledfeatures", "cluster_feature"), empty("glustervolumes", "gluster_volume"),
+              empty("glusterhooks", "gluster_hook"), empty("networkfilters", "network_filter"),
+              empty("externalnetworkproviders", "external_provider"))
+    _add_subs(root["datacenters"], computed("quotas", "quota", _quotas), empty("permissions", "permission"),
+              empty("qoss", "qos"), empty("iscsibonds", "iscsi_bond"))
+    _add_subs(root["storagedomains"], computed("diskprofiles", "disk_profile", _disk_profiles),
+              empty("permissions", "permission"), empty("storageconnections", "storage_connection"),
+              empty("templates", "template"), empty("vms", "vm"), empty("files", "file"),
+              empty("disksnapshots", "disk_snapshot"), empty("images", "image"))
+    _add_subs(root["networks"], empty("networklabels", "network_label"), empty("permissions", "permission"))
+    _add_subs(root["vnicprofiles"], empty("permissions", "permission"))
+    _add_subs(root["disks"], empty("permissions", "permission"), empty("statistics", "statistic"),
+              empty("disksnapshots", "disk_snapshot"))
+
+    policies = _static("schedulingpolicies", "scheduling_policy", catalog.scheduling_policies)
+    _add_subs(policies, empty("filters", "filter"), empty("weights", "weight"), empty("balances", "balance"))
+    users = computed("users", "user", _users)
+    _add_subs(users, empty("permissions", "permission"), empty("roles", "role"), empty("tags", "tag"),
+              empty("groups", "group"), empty("sshpublickeys", "ssh_public_key"))
+    for coll in (
+        _static("macpools", "mac_pool", catalog.mac_pools), policies,
+        empty("schedulingpolicyunits", "scheduling_policy_unit"),
+        _static("clusterlevels", "cluster_level", catalog.cluster_levels),
+        _static("operatingsystems", "operating_system", catalog.operating_systems),
+        _static("tags", "tag", _root_tag), users, empty("groups", "group"), empty("roles", "role"),
+        empty("permissions", "permission"), empty("affinitylabels", "affinity_label"),
+        empty("instancetypes", "instance_type"), empty("vmpools", "vm_pool"), empty("domains", "domain"),
+        empty("bookmarks", "bookmark"), computed("cpuprofiles", "cpu_profile", _all("cluster", _cpu_profiles)),
+        computed("diskprofiles", "disk_profile", _all("storage_domain", _disk_profiles)),
+        empty("externalhostproviders", "external_host_provider"),
+        empty("openstacknetworkproviders", "openstack_network_provider"),
+    ):
+        if coll.name not in root:
+            root[coll.name] = coll
+            TOP.setdefault(coll.type, coll)

@@ -96,6 +96,8 @@ def _follow(conn: Connection, coll: Collection, docs: list[dict], member: str, s
         if target.kind and target.load is None:
             col = KINDS[target.kind].table.c.id
             for doc in repo.find(conn, target.kind, col.in_(list(ids))):
+                if target.decorate:
+                    target.decorate(conn, None, doc)
                 found[doc["id"]] = doc
         else:
             for ident in ids:

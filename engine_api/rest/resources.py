@@ -17,8 +17,7 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, NotFound
 from engine_api.commands.params import MAX_INT, flag, integer
-from engine_api.rest import search
-from engine_api.store import repo
+from engine_api.store import repo, search
 from engine_api.store.schema import KINDS
 
 API = "/ovirt-engine/api"
@@ -83,6 +82,7 @@ class Collection:
     load: Callable[[Connection, dict | None, str], dict | None] | None = None
     list_items: Callable[[Connection, dict | None, dict[str, str]], list[dict]] | None = None
     decorate: Callable[[Connection, dict | None, dict], None] | None = None  # computed members
+    rewrite: Callable[[search.Where | None], search.Where | None] | None = None  # adjusts a parsed search
     default_sort: str | None = None
     descending: bool = False
 
@@ -157,7 +157,8 @@ class Collection:
         if text:
             try:
                 q = search.parse(text)
-                cond = search.to_sql(q.where, self.resolve_field, flag(params, "case_sensitive"))
+                where_ = self.rewrite(q.where) if self.rewrite else q.where
+                cond = search.to_sql(where_, self.resolve_field, flag(params, "case_sensitive"))
                 if q.sort_by:
                     ref, _, fname = q.sort_by.rpartition(".")
                     expr = self.resolve_field(fname, ref or None).expr

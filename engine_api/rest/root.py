@@ -20,10 +20,11 @@ from engine_api.commands import (
     vm_runtime,
     vms,
 )
+from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.context import Context
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import API, Collection, column, doc_field, ref_name
-from engine_api.store import repo
+from engine_api.store import repo, search
 from engine_api.store.schema import KINDS, col
 
 # ---------------------------------------------------------------- views joining two kinds
@@ -164,11 +165,22 @@ def _nics(owner: str) -> Collection:
                       remove=nics.remove)
 
 
+def _blank_everywhere(where: search.Where | None) -> search.Where | None:
+    """The Blank template belongs to every data center and cluster: a search by either also finds it."""
+    if isinstance(where, search.Term):
+        if where.ref is None and where.op == "=" and where.field in ("datacenter", "data_center", "cluster"):
+            return search.Or((where, search.Term("id", "=", BLANK_ID)))
+        return where
+    if isinstance(where, (search.And, search.Or)):
+        return type(where)(tuple(_blank_everywhere(w) for w in where.items))
+    return where
+
+
 templates_ = Collection(
     "templates", "template", "template",
     fields={"status": doc_field("status"), "cluster": ref_name("cluster", "cluster"),
             "datacenter": (lambda t: _template_datacenter(t), "str")},
-    add=templates.add, update=templates.update, remove=templates.remove,
+    add=templates.add, update=templates.update, remove=templates.remove, rewrite=_blank_everywhere,
     subs={"diskattachments": _attachments("template"), "nics": _nics("template")},
 )
 vms_ = Collection(

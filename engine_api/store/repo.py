@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Text, bindparam, delete, func, insert, select, type_coerce, update
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, cast, delete, func, insert, select, update
 
 from engine_api.store.schema import KINDS, Kind
 
@@ -60,7 +60,7 @@ _RAW_BY_ID: dict[str, Any] = {}
 
 def _raw_select(k: Kind):
     t = k.table
-    return select(t.c.id, t.c.name, type_coerce(t.c.doc, Text).label("text"), *(t.c[f"{m}_id"] for m in k.refs))
+    return select(t.c.id, t.c.name, cast(t.c.doc, Text).label("text"), *(t.c[f"{m}_id"] for m in k.refs))
 
 
 def _raw_row(kind: str, k: Kind, row: Any) -> RawRow:

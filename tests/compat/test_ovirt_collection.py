@@ -15,10 +15,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import ovirtsdk4 as sdk
 import pytest
 
 from tests.conftest import under_ci
 
+CPU_TYPE = "Intel Skylake Client Family"
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-ovirt"
 PLAYBOOK_TIMEOUT = 600
@@ -63,7 +66,7 @@ PLAYBOOK = r"""
             name: "{{ prefix }}_cluster"
             data_center: "{{ prefix }}_dc"
             description: lab cluster
-            cpu_type: Intel Skylake Client Family
+            cpu_type: "{{ cpu_type }}"
             compatibility_version: "4.7"
 
         - name: hosts
@@ -146,7 +149,7 @@ PLAYBOOK = r"""
         - name: read the hosts back
           ovirt.ovirt.ovirt_host_info:
             pattern: cluster={{ prefix }}_cluster
-          register: hosts
+          register: host_list
         - name: read the storage domain back
           ovirt.ovirt.ovirt_storage_domain_info:
             pattern: name={{ prefix }}_nfs
@@ -175,11 +178,11 @@ PLAYBOOK = r"""
               - dcs.ovirt_datacenters | length == 1
               - dcs.ovirt_datacenters[0].status == 'up'
               - clusters.ovirt_clusters | length == 1
-              - clusters.ovirt_clusters[0].cpu.type == 'Intel Skylake Client Family'
+              - clusters.ovirt_clusters[0].cpu.type == cpu_type
               - clusters.ovirt_clusters[0].version.minor == 7
-              - hosts.ovirt_hosts | length == 2
-              - hosts.ovirt_hosts | map(attribute='status') | unique == ['up']
-              - hosts.ovirt_hosts | map(attribute='address') | sort == host_addresses | sort
+              - host_list.ovirt_hosts | length == 2
+              - host_list.ovirt_hosts | map(attribute='status') | unique == ['up']
+              - host_list.ovirt_hosts | map(attribute='address') | sort == host_addresses | sort
               - sds.ovirt_storage_domains | length == 1
               - sds.ovirt_storage_domains[0].storage.path == nfs_path
               - sds.ovirt_storage_domains[0].type == 'data'
@@ -243,7 +246,7 @@ def test_estate_converges_and_second_run_changes_nothing(ansible_playbook, lab_e
     (tmp_path / "inventory.ini").write_text("localhost ansible_connection=local\n")
     (tmp_path / "vars.json").write_text(json.dumps({
         "engine_url": lab_engine.url, "engine_user": lab_engine.username, "engine_password": lab_engine.password,
-        "host_addresses": [h.address for h in lab_engine.engine.lab.hosts], "nfs_path": str(nfs),
+        "host_addresses": [h.address for h in lab_engine.engine.lab.hosts], "nfs_path": str(nfs), "cpu_type": CPU_TYPE,
     }))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(
@@ -261,4 +264,43 @@ def test_estate_converges_and_second_run_changes_nothing(ansible_playbook, lab_e
     changed = re.findall(r"^changed: \[localhost.*$", output, re.MULTILINE)
     assert second["failed"] == 0, output[-8000:]
     assert second["changed"] == 0, f"the second run changed {second['changed']} task(s): {changed}\n{output[-8000:]}"
+    _check_what_the_modules_read(lab_engine)
     print(f"first run {first_time:.1f}s ({first}), second run {second_time:.1f}s ({second})")
+
+
+def _check_what_the_modules_read(lab_engine) -> None:
+    """The read-only answers the modules rely on, as ovirtsdk4 reads them for the estate just built."""
+    conn = sdk.Connection(url=lab_engine.url, username=lab_engine.username, password=lab_engine.password, timeout=30)
+    try:
+        system = conn.system_service()
+        level = system.cluster_levels_service().level_service("4.7").get()
+        assert CPU_TYPE in [t.name for t in level.cpu_types]
+        policies = {p.name: p for p in system.scheduling_policies_service().list()}
+        assert {"none", "evenly_distributed", "power_saving", "vm_evenly_distributed", "cluster_maintenance"} <= set(
+            policies)
+        assert {p.name: p.value for p in policies["power_saving"].properties}["LowUtilization"] == "20"
+        assert "other_linux" in [o.name for o in system.operating_systems_service().list()]
+
+        cluster = system.clusters_service().list(search="name=lab_cluster")[0]
+        assert conn.follow_link(cluster.scheduling_policy).name == "none"
+        assert conn.follow_link(cluster.mac_pool).default_pool is True
+        assert [p.name for p in conn.follow_link(cluster.cpu_profiles)] == ["lab_cluster"]
+
+        vm = system.vms_service().list(search="name=lab_vm")[0]
+        vm_service = system.vms_service().vm_service(vm.id)
+        assert vm_service.numa_nodes_service().list() == []
+        assert [c.id for c in vm_service.cdroms_service().list()] == [ZERO_ID]
+        assert [str(g.protocol) for g in vm_service.graphics_consoles_service().list()] == ["vnc"]
+        nic = vm_service.nics_service().list()[0]
+        assert conn.follow_link(nic.network_filter_parameters) == []
+
+        host = system.hosts_service().list(search="name=lab_host1")[0]
+        host_service = system.hosts_service().host_service(host.id)
+        host_nics = host_service.nics_service().list()
+        assert [(n.name, n.ip.address) for n in host_nics] == [("eth0", host.address)]
+        attachments = host_service.network_attachments_service().list()
+        assert [conn.follow_link(a.network).name for a in attachments] == ["ovirtmgmt"]
+        assert attachments[0].host_nic.id == host_nics[0].id
+        assert host_service.storage_service().list() == []
+    finally:
+        conn.close()

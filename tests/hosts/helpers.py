@@ -11,6 +11,7 @@ from typing import TypeVar
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as t
 
+from engine_api.hosts.lab import Lab
 from tests.live import LiveEngine
 
 T = TypeVar("T")
@@ -63,13 +64,17 @@ class Estate:
     conn: sdk.Connection
     host_ids: list[str]
     sd_id: str
+    addresses: list[str]
 
     @property
     def system(self) -> sdk.services.SystemService:
         return self.conn.system_service()
 
     def address(self, i: int) -> str:
-        return self.live.engine.lab.hosts[i].address
+        return self.addresses[i]
+
+    def address_of(self, host_id: str) -> str:
+        return self.addresses[self.index_of(host_id)]
 
     def index_of(self, host_id: str) -> int:
         return self.host_ids.index(host_id)
@@ -141,12 +146,14 @@ def host_name(i: int) -> str:
     return f"lab{i}"
 
 
-def ensure_estate(live: LiveEngine, conn: sdk.Connection, storage_path: str, sd_name: str = "labnfs") -> Estate:
+def ensure_estate(live: LiveEngine, conn: sdk.Connection, storage_path: str, sd_name: str = "labnfs",
+                  lab: Lab | None = None) -> Estate:
     """Register every lab host (idempotent), bring them up, and attach an active NFS data domain."""
     system = conn.system_service()
     hosts = system.hosts_service()
     ids = []
-    for i, lab_host in enumerate(live.engine.lab.hosts):
+    lab = lab or live.engine.lab
+    for i, lab_host in enumerate(lab.hosts):
         found = hosts.list(search=f"name={host_name(i)}")
         if not found:
             found = [hosts.add(t.Host(name=host_name(i), address=lab_host.address, port=lab_host.port,
@@ -177,4 +184,4 @@ def ensure_estate(live: LiveEngine, conn: sdk.Connection, storage_path: str, sd_
     if service.get().status == t.StorageDomainStatus.MAINTENANCE:
         service.activate()
     wait_for(service.get, lambda a: a.status == t.StorageDomainStatus.ACTIVE, what="storage domain active")
-    return Estate(live, conn, ids, sd.id)
+    return Estate(live, conn, ids, sd.id, [h.address for h in lab.hosts])

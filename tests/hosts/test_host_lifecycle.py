@@ -132,7 +132,7 @@ def test_storage_domain_can_be_added_again_at_the_same_path(estate, storage_path
     dc = system.data_centers_service().list(search="name=Default")[0]
     attached = system.data_centers_service().data_center_service(dc.id).storage_domains_service()
     path = f"{storage_path}/again"
-    for round_ in range(2):
+    for _ in range(2):
         sd = system.storage_domains_service().add(t.StorageDomain(
             name="again", type=t.StorageDomainType.DATA, host=t.Host(id=estate.host_ids[0]),
             storage=t.HostStorage(type=t.StorageType.NFS, address="127.0.0.1", path=path)))

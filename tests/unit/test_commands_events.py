@@ -48,17 +48,23 @@ def test_from_and_max(api: Api) -> None:
     fault(api.get("/events", {"max": str(1 << 64)}), 400, "max")
 
 
+def new_vm(api: Api, name: str) -> str:
+    return api.created("/vms", f"<vm><name>{name}</name><cluster><name>Default</name></cluster></vm>").attrib["id"]
+
+
 def test_search(api: Api) -> None:
-    fault(api.post("/vms", "<vm><name>ev_a</name><cluster><name>Default</name></cluster></vm>"), 409)
+    new_vm(api, "ev_s1")
+    new_vm(api, "ev_s2")
+    fault(api.post("/vms", "<vm><name>ev_s1</name><cluster><name>Default</name></cluster></vm>"), 409)
     errors = api.items("/events", {"search": "severity=error"})
     assert errors and all(e.findtext("severity") == "error" for e in errors)
-    assert any("ev_a" in (e.findtext("description") or "") for e in errors)
+    assert any("ev_s1" in (e.findtext("description") or "") for e in errors)
     started = api.items("/events", {"search": "type=9700"})
     assert started and all(e.findtext("code") == "9700" for e in started)
     assert [e.findtext("code") for e in api.items("/events", {"search": "code=9700"})] == ["9700"] * len(started)
-    found = api.items("/events", {"search": "message=*ev_b*"})
-    assert [e.findtext("description") for e in found] and all("ev_b" in e.findtext("description") for e in found)
-    assert api.items("/events", {"search": "severity=error and message=*ev_b*"}) == []
+    found = api.items("/events", {"search": "message=*ev_s2*"})
+    assert len(found) == 1 and "ev_s2" in (found[0].findtext("description") or "")
+    assert api.items("/events", {"search": "severity=error and message=*ev_s2*"}) == []
     first = min(indexes(api))
     assert indexes(api, {"search": f"index<={first}"}) == [first]
     fault(api.get("/events", {"search": "colour=red"}), 400, "colour")
@@ -76,7 +82,7 @@ def test_get_one_event(api: Api) -> None:
 
 
 def test_external_events(api: Api) -> None:
-    vm = named(api, "vms", "ev_a").attrib["id"]
+    vm = new_vm(api, "ev_x")
     body = ("<event><description>backup done</description><severity>warning</severity><origin>backup</origin>"
             f'<custom_id>7</custom_id><vm id="{vm}"/></event>')
     created = api.created("/events", body)

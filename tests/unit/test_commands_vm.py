@@ -369,8 +369,15 @@ def test_a_disk_of_a_vm_cannot_be_removed_while_the_vm_runs(api: Api, env: Env) 
     _set_status(api, "vm", vm_id, "up")
     fault(api.delete(f"/disks/{disk}"), 409, "attached to VM")
     fault(api.delete(f"/vms/{vm_id}"), 409, "stop it first")
-    fault(api.post(f"/vms/{vm_id}/nics", "<nic><name>hot</name></nic>"), 409, "host agent")
-    fault(api.delete(f"/vms/{vm_id}/diskattachments/{disk}"), 409, "host agent")
+    fault(api.post(f"/vms/{vm_id}/nics", "<nic><name>hot</name></nic>"), 409, "hot-plugging")
+    fault(api.delete(f"/vms/{vm_id}/diskattachments/{disk}"), 409, "hot-plugging")
+    fault(api.put(f"/disks/{disk}", f"<disk><provisioned_size>{2 * GiB}</provisioned_size></disk>"), 409,
+          "not supported")
+    # a running VM takes a new description at once; a new memory size waits for its next run
+    assert api.put(f"/vms/{vm_id}", "<vm><description>live</description></vm>").status_code == 200
+    assert api.one(f"/vms/{vm_id}").findtext("next_run_configuration_exists") == "false"
+    assert api.put(f"/vms/{vm_id}", f"<vm><memory>{2 * GiB}</memory></vm>").status_code == 200
+    assert api.one(f"/vms/{vm_id}").findtext("next_run_configuration_exists") == "true"
     _set_status(api, "vm", vm_id, "down")
     api.removed(f"/disks/{disk}")
     assert api.items(f"/vms/{vm_id}/diskattachments") == []

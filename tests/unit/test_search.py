@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from engine_api.rest.search import (
+from engine_api.store.search import (
     And,
     Or,
     Query,

@@ -1,0 +1,95 @@
+"""Read-only things every engine has: scheduling policies, the default MAC pool, cluster levels, operating systems.
+
+They are data, not rows: the REST layer serves them from here (``/schedulingpolicies``, ``/macpools``,
+``/clusterlevels``, ``/operatingsystems``) and clusters refer to them by id.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from engine_api.commands.errors import BadRequest
+
+# oVirt's well-known ids of its built-in scheduling policies.
+NONE_POLICY_ID = "b4ed2332-a7ac-4d5f-9596-99a439cb2812"
+SCHEDULING_POLICIES: list[dict] = [
+    {"id": NONE_POLICY_ID, "name": "none", "description": "", "locked": True, "default_policy": True,
+     "properties": []},
+    {"id": "20d25257-b4bd-4589-92a6-c4c5c5d3fd1a", "name": "evenly_distributed", "description": "", "locked": True,
+     "default_policy": False,
+     "properties": [{"name": "CpuOverCommitDurationMinutes", "value": "2"},
+                    {"name": "HighUtilization", "value": "80"}]},
+    {"id": "5a2b0939-7d46-4b73-a469-e9c2c7fc6a53", "name": "power_saving", "description": "", "locked": True,
+     "default_policy": False,
+     "properties": [{"name": "CpuOverCommitDurationMinutes", "value": "2"}, {"name": "HighUtilization", "value": "80"},
+                    {"name": "LowUtilization", "value": "20"}]},
+    {"id": "8d5d7bec-68de-4a67-b53e-0ac54686d579", "name": "vm_evenly_distributed", "description": "", "locked": True,
+     "default_policy": False,
+     "properties": [{"name": "HighVmCount", "value": "10"}, {"name": "MigrationThreshold", "value": "5"},
+                    {"name": "SpmVmGrace", "value": "5"}]},
+    {"id": "7677771e-5eab-422e-83fa-dc04080d21b7", "name": "cluster_maintenance", "description": "", "locked": True,
+     "default_policy": False, "properties": []},
+]
+
+DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-00000000014a"
+MAC_POOLS: list[dict] = [
+    {"id": DEFAULT_MAC_POOL_ID, "name": "Default", "description": "Default MAC pool", "allow_duplicates": False,
+     "default_pool": True, "ranges": [{"from": "56:6f:00:00:00:00", "to": "56:6f:ff:ff:ff:ff"}]},
+]
+
+CLUSTER_LEVELS = ["4.2", "4.3", "4.4", "4.5", "4.6", "4.7"]
+
+# Operating system names as oVirt's osinfo knows them; the ids are this engine's.
+OPERATING_SYSTEMS: list[tuple[str, str, str]] = [
+    ("other", "Other OS", "x86_64"), ("other_linux", "Linux", "x86_64"),
+    ("rhel_7x64", "Red Hat Enterprise Linux 7.x x64", "x86_64"),
+    ("rhel_8x64", "Red Hat Enterprise Linux 8.x x64", "x86_64"),
+    ("rhel_9x64", "Red Hat Enterprise Linux 9.x x64", "x86_64"),
+    ("debian_9", "Debian 9+", "x86_64"), ("ubuntu_14_04", "Ubuntu Trusty Tahr LTS+", "x86_64"),
+    ("sles_11", "SUSE Linux Enterprise Server 11+", "x86_64"), ("freebsdx64", "FreeBSD 9.2 x64", "x86_64"),
+    ("windows_10x64", "Windows 10 x64", "x86_64"), ("windows_2016x64", "Windows 2016 x64", "x86_64"),
+    ("windows_2019x64", "Windows 2019 x64", "x86_64"), ("windows_2022", "Windows 2022", "x86_64"),
+    ("windows_11", "Windows 11", "x86_64"),
+    ("other_ppc64", "Other OS", "ppc64"), ("other_linux_ppc64", "Linux", "ppc64"),
+    ("other_s390x", "Other OS", "s390x"), ("other_linux_s390x", "Linux", "s390x"),
+    ("other_linux_aarch64", "Linux", "aarch64"),
+]
+
+
+def scheduling_policies() -> list[dict]:
+    return copy.deepcopy(SCHEDULING_POLICIES)
+
+
+def mac_pools() -> list[dict]:
+    return copy.deepcopy(MAC_POOLS)
+
+
+def cluster_levels() -> list[dict]:
+    from engine_api.commands.clusters import CPU_TYPES
+
+    cpu_types = [{"name": name, "level": level, "architecture": arch}
+                 for arch, names in CPU_TYPES.items() for level, name in enumerate(names, 1)]
+    return [{"id": level, "name": level, "cpu_types": copy.deepcopy(cpu_types)} for level in CLUSTER_LEVELS]
+
+
+def operating_systems() -> list[dict]:
+    return [{"id": str(i), "name": name, "description": description, "architecture": arch}
+            for i, (name, description, arch) in enumerate(OPERATING_SYSTEMS)]
+
+
+def _pick(items: list[dict], ref: dict, field: str, what: str) -> dict:
+    for item in items:
+        if (ref.get("id") and item["id"] == ref["id"]) or (not ref.get("id") and item["name"] == ref.get("name")):
+            return item
+    raise BadRequest(f"{field}: no {what} {ref.get('id') or ref.get('name')!r}")
+
+
+def cluster_refs(doc: dict) -> None:
+    """Resolve (or default) a cluster's ``scheduling_policy`` and ``mac_pool`` to references by id."""
+    for member, items, default in (("scheduling_policy", SCHEDULING_POLICIES, NONE_POLICY_ID),
+                                   ("mac_pool", MAC_POOLS, DEFAULT_MAC_POOL_ID)):
+        ref = doc.get(member)
+        if not ref or not (ref.get("id") or ref.get("name")):
+            doc[member] = {"id": default}
+        else:
+            doc[member] = {"id": _pick(items, ref, f"cluster.{member}", member.replace("_", " "))["id"]}

@@ -1,0 +1,190 @@
+"""Resilience: a host whose agent dies, highly available VMs restarted elsewhere, the stale copy destroyed
+when the host comes back; and an engine restarted in the middle of VM starts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ovirtsdk4.types as t
+import pytest
+
+from engine_api.commands.tx import Tx
+from engine_api.hosts.lab import Lab
+from engine_api.store.db import Database
+from tests import live
+from tests.hosts.helpers import AGENT_PORT, connect, ensure_estate, events_since, last_event_index, wait_for
+
+HOSTS = 2
+
+
+def test_dead_host_restarts_highly_available_vms_elsewhere(lab_engine, estate):
+    ha = estate.new_vm("ha-vm", ha=True)
+    plain = estate.new_vm("plain-vm")
+    lab = lab_engine.engine.lab
+    try:
+        estate.start_on(ha, 0)
+        estate.start_on(plain, 0)
+        assert set(estate.agent_vms(0)) == {ha, plain}
+        mark = last_event_index(estate.conn)
+
+        lab.kill(0)  # the agent dies; its libvirt domains are left behind in its state directory
+        estate.wait_host_status(0, t.HostStatus.CONNECTING, timeout=5)
+        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)  # non_responsive_timeout is 3 s
+        vm = estate.wait_vm(ha, lambda v: v.status == t.VmStatus.UP and v.host.id == estate.host_ids[1],
+                            timeout=10, what="the HA VM up on the other host")
+        assert vm.host.id == estate.host_ids[1]
+        assert estate.agent_vms(1) == {ha: "up"}
+        assert estate.vm(plain).get().status == t.VmStatus.UNKNOWN  # not HA: it waits for its host
+        texts = [e.description for e in events_since(estate.conn, mark)]
+        assert any(f"Host {estate.host(0).name} is non responsive" in x for x in texts), texts
+        assert any("restarted because it is highly available" in x for x in texts), texts
+
+        lab.start(0)  # the agent comes back and brings back the domains it had running
+        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        # the stale copy of the HA VM is destroyed; the plain VM is up again where it ran
+        wait_for(lambda: estate.agent_vms(0), lambda vms: vms == {plain: "up"}, timeout=10,
+                 what="only the plain VM on the revived host")
+        assert estate.agent_vms(1) == {ha: "up"}
+        vm = estate.wait_vm_status(plain, t.VmStatus.UP, timeout=5)
+        assert vm.host.id == estate.host_ids[0]
+        vm = estate.vm(ha).get()
+        assert vm.status == t.VmStatus.UP and vm.host.id == estate.host_ids[1]
+        texts = [e.description for e in events_since(estate.conn, mark)]
+        assert any("the stale copy is destroyed" in x for x in texts), texts
+        estate.monitor_round(0, rounds=2)  # and it stays that way: never twice
+        assert estate.agent_vms(0) == {plain: "up"} and estate.agent_vms(1) == {ha: "up"}
+    finally:
+        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
+            lab.start(0)
+        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        estate.destroy_vm(ha)
+        estate.destroy_vm(plain)
+
+
+def test_vm_stays_down_when_no_host_can_take_it(lab_engine, estate):
+    """With the only other host in maintenance, the HA VM of a dead host cannot restart; the refusal is told."""
+    ha = estate.new_vm("ha-alone", ha=True)
+    lab = lab_engine.engine.lab
+    try:
+        estate.start_on(ha, 0)
+        estate.host_service(1).deactivate()
+        estate.wait_host_status(1, t.HostStatus.MAINTENANCE)
+        mark = last_event_index(estate.conn)
+        lab.kill(0)
+        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
+        texts = wait_for(lambda: [e.description for e in events_since(estate.conn, mark)],
+                         lambda xs: any("no host in cluster" in x for x in xs), timeout=5, what="the refusal")
+        assert any("Failed to restart ha vm" in x for x in texts), texts
+        vm = estate.vm(ha).get()
+        assert vm.status == t.VmStatus.UNKNOWN and vm.host.id == estate.host_ids[0]
+        lab.start(0)
+        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        estate.wait_vm_status(ha, t.VmStatus.UP, timeout=5)  # its host is back and still runs it
+        assert estate.agent_vms(0) == {ha: "up"}
+    finally:
+        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
+            lab.start(0)
+        estate.host_service(1).activate()
+        estate.wait_host_status(1, t.HostStatus.UP)
+        estate.destroy_vm(ha)
+
+
+# ---------------------------------------------------------------- engine restart
+
+
+@pytest.fixture(scope="module")
+def restartable(tmp_path_factory):
+    """An engine whose lab agents outlive it: the lab is started here, not by the engine."""
+    data_dir = tmp_path_factory.mktemp("restart")
+    first = live.start(data_dir, monitor=True, config={"monitor_interval": 0.3, "non_responsive_timeout": 3.0})
+    secret_file = data_dir / "agent.secret"
+    secret_file.write_text(first.engine.broker.secret)
+    secret_file.chmod(0o600)
+    lab = Lab(data_dir / "lab", HOSTS, live.lab_address(), AGENT_PORT, secret_file)
+    lab.start()
+    state = {"live": first, "lab": lab, "data_dir": data_dir}
+    try:
+        yield state
+    finally:
+        state["live"].stop()
+        lab.stop()
+
+
+def _restart(state: dict, crash: Callable[[Tx], None] | None = None) -> live.LiveEngine:
+    """Stop the engine (as a crash would: jobs abandoned), optionally edit its database, start a new one."""
+    state["live"].stop()
+    if crash is not None:
+        db = Database(f"sqlite:///{state['data_dir'] / 'engine.db'}")
+        try:
+            with db.write() as conn:
+                crash(Tx(conn, None))
+        finally:
+            db.close()
+    state["live"] = live.start(state["data_dir"], monitor=True,
+                               config={"monitor_interval": 0.3, "non_responsive_timeout": 3.0})
+    return state["live"]
+
+
+def _estate(state: dict, conn):
+    return ensure_estate(state["live"], conn, str(state["data_dir"] / "nfs"), lab=state["lab"])
+
+
+def _set_status(vm_id: str, status: str, host_id: str | None):
+    def crash(tx: Tx) -> None:
+        vm = tx.must("vm", vm_id)
+        vm.update(status=status, host={"id": host_id} if host_id else None)
+        tx.update("vm", vm)
+    return crash
+
+
+def test_engine_restart_settles_vms_left_in_transient_states(restartable):
+    conn = connect(restartable["live"])
+    try:
+        estate = _estate(restartable, conn)
+        launched = estate.new_vm("launched")  # the agent runs it; the engine died before recording "up"
+        lost = estate.new_vm("lost")  # the engine died after choosing a host, before asking its agent
+        racing = estate.new_vm("racing")  # started, and the engine stopped at once
+        estate.start_on(launched, 0)
+    finally:
+        conn.close()
+
+    def crash(tx: Tx) -> None:
+        _set_status(launched, "wait_for_launch", estate.host_ids[0])(tx)
+        _set_status(lost, "wait_for_launch", estate.host_ids[1])(tx)
+
+    server = _restart(restartable, crash)
+    conn = connect(server)
+    try:
+        estate.conn, estate.live = conn, server
+        assert estate.vm(launched).get().status == t.VmStatus.WAIT_FOR_LAUNCH
+        assert estate.vm(lost).get().status == t.VmStatus.WAIT_FOR_LAUNCH
+        vm = estate.wait_vm_status(launched, t.VmStatus.UP, timeout=5)
+        assert vm.host.id == estate.host_ids[0]
+        vm = estate.wait_vm_status(lost, t.VmStatus.DOWN, timeout=5)
+        assert vm.host is None
+        assert estate.agent_vms(0) == {launched: "up"}
+        assert estate.agent_vms(1) == {}
+
+        estate.vm(racing).start()  # the engine stops before (or while) the launch job runs
+    finally:
+        conn.close()
+    server = _restart(restartable)
+    conn = connect(server)
+    try:
+        estate.conn, estate.live = conn, server
+        vm = estate.wait_vm(racing, lambda v: v.status in (t.VmStatus.UP, t.VmStatus.DOWN), timeout=5,
+                            what="the racing VM settled")
+        running = [estate.agent_vms(i).get(racing) for i in range(HOSTS)]
+        if vm.status == t.VmStatus.UP:  # the launch reached the agent: the VM runs there, and only there
+            assert estate.agent_vms(estate.index_of(vm.host.id)).get(racing) == "up"
+            assert running.count("up") == 1
+        else:
+            assert running == [None] * HOSTS
+        estate.monitor_round(0, rounds=2)  # and nothing moves afterwards
+        assert estate.vm(racing).get().status == vm.status
+        assert estate.vm(launched).get().status == t.VmStatus.UP
+        assert estate.vm(lost).get().status == t.VmStatus.DOWN
+        for vm_id in (launched, lost, racing):
+            estate.destroy_vm(vm_id)
+    finally:
+        conn.close()
