@@ -24,7 +24,6 @@ from engine_api.commands.vmbase import (
     same_data_center,
     set_architecture,
 )
-from engine_api.store.schema import col
 
 BLANK_ID = "00000000-0000-0000-0000-000000000000"
 READONLY = frozenset({
@@ -127,32 +126,6 @@ def _remove(tx: Tx, current: dict, detach_only: bool) -> None:
     tx.event(113, f"VM {name} was removed{extra} by {tx.who}.", cluster=current["cluster"]["id"])
 
 
-# ---------------------------------------------------------------- power actions
-
-
-def _start(tx: Tx, current: dict, action: dict) -> None:
-    vm = tx.must("vm", current["id"])
-    if vm.get("status") not in ("down", "suspended"):
-        raise Conflict(f"Cannot run VM {vm['name']}: it is {vm.get('status')}.")
-    cluster = tx.must("cluster", vm["cluster"]["id"])
-    hosts = tx.find("host", col("host", "cluster_id") == cluster["id"])
-    if not any(h.get("status") == "up" for h in hosts):
-        raise Conflict(f"Cannot run VM {vm['name']}: there is no host in status up in cluster "
-                       f"{cluster['name']}.")
-    raise Conflict(f"Cannot run VM {vm['name']}: starting VMs needs the host agent.")
-
-
-def _power(tx: Tx, current: dict, action: dict, verb: str) -> None:
-    """Every action on a running VM goes through its host agent; a VM that is down has nothing to act on."""
-    vm = tx.must("vm", current["id"])
-    for member, kind in (("host", "host"), ("cluster", "cluster")):
-        if action.get(member):
-            tx.ref(kind, action[member], f"action.{member}")
-    if vm.get("status") == "down":
-        raise Conflict(f"Cannot {verb} VM {vm['name']}: it is not running.")
-    raise Conflict(f"Cannot {verb} VM {vm['name']}: this needs the host agent.")
-
-
 # ---------------------------------------------------------------- REST faces
 
 
@@ -166,31 +139,3 @@ def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> d
 
 def remove(ctx: Context, parent: dict | None, current: dict) -> None:
     run(ctx, "remove_vm", _remove, current, flag(ctx.params, "detach_only"))
-
-
-def start(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "run_vm", _start, current, action)
-
-
-def stop(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "stop_vm", _power, current, action, "stop")
-
-
-def shutdown(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "shutdown_vm", _power, current, action, "shut down")
-
-
-def reboot(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "reboot_vm", _power, current, action, "reboot")
-
-
-def suspend(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "suspend_vm", _power, current, action, "suspend")
-
-
-def migrate(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "migrate_vm", _power, current, action, "migrate")
-
-
-def cancelmigration(ctx: Context, parent: dict | None, current: dict, action: dict) -> dict | None:
-    return run(ctx, "cancel_migration", _power, current, action, "cancel the migration of")
