@@ -14,6 +14,7 @@ import uuid
 
 from sqlalchemy import Connection
 
+from engine_api.commands import volumes
 from engine_api.commands.common import deep_defaults, merge, positive
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict, NotFound
@@ -411,7 +412,9 @@ def decorate_attachment(conn: Connection, parent: dict | None, doc: dict) -> Non
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
     if parent is not None and not doc.get("storage_domains") and not doc.get("storage_domain"):
         doc["storage_domains"] = [{"id": parent["id"]}]  # POST /storagedomains/{id}/disks
-    return run(ctx, "add_disk", create_disk, doc)
+    created = run(ctx, "add_disk", create_disk, doc)
+    volumes.materialize(ctx, created["id"])
+    return created
 
 
 def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
@@ -420,10 +423,14 @@ def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> d
 
 def remove(ctx: Context, parent: dict | None, current: dict) -> None:
     run(ctx, "remove_disk", _remove_disk, current)
+    volumes.discard(ctx, current)
 
 
 def add_attachment(ctx: Context, parent: dict | None, doc: dict) -> dict:
-    return run(ctx, "attach_disk", _add_attachment, parent, doc)
+    created = run(ctx, "attach_disk", _add_attachment, parent, doc)
+    if not (doc.get("disk") or {}).get("id"):  # a new disk was made with the attachment
+        volumes.materialize(ctx, created["disk"]["id"])
+    return created
 
 
 def update_attachment(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:

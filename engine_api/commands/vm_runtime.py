@@ -112,6 +112,10 @@ def _prepare_start(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str] | 
     vm = tx.must("vm", vm_id)
     if vm["status"] in RUNNING or vm["status"] in ("wait_for_launch", "migrating", "restoring_state"):
         raise Conflict(f"Cannot run VM {vm['name']}: it is already {vm['status'].replace('_', ' ')}.")
+    for a in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id):
+        disk = tx.must("disk", a["disk"]["id"])
+        if a.get("active", True) and disk.get("status") != "ok":
+            raise Conflict(f"Cannot run VM {vm['name']}: disk {disk['name']} is {disk.get('status')}.")
     if vm["status"] == "suspended" and vm.get("host"):
         host = tx.must("host", vm["host"]["id"])
         status = "restoring_state"
