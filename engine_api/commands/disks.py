@@ -15,6 +15,7 @@ import uuid
 from sqlalchemy import Connection
 
 from engine_api.commands import volumes
+from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import deep_defaults, merge, positive
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict, NotFound
@@ -25,7 +26,6 @@ from engine_api.commands.vmbase import data_center_of, owner, owner_kind, refuse
 from engine_api.store import repo
 from engine_api.store.schema import col
 
-BLANK_ID = "00000000-0000-0000-0000-000000000000"
 READONLY = frozenset({
     "status", "image_id", "actual_size", "total_size", "storage_type", "qcow_version", "vm", "vms",
     "template", "storage_domain", "storage_domains", "disk_snapshots", "statistics", "permissions",

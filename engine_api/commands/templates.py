@@ -5,6 +5,7 @@ removed. The Blank template is built in and stays.
 from __future__ import annotations
 
 from engine_api.commands import disks, nics
+from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict
@@ -22,7 +23,6 @@ from engine_api.commands.vmbase import (
 )
 from engine_api.store.schema import col
 
-BLANK_ID = "00000000-0000-0000-0000-000000000000"
 READONLY = frozenset({
     "status", "creation_time", "vm", "disk_attachments", "nics", "cdroms", "graphics_consoles", "watchdogs",
     "mediated_devices", "permissions", "tags", "origin", "version",

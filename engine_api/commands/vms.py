@@ -8,6 +8,7 @@ actions refuse with a 409 that says why, and never pretend to succeed.
 from __future__ import annotations
 
 from engine_api.commands import disks, nics
+from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.context import Context
 from engine_api.commands.errors import Conflict
@@ -25,7 +26,6 @@ from engine_api.commands.vmbase import (
     set_architecture,
 )
 
-BLANK_ID = "00000000-0000-0000-0000-000000000000"
 READONLY = frozenset({
     "status", "status_detail", "stop_reason", "host", "creation_time", "start_time", "stop_time", "run_once",
     "next_run_configuration_exists", "fqdn", "guest_operating_system", "guest_time_zone", "statistics",

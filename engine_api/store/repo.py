@@ -85,6 +85,18 @@ def get_raw(conn: Connection, kind: str, ident: str) -> RawRow | None:
     return _raw_row(kind, k, row) if row else None
 
 
+def _shaped(q: Any, t: Any, where: Any, order_by: Any, limit: int | None, offset: int | None) -> Any:
+    if where is not None:
+        q = q.where(where)
+    if order_by is not None:
+        q = q.order_by(*(order_by if isinstance(order_by, (list, tuple)) else [order_by]))
+    else:
+        q = q.order_by(t.c.created, t.c.id)
+    if limit is not None:
+        q = q.limit(limit)
+    return q.offset(offset) if offset else q
+
+
 def find(
     conn: Connection,
     kind: str,
@@ -94,18 +106,7 @@ def find(
     offset: int | None = None,
 ) -> list[dict]:
     k = KINDS[kind]
-    t = k.table
-    q = select(t)
-    if where is not None:
-        q = q.where(where)
-    if order_by is not None:
-        q = q.order_by(*(order_by if isinstance(order_by, (list, tuple)) else [order_by]))
-    else:
-        q = q.order_by(t.c.created, t.c.id)
-    if limit is not None:
-        q = q.limit(limit)
-    if offset:
-        q = q.offset(offset)
+    q = _shaped(select(k.table), k.table, where, order_by, limit, offset)
     return [_row_doc(k, row) for row in conn.execute(q)]
 
 
@@ -119,18 +120,7 @@ def find_raw(
 ) -> list[RawRow]:
     """Like :func:`find`, leaving each document undecoded."""
     k = KINDS[kind]
-    t = k.table
-    q = _raw_select(k)
-    if where is not None:
-        q = q.where(where)
-    if order_by is not None:
-        q = q.order_by(*(order_by if isinstance(order_by, (list, tuple)) else [order_by]))
-    else:
-        q = q.order_by(t.c.created, t.c.id)
-    if limit is not None:
-        q = q.limit(limit)
-    if offset:
-        q = q.offset(offset)
+    q = _shaped(_raw_select(k), k.table, where, order_by, limit, offset)
     return [_raw_row(kind, k, row) for row in conn.execute(q)]
 
 
