@@ -13,8 +13,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ansible.module_utils.parsing.convert_bool import boolean
-
-from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient, Opener, http_json, open_url, origin
+from ansible_collections.vdc.infra.plugins.module_utils.client import (
+    ContextReusingOpener,
+    EngineClient,
+    Opener,
+    http_json,
+    open_url,
+    origin,
+)
 from ansible_collections.vdc.infra.plugins.module_utils.errors import AuthError, EngineError, VdcError
 
 ENV = {"url": "VDC_URL", "username": "VDC_USERNAME", "password": "VDC_PASSWORD", "token": "VDC_TOKEN",
@@ -98,8 +104,9 @@ def logout(s: AuthSettings, token: str, opener: Opener = open_url) -> None:
 
 
 @contextmanager
-def session(s: AuthSettings, opener: Opener = open_url) -> Iterator[EngineClient]:
+def session(s: AuthSettings, opener: Opener | None = None) -> Iterator[EngineClient]:
     """A client for the engine; the token is revoked at the end unless the caller passed it in."""
+    opener = opener or ContextReusingOpener()
     token = s.token or login(s, opener)
     try:
         yield EngineClient(s.url, token, ca_file=s.ca_file, insecure=s.insecure, headers=s.headers, opener=opener)

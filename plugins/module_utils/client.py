@@ -13,8 +13,7 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 
-from ansible.module_utils.urls import open_url
-
+from ansible.module_utils.urls import Request, make_context, open_url
 from ansible_collections.vdc.infra.plugins.module_utils.errors import AuthError, EngineError
 
 JSON = "application/json"
@@ -71,6 +70,26 @@ def http_json(method: str, url: str, *, data: bytes | None = None, headers: dict
                           method, path) from None
 
 
+class ContextReusingOpener:
+    """``open_url``'s machinery (``urls.Request``) with one TLS context per client.
+
+    ``open_url`` builds a fresh SSL context on every call, plain HTTP included; that costs ~50 ms, more than
+    most engine requests. Same keyword arguments as ``open_url``, so it is a drop-in opener.
+    """
+
+    def __init__(self) -> None:
+        self._contexts: dict[tuple[bool, str | None], Any] = {}
+
+    def __call__(self, url: str, *, method: str, data: bytes | None, headers: dict[str, str], validate_certs: bool,
+                 ca_path: str | None, timeout: int, follow_redirects: str) -> Any:
+        key = (validate_certs, ca_path)
+        if key not in self._contexts:
+            self._contexts[key] = make_context(cafile=ca_path, validate_certs=validate_certs)
+        return Request().open(method, url, data=data, headers=headers, timeout=timeout,
+                              validate_certs=validate_certs, ca_path=ca_path, follow_redirects=follow_redirects,
+                              context=self._contexts[key])
+
+
 def items(doc: Any) -> list[dict]:
     """The entities of a list answer such as ``{"vm": [...]}``; an empty list answers ``{}``."""
     if isinstance(doc, list):
@@ -84,17 +103,17 @@ def items(doc: Any) -> list[dict]:
 
 
 class EngineClient:
-    """Calls to one engine with one token. ``opener`` is ``open_url`` unless a test passes a fake."""
+    """Calls to one engine with one token. ``opener`` works like ``open_url``; tests pass a fake."""
 
     def __init__(self, url: str, token: str, *, ca_file: str | None = None, insecure: bool = False,
-                 headers: dict[str, str] | None = None, timeout: int = 60, opener: Opener = open_url):
+                 headers: dict[str, str] | None = None, timeout: int = 60, opener: Opener | None = None):
         self.url = url.rstrip("/")
         self.api_path = urlsplit(self.url).path
         self.token = token
         self.ca_file = ca_file
         self.insecure = insecure
         self.timeout = timeout
-        self.opener = opener
+        self.opener = opener or ContextReusingOpener()
         self.headers = {"Accept": JSON, "Content-Type": JSON, "Version": "4", "Authorization": f"Bearer {token}"}
         self.headers.update(headers or {})
 

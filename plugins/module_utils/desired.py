@@ -11,9 +11,12 @@ from typing import Any
 from ansible_collections.vdc.infra.plugins.module_utils import model as m
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired
 
+CHILD_LISTS = frozenset({"disks", "nics", "clusters"})  # expanded into entries of their own
+
 
 def _options(entity: m.Entity) -> dict[str, Any]:
-    return {k: getattr(entity, k) for k in entity.CONTROL - {"id", "state"} if k in type(entity).model_fields}
+    keys = entity.CONTROL - {"id", "state"} - CHILD_LISTS
+    return {k: getattr(entity, k) for k in keys if k in type(entity).model_fields}
 
 
 def _nic_values(values: dict[str, Any]) -> dict[str, Any]:

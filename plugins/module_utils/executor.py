@@ -31,7 +31,7 @@ class Executor:
         """The id of ``kind`` named ``name``, narrowed by the scope found in ``values``; None if not unique."""
         k = KINDS[kind]
         hits = [f for f in self.registry.get(kind, []) if f.get("name") == name
-               
+
                 and all(f.get(s) == values[s] for s in k.scope if values.get(s) is not None)]
         return hits[0].get("id") if len(hits) == 1 else None
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-
 from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.units import parse_size
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 
 def _none_if_empty(value: Any) -> Any:
@@ -364,7 +363,7 @@ def parse(kind: str, values: dict[str, Any]) -> Entity:
         who = values.get("name") or values.get("id") or "?"
         problems = []
         for err in e.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(entity)"
+            where = ".".join(str(p) for p in err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {msg}")
+            problems.append(f"{where}: {msg}" if where else msg)
         raise DesiredStateError(KINDS[kind].label(who), problems) from None

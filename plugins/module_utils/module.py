@@ -11,7 +11,6 @@ import copy
 from typing import Any, ClassVar
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.vdc.infra.plugins.module_utils.auth import AUTH_SPEC, session, settings
 from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError, EngineError, VdcError
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions

@@ -16,6 +16,7 @@ from typing import Any
 from ansible_collections.vdc.infra.plugins.module_utils.errors import PlanError
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import ActionPlan, Facts, Kind
+from ansible_collections.vdc.infra.plugins.module_utils.units import format_size
 
 Current = dict[str, list[Facts]]
 
@@ -127,6 +128,9 @@ def field_changes(kind: Kind, values: dict[str, Any], facts: Facts) -> dict[str,
             raise PlanError(f"{f.name} cannot be changed after creation (it is {have!r}, declared {want!r}); "
                             "remove and re-create the entity to change it",
                             entity_label(kind.name, {**facts, **values}, facts.get("id")))
+        if f.grow_only and isinstance(have, int) and isinstance(want, int) and want < have:
+            raise PlanError(f"{f.name} can only grow (it is {format_size(have)}, declared {format_size(want)})",
+                            entity_label(kind.name, {**facts, **values}, facts.get("id")))
         changes[f.name] = {"before": _shown(want, have), "after": want}
     return changes
 
@@ -233,6 +237,8 @@ def _extras(owner: Desired, current: Current, declared_keys: set[tuple]) -> list
 def plan(desired: list[Desired], current: Current) -> Plan:
     """The steps that take ``current`` to ``desired``, in execution order."""
     declared = {(d.kind, d.name) for d in desired if d.state != "absent" and d.name}
+    # The engine gives every new VM network a vNIC profile of the same name.
+    declared |= {("vnic_profile", name) for kind, name in declared if kind == "network"}
     declared_keys = {(d.kind, KINDS[d.kind].key(d.values)) for d in desired}
     forward: list[Step] = []
     backward: list[Step] = []

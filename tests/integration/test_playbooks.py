@@ -2,7 +2,8 @@
 
 Four playbook runs (each costs a few seconds): build, build again (changed=0), a modified declaration under
 ``--check --diff`` (exactly the changing fields, nothing changed), and bad declarations (failures name the
-entity; the two tests share nothing but the engine, so pytest-xdist may split them). Every run writes its registered results to a JSON file, so assertions read results, not logs.
+entity; the two tests share nothing but the engine, so pytest-xdist may split them). Every run writes its
+registered results to a JSON file, so assertions read results, not logs.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ class Field:
     create_only: bool = False  # sent when creating, never compared (a source template, a password)
     send: bool = True  # False: compared but never sent (a NIC's network follows from its profile)
     unordered: bool = False  # a list compared as a set
+    grow_only: bool = False  # may only increase (a disk's size); the planner refuses a decrease
 
     @property
     def wire_path(self) -> str:

@@ -101,7 +101,7 @@ DISK = Kind(
     name="disk", collection="disks", order=90, scope=("vm",), parent="vm", parent_kind="vm",
     sub_collection="diskattachments", required=("size", "storage_domain"),
     fields=(
-        Field("size", "disk.provisioned_size"),
+        Field("size", "disk.provisioned_size", grow_only=True),
         Field("storage_domain", "disk.storage_domain", ref="storage_domain", immutable=True),
         Field("format", "disk.format", immutable=True), Field("sparse", "disk.sparse", immutable=True),
         Field("shareable", "disk.shareable"), Field("description", "disk.description"),

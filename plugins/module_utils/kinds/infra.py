@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Field, Kind, version_from_wire, version_to_wire
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import (
+    Field,
+    Kind,
+    version_from_wire,
+    version_to_wire,
+)
 
 _VERSION = {"path": "version", "encode": version_to_wire, "decode": version_from_wire}
 _OVERCOMMIT = {"disabled": 100, "server": 150, "desktop": 200}
