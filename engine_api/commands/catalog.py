@@ -13,8 +13,7 @@ from engine_api.commands.errors import BadRequest
 # oVirt's well-known ids of its built-in scheduling policies.
 NONE_POLICY_ID = "b4ed2332-a7ac-4d5f-9596-99a439cb2812"
 SCHEDULING_POLICIES: list[dict] = [
-    {"id": NONE_POLICY_ID, "name": "none", "description": "", "locked": True, "default_policy": True,
-     "properties": []},
+    {"id": NONE_POLICY_ID, "name": "none", "description": "", "locked": True, "default_policy": True},
     {"id": "20d25257-b4bd-4589-92a6-c4c5c5d3fd1a", "name": "evenly_distributed", "description": "", "locked": True,
      "default_policy": False,
      "properties": [{"name": "CpuOverCommitDurationMinutes", "value": "2"},
@@ -28,7 +27,7 @@ SCHEDULING_POLICIES: list[dict] = [
      "properties": [{"name": "HighVmCount", "value": "10"}, {"name": "MigrationThreshold", "value": "5"},
                     {"name": "SpmVmGrace", "value": "5"}]},
     {"id": "7677771e-5eab-422e-83fa-dc04080d21b7", "name": "cluster_maintenance", "description": "", "locked": True,
-     "default_policy": False, "properties": []},
+     "default_policy": False},
 ]
 
 DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-00000000014a"

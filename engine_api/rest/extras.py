@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from engine_api.commands import catalog
 from engine_api.rest.present import TOP
-from engine_api.rest.resources import Collection
+from engine_api.rest.resources import API, Collection
 from engine_api.store import repo
 from engine_api.store.schema import col
 
@@ -154,10 +154,16 @@ def _network_attachments(conn: Connection, host: dict | None) -> list[dict]:
     for nic in _host_nics(conn, host):
         if nic.get("network"):
             out.append({"id": derived_id(host["id"], f"attachment/{nic['network']['id']}"),
-                        "network": dict(nic["network"]), "host_nic": {"id": nic["id"]}, "host": {"id": host["id"]},
+                        "network": dict(nic["network"]), "host": {"id": host["id"]},
+                        "host_nic": {"id": nic["id"], "href": f"{API}/hosts/{host['id']}/nics/{nic['id']}"},
                         "in_sync": True, "ip_address_assignments": [
                             {"assignment_method": "static", "ip": dict(nic["ip"])}]})
     return out
+
+
+def _nic_attachments(conn: Connection, nic: dict | None) -> list[dict]:
+    host = repo.get(conn, "host", nic["host"]["id"]) if nic else None
+    return [a for a in _network_attachments(conn, host) if a["host_nic"]["id"] == nic["id"]]
 
 
 def _hooks(conn: Connection, host: dict | None) -> list[dict]:
@@ -171,7 +177,8 @@ def _hooks(conn: Connection, host: dict | None) -> list[dict]:
 
 def _host_subs() -> list[Collection]:
     nics = computed("nics", "host_nic", _host_nics)
-    _add_subs(nics, empty("networkattachments", "network_attachment"), empty("networklabels", "network_label"),
+    _add_subs(nics, computed("networkattachments", "network_attachment", _nic_attachments),
+              empty("networklabels", "network_label"),
               empty("statistics", "statistic"))
     return [
         nics, computed("networkattachments", "network_attachment", _network_attachments),
@@ -231,11 +238,7 @@ def _root_tag() -> list[dict]:
 
 def register(root: dict[str, Collection]) -> None:
     """Add the extra collections and sub-collections to the API tree (``ROOT`` of :mod:`root`)."""
-    # Blank (a template without a cluster) is in every data center: `name=Blank and datacenter=X` finds it.
     templates = root["templates"]
-    field = templates.fields["datacenter"]
-    templates.fields["datacenter"] = (field[0], field[1], True)
-
     _add_subs(root["vms"], *_vm_subs())
     _add_subs(templates, *_template_subs())
     for owner in ("vms", "templates"):

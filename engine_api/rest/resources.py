@@ -22,9 +22,8 @@ from engine_api.store.schema import KINDS
 
 API = "/ovirt-engine/api"
 
-# A search field: a function of the kind's table giving a column expression, and its kind; an optional third
-# item, True, makes an entity without a value match any value (search.Resolved.null_matches).
-SearchField = tuple[Callable[[Any], Any], str] | tuple[Callable[[Any], Any], str, bool]
+# A search field: a function of the kind's table giving a column expression, and its kind.
+SearchField = tuple[Callable[[Any], Any], str]
 
 AddFn = Callable[[Context, dict | None, dict], dict]  # (ctx, parent, doc) -> created doc
 UpdateFn = Callable[[Context, dict | None, dict, dict], dict]  # (ctx, parent, current, changes) -> doc
@@ -102,7 +101,7 @@ class Collection:
         spec = self.fields.get(key) or (BASE_FIELDS.get(name) if ref is None else None)
         if spec is None:
             raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
-        return search.Resolved(spec[0](KINDS[self.kind].table), *spec[1:])
+        return search.Resolved(spec[0](KINDS[self.kind].table), spec[1])
 
     def get_raw(self, conn: Connection, parent: dict | None, ident: str) -> repo.RawRow:
         """One item of a plain collection, undecoded (see :attr:`plain`)."""

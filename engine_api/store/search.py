@@ -87,7 +87,6 @@ class Resolved:
 
     expr: Any
     kind: str = "str"
-    null_matches: bool = False  # an entity without a value matches any value (Blank is in every data center)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -276,8 +275,6 @@ def to_sql(
         cond = _date_cond(op, expr, _sql_date(expr, lo, day), _sql_date(expr, hi, day), and_)
     else:
         cond = _CMP[op](expr, operand)
-    if resolved.null_matches and where.op != "!=":
-        cond = or_(resolved.expr.is_(None), cond)
     return or_(resolved.expr.is_(None), not_(cond)) if where.op == "!=" else cond
 
 
@@ -297,7 +294,7 @@ def matches(where: Where | None, get: Callable[[str, str | None], Any], case_sen
     operand = _operand(where, resolved.kind)
     value = _py_value(resolved.expr, resolved.kind)
     if value is None:
-        return where.op == "!=" or resolved.null_matches
+        return where.op == "!="
     op = "=" if where.op == "!=" else where.op
     if resolved.kind == "str":
         if not case_sensitive:
