@@ -200,6 +200,7 @@ class Result:
     description: str
     requests: int = 0  # requests behind the throughput figure
     rps: float = 0.0
+    first_ms: float = 0.0  # the first request of the case (before any server-side cache is warm)
     median_ms: float = 0.0  # of sequential requests (one at a time)
     p95_ms: float = 0.0
     samples: int = 0  # sequential requests behind median and p95
@@ -217,17 +218,20 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def sequential(client: Client, path: str, accept: str, samples: int, budget: float) -> tuple[list[float], int]:
-    """Latencies (ms) of up to ``samples`` requests made one after the other (at least 5, within ``budget`` s)."""
-    size = len(client.request("GET", path, accept=accept))  # warm-up
-    client.request("GET", path, accept=accept)
+def sequential(client: Client, path: str, accept: str, samples: int, budget: float) -> tuple[float, list[float], int]:
+    """Latency (ms) of a first request, then of up to ``samples`` requests made one after the other (at least 5,
+    within ``budget`` s), and the size of the answer."""
+    t0 = time.perf_counter()
+    size = len(client.request("GET", path, accept=accept))
+    first = (time.perf_counter() - t0) * 1000
+    client.request("GET", path, accept=accept)  # warm-up
     times: list[float] = []
     deadline = time.perf_counter() + budget
     while len(times) < samples and (len(times) < 5 or time.perf_counter() < deadline):
         t0 = time.perf_counter()
         client.request("GET", path, accept=accept)
         times.append((time.perf_counter() - t0) * 1000)
-    return times, size
+    return first, times, size
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -349,7 +353,7 @@ def add_vms(client: Client, count: int, cluster_id: str) -> tuple[list[str], lis
                     raise EngineFailure(f"POST /vms: no id in the answer: {body[:300]!r}")
                 ids.append(m.group(1).decode())
         elapsed = time.perf_counter() - t_start
-        results.append(Result("add", fmt, "add VM", len(times), len(times) / elapsed,
+        results.append(Result("add", fmt, "add VM", len(times), len(times) / elapsed, times[0],
                               statistics.median(times), percentile(times, 95), len(times), len(body),
                               {"tool": "sequential http.client (one request at a time)"}))
     return ids, results
@@ -380,6 +384,10 @@ def run(args: argparse.Namespace) -> dict:
     if wrk is None:
         console.print("[yellow]wrk not found (make setup installs it): throughput from a Python client, "
                       "which is slower than the engine may be[/]")
+    load_before = loadavg()
+    if load_before is not None and load_before > 0.5 * (os.cpu_count() or 1):
+        console.print(f"[yellow]the machine is busy (load average {load_before:.2f} on {os.cpu_count()} CPUs): "
+                      "figures will be lower and noisier than on an idle machine[/]")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="vdc-bench-") as tmp:
         server = Server(Path(tmp), shlex.split(args.wrap) if args.wrap else [])
@@ -393,8 +401,7 @@ def run(args: argparse.Namespace) -> dict:
             vm_ids, results = add_vms(client, args.vms, cluster_id)
             console.print(f"added {len(vm_ids)} VMs in {time.monotonic() - t0:.1f} s")
             nics = add_nics(client, vm_ids, profile_id)
-            check_lists(client, args.vms, nics)
-            console.print(f"added {nics} NICs; lists checked")
+            console.print(f"added {nics} NICs")
 
             cases = [
                 ("get", "GET one VM", f"{API}/vms/{vm_ids[len(vm_ids) // 2]}", 200, 10.0),
@@ -405,16 +412,17 @@ def run(args: argparse.Namespace) -> dict:
             for case, description, path, samples, budget in cases:
                 for fmt, accept in (("xml", XML), ("json", JSON)):
                     server.check_alive()
-                    times, size = sequential(client, path, accept, samples, budget)
+                    first, times, size = sequential(client, path, accept, samples, budget)
                     if wrk:
                         load = wrk_load(wrk, server.port, token, path, accept, args.duration, args.connections)
                     else:
                         load = python_load(server.port, token, path, accept, args.duration, args.connections)
-                    results.append(Result(case, fmt, description, load["requests"], load["rps"],
+                    results.append(Result(case, fmt, description, load["requests"], load["rps"], first,
                                           statistics.median(times), percentile(times, 95), len(times), size,
                                           load))
                     console.print(f"  {description} ({fmt}): {load['rps']:.1f} req/s, "
                                   f"median {statistics.median(times):.1f} ms")
+            check_lists(client, args.vms, nics)  # last, so that the first request of each case finds caches cold
             server.check_alive()
             client.close()
         except EngineFailure:
@@ -423,7 +431,7 @@ def run(args: argparse.Namespace) -> dict:
         server.stop()
     return {
         "date": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": {**machine(), "load_average_before": load_before, "load_average_after": loadavg()},
         "settings": {"vms": args.vms, "nics": nics, "follow": FOLLOW, "load_tool": "wrk" if wrk else "python",
                      "connections": args.connections, "duration_s": args.duration, "samples": args.samples,
                      "database": "SQLite (fresh data directory)"},
@@ -441,6 +449,14 @@ def machine() -> dict:
         pass
     return {"cpus": os.cpu_count(), "cpu_model": cpu, "python": platform.python_version(),
             "platform": platform.platform()}
+
+
+def loadavg() -> float | None:
+    """The 1-minute load average (other work on the machine skews the figures)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def judge(report: dict) -> list[dict]:
@@ -461,18 +477,20 @@ def show(report: dict) -> None:
     s = report["settings"]
     m = report["machine"]
     table = Table(title=f"vdc engine benchmark: {s['vms']} VMs ({s['nics']} with a NIC), {m['cpus']} CPUs "
-                        f"({m['cpu_model'] or 'unknown CPU'}), Python {m['python']}, {report['date']}")
-    for col in ("case", "format", "req/s", "median ms", "p95 ms", "answer KiB", "req/s from"):
+                        f"({m['cpu_model'] or 'unknown CPU'}), Python {m['python']}, {report['date']}, "
+                        f"load average {m['load_average_before']}")
+    for col in ("case", "format", "req/s", "median ms", "p95 ms", "first ms", "answer KiB", "req/s from"):
         table.add_column(col, justify="left" if col in ("case", "format", "req/s from") else "right")
     for r in report["results"]:
         load = r["load"]
         how = (f"{load['tool'].split()[0]} -c{load['connections']}, {load['requests']} requests"
                if "connections" in load else f"{r['requests']} sequential adds")
         table.add_row(r["description"], r["format"].upper(), f"{r['rps']:.1f}", f"{r['median_ms']:.1f}",
-                      f"{r['p95_ms']:.1f}", f"{r['response_bytes'] / 1024:.1f}", how)
+                      f"{r['p95_ms']:.1f}", f"{r['first_ms']:.1f}", f"{r['response_bytes'] / 1024:.1f}", how)
     console.print(table)
     console.print(f"median and p95: sequential keep-alive requests, one at a time (adds: the adds themselves, "
-                  f"XML bodies). req/s of GETs: concurrent load. follow={s['follow']}.")
+                  f"XML bodies); first: the case's first request (cold server-side caches). "
+                  f"req/s of GETs: concurrent load. follow={s['follow']}.")
     targets = Table(title="targets")
     for col in ("target", "goal", "measured", "result"):
         targets.add_column(col)

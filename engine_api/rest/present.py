@@ -70,7 +70,7 @@ def _follow(conn: Connection, coll: Collection, docs: list[dict], member: str, s
     sub = coll.subs.get(m.rel) if m.link else None
     if sub is not None:
         children: dict[str, list[dict]] = defaultdict(list)
-        if sub.kind and sub.parent_ref and sub.load is None and sub.list_items is None:
+        if sub.kind and sub.parent_ref and sub.list_items is None:
             col = KINDS[sub.kind].table.c[f"{sub.parent_ref}_id"]
             ids = [d["id"] for d in docs]
             for i in range(0, len(ids), 500):

@@ -13,11 +13,13 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    func,
 )
 
 metadata = MetaData(
@@ -62,7 +64,9 @@ def kind(type_: str, table_name: str, refs: dict[str, str] | None = None, cascad
             Column(f"{member}_id", String(36), ForeignKey(f"{KINDS[target].table_name}.id", ondelete=ondelete),
                    index=True)
         )
-    Table(table_name, metadata, *cols)
+    table = Table(table_name, metadata, *cols)
+    # names are looked up case-insensitively (uniqueness checks, references by name)
+    Index(f"ix_{table_name}_lower_name", func.lower(table.c.name))
     return k
 
 
