@@ -1,7 +1,7 @@
 VENV := .venv
 PY   := $(VENV)/bin/python
 
-.PHONY: setup lint test demo bench
+.PHONY: setup lint test demo bench schemas
 
 setup:
 	@bash scripts/setup.sh
@@ -17,3 +17,7 @@ demo: setup
 
 bench: setup
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/hosts.py
+
+schemas: setup
+	$(PY) scripts/gen_schemas.py

@@ -33,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         secret_file.write_text(secrets.token_urlsafe(32))
         os.chmod(secret_file, 0o600)
     secret = secret_file.read_text().strip()
-    if not args.tls_cert and not ipaddress.ip_address(host or "127.0.0.1").is_loopback:
+    try:
+        loopback = ipaddress.ip_address(host or "127.0.0.1").is_loopback
+    except ValueError:  # a host name, as the engine deploys with when a host was added by name
+        loopback = host == "localhost"
+    if not args.tls_cert and not loopback:
         print("vdc-agent: plain HTTP is allowed on loopback only; give --tls-cert and --tls-key", file=sys.stderr)
         return 2
 

@@ -84,6 +84,8 @@ class Driver:
                 state, _reason = dom.state()
                 info = dom.info()
                 status = domain.STATES.get(state, "unknown")
+                if status == "down" and dom.hasManagedSaveImage():  # hibernated: its saved state is here
+                    status = "suspended"
                 if dom.isActive():
                     used += info[2] * 1024
                 vms.append({"id": dom.UUIDString(), "name": dom.name(), "status": status,

@@ -256,11 +256,26 @@ def _unreachable(tx: Tx, host_id: str, error: str, now: float, timeout: float) -
     return []
 
 
-def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 0.0) -> list[str]:
+def _running_elsewhere(tx: Tx, vm: dict, host_id: str, reports: dict[str, dict]) -> bool | None:
+    """Whether another up host of the VM's cluster last reported it running; None until each has reported."""
+    found = False
+    for other in tx.find("host", col("host", "cluster_id") == vm["cluster"]["id"]):
+        if other["id"] == host_id or other.get("status") != "up":
+            continue
+        report = reports.get(other["id"])
+        if report is None:
+            return None
+        found = found or any(v["id"] == vm["id"] and v["status"] != "down" for v in report.get("vms", []))
+    return found
+
+
+def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 0.0,
+              reports: dict[str, dict] | None = None) -> list[str]:
     """Apply a host's report; returns ids of VMs running there that belong elsewhere (to destroy).
 
     The report is as old as ``asked``: a VM a job changed since then (``_changed``) is left alone, as is a
-    VM a job is moving (``busy``).
+    VM a job is moving (``busy``). ``reports`` are the other hosts' last reports: a VM left ``migrating`` by
+    an engine restart is down only when no host runs it, and taken over by the host that runs it.
     """
     host = tx.must("host", host_id)
     if host["status"] in ("connecting", "non_responsive"):
@@ -278,6 +293,8 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 
         if seen is None or seen["status"] == "down":
             if status == "suspended":
                 continue
+            if status == "migrating" and _running_elsewhere(tx, vm, host_id, reports or {}) is not False:
+                continue  # its destination may run it (its report takes it over), or has not reported yet
             if status in RUNNING or status in JOB_DRIVEN:
                 vm.update(status="down", host=None, stop_time=now_iso())
                 tx.update("vm", vm)
@@ -294,7 +311,14 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 
         if seen["status"] == "down":
             continue
         owner = tx.get("vm", vm_id)
-        if owner is not None and vm_id not in busy and owner.get("_changed", 0) < asked:
+        if owner is None or vm_id in busy or owner.get("_changed", 0) >= asked:
+            continue
+        if owner["status"] == "migrating":  # a migration that ended while no engine watched it
+            owner.update(status=seen["status"], host={"id": host_id})
+            tx.update("vm", owner)
+            tx.event(63, f"Migration of VM {owner['name']} completed (Host: {host['name']}).", vm=vm_id,
+                     host=host_id)
+        else:
             stale.append(vm_id)
             tx.event(9108, f"VM {owner['name']} also ran on Host {host['name']}; the stale copy is destroyed.",
                      "warning", vm=vm_id, host=host_id)
@@ -315,12 +339,35 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
                 vm_runtime.restart_highly_available(ctx, vm["id"], exclude={host["id"]})
         return
     engine.host_stats[host["id"]] = stats
-    stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms), asked)
+    stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms), asked,
+                dict(engine.host_stats))
     for vm_id in stale:
         try:
             engine.broker.vm_op(host, vm_id, "destroy")
         except AgentError:
             pass
+
+
+def _abandoned_jobs(tx: Tx) -> None:
+    for job in tx.find("job"):
+        if job.get("status") == "started":
+            job.update(status="failed", end_time=now_iso(), last_updated=now_iso())
+            tx.update("job", job)
+            tx.event(1, f"{job.get('description')} failed: the engine stopped while it ran.", "warning")
+
+
+def recover(engine: Engine) -> None:
+    """At engine start no job runs: end the jobs the last engine left started, and take up again the work
+    on hosts it left installing, initializing or preparing for maintenance."""
+    ctx = system_context(engine, "recover")
+    run(ctx, "recover_jobs", _abandoned_jobs)
+    with engine.db.read() as conn:
+        hosts = Tx(conn, ctx).find("host")
+    for host in hosts:
+        if host["status"] in ("installing", "initializing"):
+            start_install(ctx, host["id"], {}, True)  # its agent may answer already; no credentials are kept
+        elif host["status"] == "preparing_for_maintenance":
+            ctx.engine.jobs.submit(ctx, f"Evacuating host {host['name']}", evacuate_job, ctx, host["id"])
 
 
 def monitored_hosts(engine: Engine) -> list[dict]:

@@ -42,6 +42,8 @@ def create(tx: Tx, doc: dict) -> dict:
 def _update(tx: Tx, current: dict, changes: dict) -> dict:
     current = tx.must("network", current["id"])
     doc = merge(current, changes, READONLY | {"data_center"})
+    if "vlan" in changes and (changes["vlan"] or {}).get("id") is None:
+        doc.pop("vlan", None)  # a vlan without an id (<vlan/>) removes the tag, as in oVirt
     if doc["name"] != current["name"]:
         require_name(doc, "network")
         tx.unique_name("network", doc["name"], "Logical Network", exclude=doc["id"],

@@ -23,6 +23,7 @@ class Monitor:
         self.thread = threading.Thread(target=self._loop, name="vdc-monitor", daemon=True)
 
     def start(self) -> None:
+        host_runtime.recover(self.engine)  # what the last engine left half done, before the first round
         self.thread.start()
 
     def run_once(self) -> None:

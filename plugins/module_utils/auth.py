@@ -82,9 +82,9 @@ def login(s: AuthSettings, opener: Opener = open_url) -> str:
     form = urlencode({"grant_type": "password", "scope": "ovirt-app-api", "username": s.username,
                       "password": s.password}).encode()
     try:
-        _, doc = http_json("POST", origin(s.url) + TOKEN_PATH, data=form, ca_file=s.ca_file, insecure=s.insecure,
-                           headers={"Accept": "application/json",
-                                    "Content-Type": "application/x-www-form-urlencoded"}, opener=opener)
+        doc = http_json("POST", origin(s.url) + TOKEN_PATH, data=form, ca_file=s.ca_file, insecure=s.insecure,
+                        headers={"Accept": "application/json",
+                                 "Content-Type": "application/x-www-form-urlencoded"}, opener=opener)[1]
     except EngineError as e:
         raise AuthError(e.status, "SSO authentication failed", e.detail or e.reason, "POST", TOKEN_PATH) from None
     if not isinstance(doc, dict) or not doc.get("access_token"):

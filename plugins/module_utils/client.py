@@ -129,9 +129,8 @@ class EngineClient:
 
     def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        _, doc = http_json(method, self._url(path, params), data=data, headers=self.headers, ca_file=self.ca_file,
-                           insecure=self.insecure, timeout=self.timeout, opener=self.opener)
-        return doc
+        return http_json(method, self._url(path, params), data=data, headers=self.headers, ca_file=self.ca_file,
+                         insecure=self.insecure, timeout=self.timeout, opener=self.opener)[1]
 
     # ------------------------------------------------------------ reads
 

@@ -4,6 +4,7 @@
     ├── EngineError       the engine answered with a fault (status, reason, detail)
     │   └── AuthError     SSO refused the credentials, or the token is not valid
     ├── DesiredStateError a declaration that does not validate (names the entity and the field)
+    │   └── EstateError   a desired-state document that does not validate (names file, line and path)
     ├── PlanError         a declaration that cannot be reached from the current state (e.g. an immutable field)
     └── WaitError         an entity did not reach its end state in time, or reached a failure state
 """
@@ -59,6 +60,14 @@ class DesiredStateError(VdcError):
     def __init__(self, entity: str, problems: list[str]):
         self.problems = problems
         super().__init__("invalid declaration: " + "; ".join(problems), entity)
+
+
+class EstateError(DesiredStateError):
+    """A desired-state document that does not validate; each problem reads ``file:line: path: message``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        VdcError.__init__(self, "\n".join(problems))
 
 
 class PlanError(VdcError):

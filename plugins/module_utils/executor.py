@@ -1,5 +1,8 @@
 """Runs a plan through the client, step by step, waiting for end states; the first failure stops the run.
 
+Steps run in dependency order (:mod:`.scheduler`), several at a time when asked; each step only appends
+to the registry and the id map, so steps on different threads do not disturb one another.
+
 Entities created earlier in the run are registered, so later steps can refer to them by id (a disk needs
 its new VM's id for ``/vms/{id}/diskattachments``).
 """
@@ -13,6 +16,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.errors import EngineErro
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Kind, to_wire
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, Plan, Step
+from ansible_collections.vdc.infra.plugins.module_utils.scheduler import run_steps
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions, wait_for
 
 _NO_NAME = frozenset({"event", "disk"})  # kinds whose request body carries no top-level name
@@ -53,15 +57,16 @@ class Executor:
 
     # ------------------------------------------------------------ running
 
-    def run(self, plan: Plan) -> list[dict[str, Any]]:
-        done = []
-        for step in plan.changes():
-            try:
-                getattr(self, f"_{step.op}")(step)
-            except EngineError as e:
-                raise e.about(step.label) from None
-            done.append(step.as_dict())
-        return done
+    def run(self, plan: Plan, parallel: int = 1) -> list[dict[str, Any]]:
+        """Carry out the plan's changes in dependency order, ``parallel`` steps at a time at most."""
+        return [step.as_dict() for step in run_steps(plan.changes(), self.execute, parallel)]
+
+    def execute(self, step: Step) -> None:
+        """One step; an engine fault names the step's entity."""
+        try:
+            getattr(self, f"_{step.op}")(step)
+        except EngineError as e:
+            raise e.about(step.label) from None
 
     def _create(self, step: Step) -> None:
         kind = KINDS[step.kind]
@@ -117,7 +122,9 @@ class Executor:
         else:
             self.client.action(base, sd_id, step.action)
         if self.wait.wait and step.end_state:
-            wait_for(lambda: self.client.get(base, sd_id), step.label, (step.end_state,), ("unknown",), self.wait)
+            # Attaching to a data center with a host up activates the domain at once (as oVirt does).
+            ok = (step.end_state, "active") if step.action == "attach" else (step.end_state,)
+            wait_for(lambda: self.client.get(base, sd_id), step.label, ok, ("unknown",), self.wait)
 
     def _wait_status(self, kind: Kind, ident: str, label: str, ok: tuple[str, ...]) -> None:
         path = "disks" if kind.name == "disk" else kind.collection

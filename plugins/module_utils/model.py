@@ -18,10 +18,11 @@ def _none_if_empty(value: Any) -> Any:
     return None if value == "" else value
 
 
-Size = Annotated[int, BeforeValidator(parse_size)]
+# The schema shows what users write (``2GiB`` or bytes), not the int the validator makes of it.
+Size = Annotated[int, BeforeValidator(parse_size, json_schema_input_type=int | str)]
 Version = Annotated[str, Field(pattern=r"^\d+\.\d+$")]
 # An int that may be cleared with an explicit "" (e.g. a VLAN tag).
-ClearableInt = Annotated[int | None, BeforeValidator(_none_if_empty)]
+ClearableInt = Annotated[int | None, BeforeValidator(_none_if_empty, json_schema_input_type=int | Literal[""] | None)]
 Tristate = Literal["true", "false", "inherit"]
 
 

@@ -1,14 +1,19 @@
-"""The one reconcile path every managing module takes: read → plan → execute (unless check mode) → result."""
+"""The one reconcile path every managing module takes: read → plan → execute (unless check mode) → result.
+
+:func:`reconcile` serves the per-entity modules; ``apply`` composes the same :func:`survey`, planner and
+:func:`carry_out` for a whole estate (adding prune deletes between the read and the plan).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient
 from ansible_collections.vdc.infra.plugins.module_utils.executor import Executor
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
-from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired, Plan, find, plan
-from ansible_collections.vdc.infra.plugins.module_utils.state import read
+from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, Desired, Plan, find, plan
+from ansible_collections.vdc.infra.plugins.module_utils.state import Lookup, read
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions
 
 SECRET_FIELDS = frozenset({"password", "root_password"})
@@ -34,16 +39,29 @@ def _mask(key: str, value: Any) -> Any:
     return "********" if key in SECRET_FIELDS and value is not None else value
 
 
+def survey(client: EngineClient, desired: list[Desired], also: Iterable[str] = ()) -> tuple[Current, Lookup]:
+    """The current state of every kind ``desired`` declares or owns (plus ``also``), in bulk reads."""
+    return read(client, {d.kind for d in desired} | {o for d in desired for o in d.owns} | set(also))
+
+
+def carry_out(client: EngineClient, the_plan: Plan, current: Current, wait: WaitOptions, check_mode: bool,
+              parallel: int = 1) -> Executor:
+    """Execute the plan's changes (nothing in check mode); the executor knows the ids of what it created."""
+    executor = Executor(client, current, wait)
+    if not check_mode and the_plan.changed:
+        executor.run(the_plan, parallel)
+    return executor
+
+
 def reconcile(client: EngineClient, desired: list[Desired], wait: WaitOptions, check_mode: bool) -> dict[str, Any]:
     """Bring ``desired`` about; ``desired[0]`` is the entity the result describes."""
-    current, lookup = read(client, {d.kind for d in desired} | {o for d in desired for o in d.owns})
+    current, lookup = survey(client, desired)
     the_plan = plan(desired, current)
     main = desired[0]
     found = find(current, main)
     ident = found.get("id") if found else None
-    executor = Executor(client, current, wait)
+    executor = carry_out(client, the_plan, current, wait, check_mode)
     if not check_mode and the_plan.changed:
-        executor.run(the_plan)
         ident = ident or executor.ids.get(main.label)
     result: dict[str, Any] = {
         "changed": the_plan.changed, "id": ident, "diff": diff_of(the_plan),

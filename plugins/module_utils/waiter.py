@@ -22,6 +22,7 @@ def wait_for(read: Callable[[], dict | None], label: str, ok: tuple[str, ...], f
     """Poll ``read`` until its ``status`` is in ``ok`` (or it is gone, when ``gone``); raise WaitError otherwise."""
     deadline = clock() + options.timeout
     state = None
+    polls = 0
     while True:
         doc = read()
         if doc is None:
@@ -36,4 +37,6 @@ def wait_for(read: Callable[[], dict | None], label: str, ok: tuple[str, ...], f
         if clock() >= deadline:
             target = "removal" if gone else " or ".join(ok)
             raise WaitError(f"did not reach {target} within {options.timeout}s; last state: {state}", label, state)
-        sleep(max(0.05, min(options.poll_interval, deadline - clock())))
+        # Quick first polls (most end states come within a second), then every poll_interval at most.
+        sleep(max(0.05, min(options.poll_interval, deadline - clock(), 0.1 * 2 ** polls)))
+        polls += 1

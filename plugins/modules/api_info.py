@@ -11,7 +11,7 @@ description:
   - Returns the API root document, as M(ovirt.ovirt.ovirt_api_info) does.
 extends_documentation_fragment:
   - vdc.infra.engine
-author: vdc maintainers
+author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""

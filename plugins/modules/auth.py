@@ -20,7 +20,7 @@ options:
     default: present
 extends_documentation_fragment:
   - vdc.infra.engine
-author: vdc maintainers
+author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""

@@ -64,7 +64,7 @@ options:
 extends_documentation_fragment:
   - vdc.infra.engine
   - vdc.infra.engine.wait
-author: vdc maintainers
+author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""

@@ -13,7 +13,7 @@ description:
 extends_documentation_fragment:
   - vdc.infra.engine
   - vdc.infra.engine.info
-author: vdc maintainers
+author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""

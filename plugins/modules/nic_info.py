@@ -19,7 +19,7 @@ options:
     type: str
 extends_documentation_fragment:
   - vdc.infra.engine
-author: vdc maintainers
+author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""

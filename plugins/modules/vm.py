@@ -31,9 +31,8 @@ options:
     description: Cluster of the VM. Required to create one.
     type: str
   template:
-    description: Template the VM is created from; used when creating only.
+    description: Template the VM is created from, C(Blank) when not given; used when creating only.
     type: str
-    default: Blank
   description:
     description: Description.
     type: str
@@ -114,7 +113,7 @@ options:
     type: list
     elements: dict
     suboptions:
-      name: {description: Name of the NIC, for example C(nic1)., type: str, required: true}
+      name: {description: "Name of the NIC, for example C(nic1).", type: str, required: true}
       network: {description: Network; the profile defaults to the one named after it., type: str}
       profile: {description: vNIC profile., type: str}
       interface:
@@ -135,7 +134,7 @@ options:
 extends_documentation_fragment:
   - vdc.infra.engine
   - vdc.infra.engine.wait
-author: vdc maintainers
+author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""

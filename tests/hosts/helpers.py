@@ -24,8 +24,12 @@ class Timeout(AssertionError):
     pass
 
 
+def show_vm(vm: t.Vm) -> str:
+    return f"{vm.name}: {vm.status.value}" + (f" on {vm.host.id}" if vm.host else "")
+
+
 def wait_for(fn: Callable[[], T], cond: Callable[[T], bool], timeout: float = 15.0, interval: float = 0.05,
-             what: str = "condition") -> T:
+             what: str = "condition", describe: Callable[[T], object] = repr) -> T:
     """Call ``fn`` until ``cond`` holds for its value; fail with the last value after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -33,7 +37,7 @@ def wait_for(fn: Callable[[], T], cond: Callable[[T], bool], timeout: float = 15
         if cond(value):
             return value
         if time.monotonic() > deadline:
-            raise Timeout(f"timed out after {timeout:.1f} s waiting for {what}; last value: {value!r}")
+            raise Timeout(f"timed out after {timeout:.1f} s waiting for {what}; last value: {describe(value)}")
         time.sleep(interval)
 
 
@@ -100,14 +104,14 @@ class Estate:
         return self.system.vms_service().vm_service(vm_id)
 
     def wait_vm(self, vm_id: str, cond: Callable[[t.Vm], bool], timeout: float = 15.0, what: str = "") -> t.Vm:
-        return wait_for(lambda: self.vm(vm_id).get(), cond, timeout, what=what or f"VM {vm_id}")
+        return wait_for(lambda: self.vm(vm_id).get(), cond, timeout, what=what or f"VM {vm_id}", describe=show_vm)
 
     def wait_vm_status(self, vm_id: str, status: t.VmStatus, timeout: float = 15.0) -> t.Vm:
         return self.wait_vm(vm_id, lambda v: v.status == status, timeout, f"VM status {status.value}")
 
     def wait_host_status(self, i: int, status: t.HostStatus, timeout: float = 15.0) -> t.Host:
         return wait_for(lambda: self.host(i), lambda h: h.status == status, timeout,
-                        what=f"host {i} status {status.value}")
+                        what=f"host {i} status {status.value}", describe=lambda h: h.status.value)
 
     def new_vm(self, name: str, memory: int = 256 * MiB, ha: bool = False) -> str:
         vm = self.system.vms_service().add(t.Vm(

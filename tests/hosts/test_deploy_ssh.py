@@ -164,3 +164,16 @@ def test_reinstall_after_a_failure(deployer, conn, sshd):
         _check_deployed(deployer, sshd, host)
     finally:
         _remove(conn, sshd, host)
+
+
+def test_deploy_to_a_host_added_by_name(deployer, conn, sshd):
+    """``localhost`` is a loopback name: the agent deployed there listens on it without TLS, as on 127.0.0.1."""
+    host_id = conn.system_service().hosts_service().add(t.Host(
+        name="ssh-by-name", address="localhost", port=live.free_port(), cluster=t.Cluster(name="Default"),
+        ssh=t.Ssh(port=sshd.port, user=t.User(user_name=sshd.user)), root_password=sshd.password)).id
+    host = _settle(conn, host_id)
+    try:
+        assert host.status == t.HostStatus.UP
+        _check_deployed(deployer, sshd, host)
+    finally:
+        _remove(conn, sshd, host)

@@ -188,3 +188,57 @@ def test_engine_restart_settles_vms_left_in_transient_states(restartable):
             estate.destroy_vm(vm_id)
     finally:
         conn.close()
+
+
+def test_engine_restart_settles_interrupted_migration_suspend_and_install(restartable):
+    """What the last engine left half done, whichever side of the agent call it died on, settles for good."""
+    from engine_api.hosts.broker import Broker
+
+    conn = connect(restartable["live"])
+    try:
+        estate = _estate(restartable, conn)
+        moved = estate.new_vm("moved")  # migrated by the agents; the engine died before recording it
+        stayed = estate.new_vm("stayed")  # the engine died before asking the agents to migrate
+        saved = estate.new_vm("saved")  # hibernated by its agent; the engine died before recording it
+        for vm_id in (moved, stayed, saved):
+            estate.start_on(vm_id, 0)
+    finally:
+        conn.close()
+    broker = Broker(restartable["live"].engine.broker.secret)
+    lab = [{"address": h.address, "port": h.port} for h in restartable["lab"].hosts]
+    restartable["live"].stop()
+    broker.migrate(lab[0], moved, lab[1])
+    broker.vm_op(lab[0], saved, "hibernate")
+
+    def crash(tx: Tx) -> None:
+        _set_status(moved, "migrating", estate.host_ids[0])(tx)
+        _set_status(stayed, "migrating", estate.host_ids[0])(tx)
+        _set_status(saved, "saving_state", estate.host_ids[0])(tx)
+        host = tx.must("host", estate.host_ids[1])
+        host["status"] = "installing"
+        tx.update("host", host)
+
+    server = _restart(restartable, crash)
+    conn = connect(server)
+    try:
+        estate.conn, estate.live = conn, server
+        vm = estate.wait_vm_status(moved, t.VmStatus.UP, timeout=5)
+        assert vm.host.id == estate.host_ids[1]
+        vm = estate.wait_vm_status(stayed, t.VmStatus.UP, timeout=5)
+        assert vm.host.id == estate.host_ids[0]
+        vm = estate.wait_vm_status(saved, t.VmStatus.SUSPENDED, timeout=5)
+        assert vm.host.id == estate.host_ids[0]
+        estate.wait_host_status(1, t.HostStatus.UP, timeout=10)
+        for i in range(HOSTS):
+            estate.monitor_round(i, rounds=2)
+        assert estate.agent_vms(0) == {stayed: "up", saved: "suspended"}  # nothing runs twice or was destroyed
+        assert estate.agent_vms(1) == {moved: "up"}
+        assert estate.vm(moved).get().status == t.VmStatus.UP
+        assert estate.vm(saved).get().status == t.VmStatus.SUSPENDED
+        estate.vm(saved).start()  # and the saved state is resumed where it is
+        vm = estate.wait_vm_status(saved, t.VmStatus.UP)
+        assert vm.host.id == estate.host_ids[0] and estate.agent_vms(0).get(saved) == "up"
+        for vm_id in (moved, stayed, saved):
+            estate.destroy_vm(vm_id)
+    finally:
+        conn.close()

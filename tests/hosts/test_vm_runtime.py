@@ -10,7 +10,7 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as t
 import pytest
 
-from tests.hosts.helpers import GiB, ensure_estate, events_since, last_event_index, wait_for
+from tests.hosts.helpers import GiB, ensure_estate, events_since, last_event_index, show_vm, wait_for
 
 STARTING = {t.VmStatus.WAIT_FOR_LAUNCH, t.VmStatus.POWERING_UP, t.VmStatus.UP}
 
@@ -35,10 +35,12 @@ def test_sdk_flow_end_to_end(lab_engine, conn, storage_path):
     vm = system.vms_service().add(t.Vm(name="e2e", cluster=t.Cluster(name="Default"),
                                        template=t.Template(name="Blank"), memory=GiB))
     vms = system.vms_service().vm_service(vm.id)
-    vms.disk_attachments_service().add(t.DiskAttachment(
+    attachment = vms.disk_attachments_service().add(t.DiskAttachment(
         disk=t.Disk(name="e2e_disk", format=t.DiskFormat.COW, provisioned_size=GiB,
                     storage_domains=[t.StorageDomain(id=estate.sd_id)]),
         interface=t.DiskInterface.VIRTIO, bootable=True, active=True))
+    disk = system.disks_service().disk_service(attachment.disk.id)
+    wait_for(disk.get, lambda d: d.status == t.DiskStatus.OK, what="the disk ok")  # as ovirt_disk waits
     profile = next(p for p in system.vnic_profiles_service().list() if p.name == "ovirtmgmt")
     vms.nics_service().add(t.Nic(name="nic1", vnic_profile=t.VnicProfile(id=profile.id)))
 
@@ -139,7 +141,7 @@ def test_suspend_and_resume(estate, vm_id):
     assert estate.vm(vm_id).get().status in (t.VmStatus.SAVING_STATE, t.VmStatus.SUSPENDED)
     vm = estate.wait_vm_status(vm_id, t.VmStatus.SUSPENDED)
     assert vm.host.id == estate.host_ids[1]  # its saved state lives there
-    assert vm_id not in estate.agent_vms(1)  # not running anywhere
+    assert estate.agent_vms(1).get(vm_id) == "suspended"  # its saved state, not running
     assert vm_id not in estate.agent_vms(0)
     estate.monitor_round(1)  # monitoring leaves a suspended VM alone
     assert estate.vm(vm_id).get().status == t.VmStatus.SUSPENDED
@@ -194,3 +196,60 @@ def test_monitoring_reports_a_vm_that_died_on_its_host(estate, vm_id):
     estate.live.engine.broker.vm_op({"address": estate.address(index), "port": 54321}, vm_id, "destroy")
     down = estate.wait_vm_status(vm_id, t.VmStatus.DOWN, timeout=5)
     assert down.host is None
+
+
+def test_monitoring_never_undoes_what_jobs_do(estate):
+    """Many VMs started, migrated and stopped at once while monitoring polls without pause: monitoring must
+    neither mark down a VM whose launch is queued or whose report predates its job, nor destroy it as stale."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.hosts.helpers import connect
+
+    engine = estate.live.engine
+    count = 24
+    ids = [estate.new_vm(f"burst-{i}", memory=64 << 20) for i in range(count)]
+    mark = last_event_index(estate.conn)
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            engine.monitor.run_once()
+
+    def burst(action: str, **kwargs) -> None:
+        def one(vm_id: str) -> None:
+            conn = connect(estate.live)
+            try:
+                getattr(conn.system_service().vms_service().vm_service(vm_id), action)(**kwargs)
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(one, ids))
+
+    def all_vms(cond) -> None:
+        wait_for(lambda: [estate.vm(i).get() for i in ids], lambda vms: all(cond(v) for v in vms), timeout=20,
+                 what=f"all {count} VMs", describe=lambda vms: [show_vm(v) for v in vms])
+
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        burst("start", vm=t.Vm(placement_policy=t.VmPlacementPolicy(hosts=[t.Host(id=estate.host_ids[0])])))
+        all_vms(lambda v: v.status == t.VmStatus.UP)
+        assert set(estate.agent_vms(0)) >= set(ids)
+        burst("migrate")
+        all_vms(lambda v: v.status == t.VmStatus.UP and v.host.id == estate.host_ids[1])
+        assert set(estate.agent_vms(1)) >= set(ids) and not set(estate.agent_vms(0)) & set(ids)
+        burst("stop")
+        all_vms(lambda v: v.status == t.VmStatus.DOWN)
+        assert not (set(estate.agent_vms(0)) | set(estate.agent_vms(1))) & set(ids)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        for vm_id in ids:
+            estate.destroy_vm(vm_id)
+    bad = [e.description for e in events_since(estate.conn, mark)
+           if e.severity != t.LogSeverity.NORMAL or "is down" in e.description]
+    assert bad == []

@@ -7,8 +7,9 @@ Facts are the current state in user terms: what the planner compares desired fie
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Facts = dict[str, Any]
@@ -72,7 +73,7 @@ class Kind:
     delete_params: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     create_body: Callable[[Wire, dict[str, Any]], Wire] | None = None
     update_body: Callable[[Wire, dict[str, Any], Facts], Wire] | None = None
-    defaults: dict[str, Any] = field(default_factory=dict)  # sent at create when the user gave nothing
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # sent at create when the user gave nothing
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

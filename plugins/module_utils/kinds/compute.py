@@ -140,8 +140,8 @@ EVENT = Kind(
     fields=(
         Field("description", create_only=True), Field("severity", create_only=True),
         Field("origin", create_only=True), Field("custom_id", create_only=True),
-        *(Field(k, ref=k, create_only=True) for k in ("data_center", "cluster", "host", "storage_domain", "vm",
-                                                        "template")),
+        *(Field(k, ref=k, create_only=True)
+          for k in ("data_center", "cluster", "host", "storage_domain", "vm", "template")),
     ),
     defaults={"severity": "normal"},
     extra_facts=_event_facts,

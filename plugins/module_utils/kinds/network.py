@@ -23,8 +23,9 @@ def _usages(value: Any) -> list[str]:
     return list(value or [])
 
 
-def _vlan_encode(value: int | None) -> dict | None:
-    return None if value is None else {"id": value}
+def _vlan_encode(value: int | None) -> dict:
+    """An empty ``vlan`` (``<vlan/>``) removes the tag, as in oVirt; a JSON null would be ignored or refused."""
+    return {} if value is None else {"id": value}
 
 
 NETWORK = Kind(
@@ -65,7 +66,7 @@ CLUSTER_NETWORK = Kind(
     scope=("cluster", "data_center"), parent="cluster", parent_kind="cluster", sub_collection="networks",
     fields=(Field("required"), *(Field(u, f"_usage.{u}") for u in CLUSTER_USAGES)),
     extra_facts=_assignment_facts,
-    create_body=lambda body, values: _assignment_body(body, values),
+    create_body=_assignment_body,
     update_body=_assignment_body,
 )
 
