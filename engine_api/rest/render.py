@@ -2,7 +2,8 @@
 
 A stored row's wire form depends only on its JSON text, its name, its references and where it is listed,
 so the encoded bytes are cached under exactly that key (the text by its digest): a list of 1,000 unchanged
-VMs is a concatenation, and a changed row misses by itself. Rows needing computed members or ``follow`` are encoded afresh.
+VMs is a concatenation, and a changed row misses by itself. Rows needing computed members or ``follow``
+are encoded afresh.
 """
 
 from __future__ import annotations
