@@ -41,10 +41,18 @@ class LiveEngine:
 _ranges = iter(range(10, 250))
 
 
-def lab_address() -> str:
-    """A loopback /24 of its own for each lab started in this process (xdist workers differ by pid)."""
+def lab_address(port: int = 54321) -> str:
+    """A loopback /24 of its own for each lab: one whose first address:port nobody listens on yet."""
     worker = os.getpid() % 200 + 20
-    return f"127.{worker}.{next(_ranges)}.1"
+    for third in _ranges:
+        address = f"127.{worker}.{third}.1"
+        with socket.socket() as s:
+            try:
+                s.bind((address, port))
+            except OSError:
+                continue
+        return address
+    raise RuntimeError("no free loopback range for a lab")
 
 
 def start(data_dir: Path, db_url: str | None = None, lab_hosts: int = 0, config: dict | None = None,

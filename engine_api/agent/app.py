@@ -81,6 +81,9 @@ def create_app(driver: Driver, secret: str) -> Starlette:
     async def connect_storage(request: Request) -> JSONResponse:
         return await handle(request, driver.connect_storage, await request.json())
 
+    async def disconnect_storage(request: Request) -> JSONResponse:
+        return await handle(request, driver.disconnect_storage, request.path_params["pool"])
+
     async def create_volume(request: Request) -> JSONResponse:
         data = await request.json()
         pool = request.path_params["pool"]
@@ -103,6 +106,7 @@ def create_app(driver: Driver, secret: str) -> Starlette:
         Route("/vms/incoming", incoming, methods=["POST"]),
         Route("/vms/{id}/{op}", vm_op, methods=["POST"]),
         Route("/storage/pools", connect_storage, methods=["POST"]),
+        Route("/storage/pools/{pool}", disconnect_storage, methods=["DELETE"]),
         Route("/storage/pools/{pool}/volumes", create_volume, methods=["POST"]),
         Route("/storage/pools/{pool}/volumes/{vol}", remove_volume, methods=["DELETE"]),
     ])

@@ -237,6 +237,20 @@ class Driver:
             _state, capacity, allocation, available = p.info()
         return {"id": name, "capacity": capacity, "used": allocation, "available": available}
 
+    def disconnect_storage(self, pool_id: str) -> dict:
+        """Stop and forget a domain's pool; its volumes stay on the storage."""
+        with self.lock:
+            try:
+                p = self.conn.storagePoolLookupByName(pool_id)
+            except libvirt.libvirtError:
+                p = None
+            if p is not None:
+                if p.isActive():
+                    p.destroy()
+                p.undefine()
+            (self.state_dir / "pools" / f"{pool_id}.json").unlink(missing_ok=True)
+        return {"id": pool_id, "connected": False}
+
     def _pool(self, pool_id: str) -> libvirt.virStoragePool:
         try:
             return self.conn.storagePoolLookupByName(pool_id)

@@ -11,7 +11,7 @@ from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.params import flag
 from engine_api.commands.runner import run
-from engine_api.commands.storage_pools import connect_on_hosts
+from engine_api.commands.storage_pools import connect_on_hosts, disconnect_on_hosts
 from engine_api.commands.tx import Tx
 from engine_api.store.schema import col
 
@@ -171,6 +171,7 @@ def _deactivate(tx: Tx, dc: dict, sd: dict) -> None:
     if a["status"] == "maintenance":
         return
     _set_status(tx, dc, sd, "maintenance")
+    disconnect_on_hosts(tx, sd, up_hosts_in(tx, dc["id"]))
     tx.event(970, f"Storage Domain {sd['name']} was deactivated by {tx.who}.", storage_domain=sd["id"],
              data_center=dc["id"])
 

@@ -43,6 +43,15 @@ def connect_on_hosts(tx: Tx, sd: dict, hosts: list[dict]) -> None:
         tx.update("storage_domain", sd)
 
 
+def disconnect_on_hosts(tx: Tx, sd: dict, hosts: list[dict]) -> None:
+    """Best effort: a host that cannot be told keeps a stopped pool, which the next connect reuses."""
+    for host in hosts:
+        try:
+            tx.ctx.engine.broker.disconnect_storage(host, sd["id"])
+        except AgentError:
+            pass
+
+
 def active_domains(tx: Tx, dc_id: str) -> list[dict]:
     rows = tx.find("attached_storage_domain", col("attached_storage_domain", "data_center_id") == dc_id)
     return [tx.must("storage_domain", a["storage_domain"]["id"]) for a in rows if a.get("status") == "active"]

@@ -47,6 +47,9 @@ class Broker:
     def connect_storage(self, host: dict, pool: dict) -> dict:
         return self._call(host, "/storage/pools", "POST", pool)
 
+    def disconnect_storage(self, host: dict, pool_id: str) -> dict:
+        return self._call(host, f"/storage/pools/{pool_id}", "DELETE")
+
     def create_volume(self, host: dict, pool_id: str, volume: dict) -> dict:
         return self._call(host, f"/storage/pools/{pool_id}/volumes", "POST", volume)
 

@@ -125,8 +125,6 @@ def test_host_without_agent_or_credentials_fails_to_install(lab_engine, conn):
         hosts.host_service(added.id).remove()
 
 
-@pytest.mark.xfail(strict=True, reason="engine_api/commands/storage.py never disconnects a deactivated domain "
-                                       "from its hosts, so its libvirt pool keeps the path (reported)")
 def test_storage_domain_can_be_added_again_at_the_same_path(estate, storage_path):
     system = estate.system
     dc = system.data_centers_service().list(search="name=Default")[0]
