@@ -265,7 +265,7 @@ def _json_struct_in(obj: Any, t: StructType, path: str) -> dict:
         raise CodecError(f"{path}: expected an object")
     doc: dict[str, Any] = {}
     for name, raw in obj.items():
-        if name in ("href", "link", "actions"):
+        if name in ("href", "link", "actions") or raw is None:  # null means absent, as the engine's JSON says
             continue
         if name == "id" and t.identified:
             doc["id"] = str(raw)

@@ -17,6 +17,9 @@ from ansible_collections.vdc.infra.plugins.module_utils.state import Lookup, rea
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions
 
 SECRET_FIELDS = frozenset({"password", "root_password"})
+# Links a returned entity has followed (as documented); such entities are always read afresh, so a run that
+# changes nothing returns the same shape as one that does.
+RETURN_FOLLOW = {"vm": ["disk_attachments.disk", "nics"]}
 
 
 def diff_of(p: Plan) -> list[dict[str, Any]]:
@@ -70,13 +73,23 @@ def reconcile(client: EngineClient, desired: list[Desired], wait: WaitOptions, c
     kind = KINDS[main.kind]
     entity = None
     if ident and main.state != "absent":
-        if check_mode or not the_plan.changed:
-            entity = lookup.get(main.kind, ident if main.kind != "cluster_network" else None)
+        if (check_mode or not the_plan.changed) and main.kind not in RETURN_FOLLOW:
+            entity = _as_read(main.kind, lookup.get(main.kind, ident if main.kind != "cluster_network" else None))
         else:
             path = executor._path(kind, {**(found or {}), **main.values})
-            entity = client.get(path, ident)
+            follow = RETURN_FOLLOW.get(main.kind)
+            if main.kind == "disk" and path != kind.collection:
+                follow = ["disk"]  # an attached disk is its attachment with the disk followed, as the reader has it
+            entity = client.get(path, ident, follow=follow)
     result["entity"] = _public(entity)
     return result
+
+
+def _as_read(kind: str, doc: Any) -> Any:
+    """The reader shapes a floating disk like an attachment (``{"disk": ..., "_vm": None}``): the disk itself."""
+    if kind == "disk" and isinstance(doc, dict) and "_vm" in doc and doc["_vm"] is None:
+        return doc.get("disk")
+    return doc
 
 
 def _public(doc: Any) -> Any:

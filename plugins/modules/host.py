@@ -21,7 +21,10 @@ options:
     description: Id of the host; when given, the host is found by id.
     type: str
   state:
-    description: Whether the host should exist.
+    description:
+      - Whether the host should exist.
+      - C(present) adds it and waits until it is C(up) (or in maintenance); C(absent) moves a host that is up
+        to maintenance first (its VMs migrate away), then removes it, as M(ovirt.ovirt.ovirt_host) does.
     type: str
     choices: [present, absent]
     default: present
@@ -54,7 +57,8 @@ options:
     description: Let the engine manage the host's firewall.
     type: bool
   force:
-    description: With I(state=absent), remove the host even when it is not in maintenance.
+    description: With I(state=absent), remove the host even when the engine would refuse (for example a host
+      that does not answer and cannot reach maintenance).
     type: bool
     default: false
   timeout:

@@ -138,8 +138,15 @@ author: vdc maintainers (@vdc)
 """
 
 EXAMPLES = r"""
+# The connection: an auth dict in the task (as in the first one), set once per play with module_defaults
+# for group/vdc.infra.engine, or VDC_URL, VDC_USERNAME and VDC_PASSWORD in the environment (the others).
 - name: A web server with one disk and one NIC, and nothing else
   vdc.infra.vm:
+    auth:
+      url: https://engine.example.org/ovirt-engine/api
+      username: admin@internal
+      password: "{{ engine_password }}"
+      ca_file: /etc/pki/vdc/ca.pem
     name: web1
     cluster: c1
     memory: 2GiB
@@ -154,10 +161,48 @@ EXAMPLES = r"""
         network: app
     exclusive: true
 
-- name: Started
+- name: A database server from a template, highly available, running
+  vdc.infra.vm:
+    name: db1
+    cluster: c1
+    template: el9-base
+    memory: 8GiB
+    memory_guaranteed: 4GiB
+    cpu_sockets: 2
+    cpu_cores: 4
+    type: server
+    operating_system: rhel_9x64
+    high_availability: true
+    boot_devices: [hd, network]
+    custom_properties:
+      - name: pincpu
+        value: "0-3"
+    state: running
+
+- name: A bigger boot disk (disks only grow); the other disks and NICs are left alone
   vdc.infra.vm:
     name: web1
-    state: running
+    disks:
+      - name: web1_os
+        size: 40GiB
+
+- name: What would change, without changing it (with --diff, field by field)
+  vdc.infra.vm:
+    name: web1
+    memory: 4GiB
+    state: stopped
+  check_mode: true
+  register: preview
+
+- name: The plan, one step per entity, each with its reason
+  ansible.builtin.debug:
+    msg: "{{ preview.plan | map(attribute='reason') | list }}"
+
+- name: Stopped, then removed with its disks
+  vdc.infra.vm:
+    name: "{{ item }}"
+    state: absent
+  loop: [web1, db1]
 """
 
 RETURN = r"""

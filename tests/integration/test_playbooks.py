@@ -8,19 +8,9 @@ registered results to a JSON file, so assertions read results, not logs.
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
-GiB = 1024**3
+from tests.integration.helpers import EngineApi, GiB, playbook_runner
 
 BUILD = """
 - hosts: localhost
@@ -73,6 +63,8 @@ BAD = """
        ignore_errors: true}
     - {name: bad size, vdc.infra.vm: {name: bad3, cluster: c1, memory: 2GB x}, register: bad_size,
        ignore_errors: true}
+    - {name: a typo in an option, vdc.infra.vm: {name: bad4, cluster: c1, memroy: 1GiB}, register: typo,
+       ignore_errors: true}
     - {name: a data center without hosts, vdc.infra.datacenter: {name: dc-nohost}}
     - name: active storage needs a host that is up
       vdc.infra.storage_domain: {name: data-nohost, data_center: dc-nohost, nfs: {address: nas, path: /nohost}}
@@ -81,7 +73,7 @@ BAD = """
     - name: results
       ansible.builtin.copy:
         content: "{{ {'wrong_type': wrong_type, 'unknown_cluster': unknown_cluster, 'bad_size': bad_size,
-                      'activate': activate} | to_json }}"
+                      'typo': typo, 'activate': activate} | to_json }}"
         dest: "{{ out }}"
       changed_when: false
 """
@@ -95,34 +87,11 @@ def runner(live_engine, tmp_path_factory):
     work = tmp_path_factory.mktemp("playbooks")
     (work / "build.yml").write_text(BUILD)
     (work / "bad.yml").write_text(BAD)
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collection"), "ANSIBLE_LOCALHOST_WARNING": "0",
-           "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-           "ANSIBLE_LOCAL_TEMP": str(work / "tmp"), "ANSIBLE_HOME": str(work / "home")}
-    for key in ("VDC_URL", "VDC_USERNAME", "VDC_PASSWORD", "VDC_TOKEN"):
-        env.pop(key, None)
-
-    def run(playbook: str, extra: dict, *args: str) -> tuple[dict, dict, str]:
-        out = work / f"{playbook}-{len(list(work.glob('*.json')))}.json"
-        variables = {**extra, "engine_url": live_engine.url, "engine_password": live_engine.password,
-                     "out": str(out)}
-        (work / "vars.json").write_text(json.dumps(variables))
-        proc = subprocess.run([str(PLAYBOOK_BIN), playbook, "-e", "@vars.json", *args], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=300)
-        recap = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", proc.stdout)
-        assert recap, proc.stdout + proc.stderr
-        stats = dict(zip(("ok", "changed", "failed"), map(int, recap.groups()), strict=True))
-        return json.loads(out.read_text()), stats, proc.stdout
-
-    return run
+    return playbook_runner(live_engine, work)
 
 
 def engine_get(live_engine, path: str, **params) -> dict:
-    base = live_engine.url.split("/ovirt-engine/")[0]
-    token = httpx.post(f"{base}/ovirt-engine/sso/oauth/token", data={
-        "grant_type": "password", "scope": "ovirt-app-api", "username": live_engine.username,
-        "password": live_engine.password}).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    return httpx.get(f"{live_engine.url}/{path}", headers=headers, params=params).json()
+    return EngineApi(live_engine).get(path, **params)
 
 
 def test_build_then_nothing_to_do_then_a_check_that_predicts_and_changes_nothing(runner, live_engine):
@@ -163,7 +132,11 @@ def test_bad_declarations_fail_naming_the_entity(runner, live_engine):
     assert results["wrong_type"]["msg"].startswith("VM 'bad1': argument 'cpu_cores' is of type str")
     assert results["unknown_cluster"]["msg"] == "VM 'bad2': cluster: cluster 'nope' does not exist"
     assert results["bad_size"]["msg"].startswith("VM 'bad3': invalid declaration: memory: '2GB x' is not a size")
+    # A typo gets Ansible's own answer: what is unknown, and every option there is.
+    typo = results["typo"]["msg"]
+    assert "Unsupported parameters for (vdc.infra.vm) module: memroy." in typo, typo
+    assert "Supported parameters include:" in typo and "memory" in typo.split("include:")[1]
     assert results["activate"]["entity"] == "storage domain 'data-nohost'"
     assert results["activate"]["status"] == 409 and "no host in status up" in results["activate"]["msg"]
     names = [v["name"] for v in engine_get(live_engine, "vms").get("vm", [])]
-    assert not {"bad1", "bad2", "bad3"} & set(names)
+    assert not {"bad1", "bad2", "bad3", "bad4"} & set(names)

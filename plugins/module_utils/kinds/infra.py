@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import (
+    ActionPlan,
+    Facts,
     Field,
     Kind,
     version_from_wire,
@@ -15,8 +17,20 @@ _VERSION = {"path": "version", "encode": version_to_wire, "decode": version_from
 _OVERCOMMIT = {"disabled": 100, "server": 150, "desktop": 200}
 
 
+# Host states the engine removes a host from; from any other (up, connecting...) it must go to maintenance first.
+_HOST_REMOVABLE = frozenset({"maintenance", "install_failed", "non_operational", "non_responsive", "down",
+                             "installing"})
+
+
 def _force(options: dict[str, Any]) -> dict[str, Any]:
     return {"force": True} if options.get("force") else {}
+
+
+def _host_before_delete(facts: Facts) -> list[ActionPlan]:
+    status = facts.get("status")
+    if status is None or status in _HOST_REMOVABLE:
+        return []
+    return [ActionPlan("deactivate", f"a host that is {status} must be in maintenance to be removed", "maintenance")]
 
 
 DATA_CENTER = Kind(
@@ -59,7 +73,8 @@ HOST = Kind(
               decode=lambda v: v == "publickey"),
         Field("ssh_port", "ssh.port"), Field("spm_priority", "spm.priority"), Field("override_iptables"),
     ),
+    extra_facts=lambda e, lookup: {"status": e.get("status")},
     created_states=("up", "maintenance"),
     failed_states=("install_failed", "non_operational", "non_responsive", "error", "kdumping"),
-    delete_params=_force,
+    before_delete=_host_before_delete, delete_params=_force,
 )
