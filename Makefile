@@ -18,6 +18,7 @@ demo: setup
 bench: setup
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/hosts.py
+	$(PY) benchmarks/estate.py
 
 schemas: setup
 	$(PY) scripts/gen_schemas.py

@@ -63,7 +63,8 @@ options:
     default: 180
   poll_interval:
     description:
-      - Seconds between two reads of an entity's status while waiting.
+      - Longest time in seconds between two reads of an entity's status while waiting; the first reads come
+        sooner (0.1 s, then doubling), since most end states are reached within a second.
     type: int
     default: 3
 notes:

@@ -66,8 +66,9 @@ class EstateError(DesiredStateError):
     """A desired-state document that does not validate; each problem reads ``file:line: path: message``."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        VdcError.__init__(self, "\n".join(problems))
+        super().__init__("", problems)
+        self.args = ("\n".join(problems),)  # each problem names its own place: no "invalid declaration" prefix
+        self.entity = None
 
 
 class PlanError(VdcError):

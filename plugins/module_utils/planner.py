@@ -138,11 +138,31 @@ def field_changes(kind: Kind, values: dict[str, Any], facts: Facts) -> dict[str,
 # ---------------------------------------------------------------- finding
 
 
-def find(current: Current, desired: Desired) -> Facts | None:
+Index = dict[tuple[str, Any], list[Facts]]
+
+
+def index_by_name(current: Current) -> Index:
+    """``(kind, name)`` and ``(kind, name, scope...)`` -> facts: planning thousands of entities (500 NICs all
+    named nic1) must not scan every entity of a kind for each one."""
+    out: Index = {}
+    for kind, facts in current.items():
+        scope = KINDS[kind].scope if kind in KINDS else ()
+        for f in facts:
+            out.setdefault((kind, f.get("name")), []).append(f)
+            if scope:
+                out.setdefault((kind, f.get("name"), *(f.get(s) for s in scope)), []).append(f)
+    return out
+
+
+def find(current: Current, desired: Desired, index: Index | None = None) -> Facts | None:
     kind = KINDS[desired.kind]
     candidates = current.get(desired.kind, [])
     if desired.id:
         return next((f for f in candidates if f.get("id") == desired.id), None)
+    if index is not None:
+        scope = tuple(desired.values.get(s) for s in kind.scope)
+        key = (desired.kind, desired.name, *scope) if scope and None not in scope else (desired.kind, desired.name)
+        candidates = index.get(key, [])
     matches = [f for f in candidates if f.get("name") == desired.name
                and all(f.get(s) == desired.values[s] for s in kind.scope if desired.values.get(s) is not None)]
     if len(matches) > 1:
@@ -184,9 +204,9 @@ def _delete_steps(kind: Kind, facts: Facts, label: str, reason: str, options: di
     return steps
 
 
-def _plan_one(desired: Desired, current: Current, declared: set[tuple[str, str]]) -> list[Step]:
+def _plan_one(desired: Desired, current: Current, declared: set[tuple[str, str]], index: Index) -> list[Step]:
     kind = KINDS[desired.kind]
-    facts = find(current, desired)
+    facts = find(current, desired, index)
     label = desired.label
     if desired.state == "absent":
         if facts is None:
@@ -242,8 +262,9 @@ def plan(desired: list[Desired], current: Current) -> Plan:
     declared_keys = {(d.kind, KINDS[d.kind].key(d.values)) for d in desired}
     forward: list[Step] = []
     backward: list[Step] = []
+    index = index_by_name(current)
     for d in desired:
-        for step in _plan_one(d, current, declared):
+        for step in _plan_one(d, current, declared, index):
             (backward if step.op == "delete" or (step.current is not None and d.state == "absent") else forward) \
                 .append(step)
         if d.owns and d.state != "absent":

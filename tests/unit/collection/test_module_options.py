@@ -103,6 +103,7 @@ def test_every_module_is_in_the_action_group():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3]
-    modules = sorted(p.stem for p in (root / "plugins" / "modules").glob("*.py"))
+    # engine_service runs the engine and does not talk to it: module_defaults would hand it an auth it does not take.
+    modules = sorted(p.stem for p in (root / "plugins" / "modules").glob("*.py") if p.stem != "engine_service")
     runtime = (root / "meta" / "runtime.yml").read_text()
     assert [m for m in modules if f"    - {m}\n" not in runtime] == []

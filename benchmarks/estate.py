@@ -1,0 +1,288 @@
+"""Benchmark a whole estate through Ansible: ``vdc.infra.apply`` once, again as a no-op, and the same no-op the
+ovirt.ovirt way (one ``ovirt.ovirt.ovirt_vm`` task per VM in a loop).
+
+Run with ``make bench`` (``.venv/bin/python benchmarks/estate.py``). The script
+
+1. starts ``python -m engine_api serve --lab-hosts 10`` on a free port, a fresh SQLite data directory and a
+   loopback range of its own, and waits for its ``ready`` line;
+2. writes the estate as one YAML file: 1 data center, 2 clusters of 5 lab hosts, 2 NFS data domains,
+   4 networks, and 500 VMs with a disk and a NIC each (every tenth VM running);
+3. times ``ansible-playbook`` (wall clock, process start to end) running ``vdc.infra.apply`` on it: the first
+   apply (everything created; hosts come up, domains are activated, VMs start), then a re-apply, which must
+   report ``changed=0``;
+4. times the same no-op with ``.venv-ovirt/bin/ansible-playbook`` (the ``ansible`` package, which ships
+   ovirt.ovirt): ``ovirt_auth`` once, then ``ovirt_vm`` looped over the 500 VMs with the same name, cluster,
+   memory, cores and state; it must report ``changed=0`` too. It checks the VMs only (not their disks and
+   NICs), so the comparison favours the loop;
+5. prints a table, compares with the targets and writes ``benchmarks/estate_results.json``.
+
+A report: the exit status is 0 whatever the figures, 1 when something fails (the engine, a playbook, or a
+"no-op" that changed something). Not a pytest module: the test suite runs ``pytest tests`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "estate_results.json"
+VDC_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+OVIRT_PLAYBOOK = ROOT / ".venv-ovirt" / "bin" / "ansible-playbook"
+PASSWORD = "vdc-bench-password"
+TARGET_NOOP_S = 10.0
+TARGET_RATIO = 50.0
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+
+APPLY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - vdc.infra.apply: {src: "{{ estate_file }}", parallel: "{{ parallel }}", timeout: 600}
+      register: result
+    - ansible.builtin.copy: {content: "{{ result.totals | to_json }}", dest: "{{ result_file }}"}
+      changed_when: false
+      when: result_file | length > 0
+"""
+
+OVIRT_LOOP = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - ovirt.ovirt.ovirt_auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ password }}",
+                               insecure: true}
+    - ovirt.ovirt.ovirt_vm:
+        auth: "{{ ovirt_auth }}"
+        name: "{{ item.name }}"
+        cluster: "{{ item.cluster }}"
+        memory: "{{ item.memory }}"
+        cpu_cores: "{{ item.cpu_cores }}"
+        state: "{{ item.state }}"
+      loop: "{{ vms }}"
+      loop_control: {label: "{{ item.name }}"}
+"""
+
+
+class BenchFailure(RuntimeError):
+    """The engine or a playbook failed, or a no-op changed something: no figure to report."""
+
+
+# ---------------------------------------------------------------- the estate
+
+
+def estate(vms: int, hosts: int, lab_net: str, storage: Path) -> dict:
+    """1 data center, 2 clusters sharing ``hosts`` lab hosts, 2 data domains, 4 networks, ``vms`` VMs."""
+    per_cluster = hosts // 2
+    clusters = [{"name": f"bench-c{c}", "cpu_type": "Intel Nehalem Family",
+                 "hosts": [{"name": f"bench-h{n}", "address": f"{lab_net}.{n + 1}"}
+                           for n in range(c * per_cluster, (c + 1) * per_cluster if c == 0 else hosts)]}
+                for c in range(2)]
+    domains = [{"name": f"bench-data{j}", "type": "data", "master": j == 0,
+                "nfs": {"address": "127.0.0.1", "path": str(storage / f"data{j}")}} for j in range(2)]
+    networks = [{"name": f"bench-net{k}", "vlan": 100 + k, "clusters": ["bench-c0", "bench-c1"]} for k in range(4)]
+    machines = [{"name": f"bench-vm{i:03d}", "cluster": f"bench-c{i % 2}", "memory": "256MiB", "cpu_cores": 1,
+                 "state": "running" if i % 10 == 0 else "present",
+                 "disks": [{"name": f"bench-vm{i:03d}_os", "size": "1GiB", "storage_domain": f"bench-data{i % 2}",
+                            "bootable": True}],
+                 "nics": [{"name": "nic1", "network": f"bench-net{i % 4}"}]} for i in range(vms)]
+    return {"estate": "bench", "data_centers": [{"name": "bench", "compatibility_version": "4.7",
+                                                 "clusters": clusters, "storage_domains": domains,
+                                                 "networks": networks}], "vms": machines}
+
+
+def ovirt_vms(doc: dict) -> list[dict]:
+    """The VMs as the ovirt_vm loop declares them (``present`` is ovirt's state for a VM that may be down)."""
+    return [{"name": v["name"], "cluster": v["cluster"], "memory": v["memory"], "cpu_cores": v["cpu_cores"],
+             "state": v["state"]} for v in doc["vms"]]
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Engine:
+    process: subprocess.Popen
+    url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_engine(data_dir: Path, hosts: int, lab_address: str) -> Engine:
+    port = free_port()
+    cmd = [sys.executable, "-m", "engine_api", "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir),
+           "--lab-hosts", str(hosts), "--lab-address", lab_address]
+    log = open(data_dir.parent / "engine.log", "wb")  # noqa: SIM115 - the engine owns it until it ends
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "VDC_ADMIN_PASSWORD": PASSWORD},
+                            stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+    for line in proc.stdout:  # type: ignore[union-attr]
+        if "ready" in line:
+            subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)  # keep draining
+            return Engine(proc, line.split()[-1])
+    raise BenchFailure(f"the engine did not start (see {data_dir.parent / 'engine.log'})")
+
+
+# ---------------------------------------------------------------- playbooks
+
+
+@dataclass
+class Run:
+    seconds: float
+    changed: int
+    failed: int
+
+
+def play(binary: Path, playbook: Path, variables: dict, work: Path, env: dict[str, str]) -> Run:
+    """``ansible-playbook`` timed from process start to end; the recap of localhost."""
+    vars_file = work / f"{playbook.stem}-vars.json"
+    vars_file.write_text(json.dumps(variables))
+    started = time.monotonic()
+    proc = subprocess.run([str(binary), str(playbook), "-e", f"@{vars_file}"], cwd=work, env=env,
+                          capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    recap = next((line for line in proc.stdout.splitlines() if line.startswith("localhost ")), "")
+    if proc.returncode != 0 or not recap:
+        raise BenchFailure(f"{binary.parent.parent.name} {playbook.name} failed:\n{proc.stdout[-3000:]}"
+                           f"{proc.stderr[-2000:]}")
+    fields = dict(part.split("=") for part in recap.split(":", 1)[1].split())
+    return Run(seconds, int(fields["changed"]), int(fields["failed"]))
+
+
+def ansible_env(work: Path, engine: Engine) -> dict[str, str]:
+    env = {**os.environ, "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": str(work / "ansible"), "ANSIBLE_DEPRECATION_WARNINGS": "0",
+           "VDC_URL": engine.url, "VDC_USERNAME": "admin@internal", "VDC_PASSWORD": PASSWORD}
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    return env
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run(args: argparse.Namespace) -> dict:
+    if not OVIRT_PLAYBOOK.exists() and not args.skip_ovirt:
+        raise BenchFailure(f"{OVIRT_PLAYBOOK} not found: `make setup` installs the ansible package in .venv-ovirt")
+    lab_net = f"127.232.{os.getpid() % 250 + 1}"
+    with tempfile.TemporaryDirectory(prefix="vdc-bench-estate-") as tmp:
+        work = Path(tmp)
+        (work / "data").mkdir()
+        doc = estate(args.vms, args.hosts, lab_net, work / "data" / "storage")
+        estate_file = work / "estate.yml"
+        estate_file.write_text(json.dumps(doc, indent=1))  # JSON is YAML
+        (work / "apply.yml").write_text(APPLY)
+        (work / "ovirt_loop.yml").write_text(OVIRT_LOOP)
+        with console.status("starting an engine with 10 lab hosts"):
+            engine = start_engine(work / "data", args.hosts, f"{lab_net}.1")
+        try:
+            env = ansible_env(work, engine)
+            vdc_env = {**env, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collection")}
+            apply_vars = {"estate_file": str(estate_file), "parallel": args.parallel,
+                          "result_file": str(work / "result.json")}
+            with console.status(f"first apply: {args.vms} VMs with a disk and a NIC each"):
+                first = play(VDC_PLAYBOOK, work / "apply.yml", apply_vars, work, vdc_env)
+            counts = json.loads((work / "result.json").read_text())
+            with console.status("no-op re-apply"):
+                noop = play(VDC_PLAYBOOK, work / "apply.yml", {**apply_vars, "result_file": ""}, work, vdc_env)
+            if noop.changed:
+                raise BenchFailure("the re-apply changed something: it is not a no-op")
+            ovirt = None
+            if not args.skip_ovirt:
+                loop_vars = {"engine_url": engine.url, "password": PASSWORD, "vms": ovirt_vms(doc)}
+                with console.status(f"the ovirt.ovirt way: {args.vms} ovirt_vm tasks"):
+                    ovirt = play(OVIRT_PLAYBOOK, work / "ovirt_loop.yml", loop_vars, work, env)
+                if ovirt.changed:
+                    raise BenchFailure(f"the ovirt_vm loop changed {ovirt.changed} task(s): not the same no-op")
+        finally:
+            engine.stop()
+    return report(args, first, counts, noop, ovirt)
+
+
+def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt: Run | None) -> dict:
+    ratio = round(ovirt.seconds / noop.seconds, 1) if ovirt else None
+    return {
+        "date": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average": round(os.getloadavg()[0], 2)},
+        "estate": {"data_centers": 1, "clusters": 2, "hosts": args.hosts, "storage_domains": 2, "networks": 4,
+                   "vms": args.vms, "disks": args.vms, "nics": args.vms, "running_vms": (args.vms + 9) // 10,
+                   "entities": sum(counts.values())},
+        "settings": {"parallel": args.parallel, "database": "SQLite (fresh data directory)"},
+        "results": {"first_apply_s": round(first.seconds, 2), "first_apply_created": counts["created"],
+                    "noop_reapply_s": round(noop.seconds, 2),
+                    "ovirt_vm_loop_noop_s": round(ovirt.seconds, 2) if ovirt else None, "ratio": ratio},
+        "targets": [
+            {"target": f"no-op re-apply < {TARGET_NOOP_S:g} s", "met": noop.seconds < TARGET_NOOP_S},
+            {"target": f"no-op >= {TARGET_RATIO:g}x faster than the ovirt_vm loop",
+             "met": ratio is not None and ratio >= TARGET_RATIO},
+        ],
+    }
+
+
+def show(report: dict) -> None:
+    e, r = report["estate"], report["results"]
+    table = Table(title=f"An estate through Ansible: {e['hosts']} lab hosts, {e['vms']} VMs with a disk and a NIC "
+                        f"({e['entities']} entities), {report['machine']['cpus']} CPUs, load average "
+                        f"{report['machine']['load_average']}, {report['date']}")
+    for col in ("run", "wall time", "changed"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    table.add_row("vdc.infra.apply, first apply", f"{r['first_apply_s']:.1f} s", f"{r['first_apply_created']} created")
+    table.add_row("vdc.infra.apply, no-op re-apply", f"{r['noop_reapply_s']:.1f} s", "0")
+    if r["ovirt_vm_loop_noop_s"] is not None:
+        table.add_row(f"ovirt.ovirt.ovirt_vm loop ({e['vms']} tasks), no-op", f"{r['ovirt_vm_loop_noop_s']:.1f} s",
+                      "0")
+        table.add_row("ratio (loop / re-apply)", f"{r['ratio']:.0f}x", "")
+    console.print(table)
+    for t in report["targets"]:
+        console.print(f"{'[green]met[/]' if t['met'] else '[red]missed[/]'}  {t['target']}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--vms", type=int, default=500)
+    p.add_argument("--hosts", type=int, default=10)
+    p.add_argument("--parallel", type=int, default=8)
+    p.add_argument("--skip-ovirt", action="store_true", help="skip the ovirt.ovirt loop")
+    p.add_argument("--output", type=Path, default=RESULTS)
+    args = p.parse_args()
+    try:
+        result = run(args)
+    except BenchFailure as e:
+        console.print(f"[red]benchmark failed:[/] {e}")
+        return 1
+    show(result)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    console.print(f"results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

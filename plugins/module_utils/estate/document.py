@@ -1,0 +1,199 @@
+"""The desired-state document of a whole estate (``schemas/estate.schema.json`` is generated from it).
+
+Each nested model extends the per-entity model of :mod:`..model`, so an estate accepts exactly the options
+the per-entity modules accept, plus its nesting (clusters inside data centers, hosts inside clusters) and
+the spellings of the design's examples (``type`` for a domain's function, ``vlan`` for ``vlan_tag``,
+``clusters: [c1]`` for a network, ``custom_properties`` as a mapping, a host's ``ssh`` block).
+Sections vdc cannot carry out yet are accepted by the schema and refused with "not supported yet".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any, ClassVar, Literal
+
+from ansible_collections.vdc.infra.plugins.module_utils import model as m
+from ansible_collections.vdc.infra.plugins.module_utils.estate.source import Loc, path_text
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+ESTATE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+NOT_YET = ("not supported yet: vdc cannot manage {what} through the API; remove the section "
+           "(the planned `extensions` role will carry it)")
+
+
+def _not_yet(what: str, value: Any) -> Any:
+    if value:
+        raise ValueError(NOT_YET.format(what=what))
+    return value
+
+
+class HostSsh(m.Sub):
+    """How the engine reaches the host over SSH to deploy its agent."""
+
+    user: Literal["root"] | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    public_key: bool | None = None
+    password: str | None = Field(default=None, repr=False)
+
+
+class EstateHost(m.Host):
+    """A host of the enclosing cluster; ``ssh`` is another spelling of ``ssh_port``/``public_key``/``password``."""
+
+    CONTROL = m.Host.CONTROL | {"ssh"}
+    ssh: HostSsh | None = None
+
+    @model_validator(mode="after")
+    def _ssh(self) -> EstateHost:
+        if self.ssh is None:
+            return self
+        for key, target in (("port", "ssh_port"), ("public_key", "public_key"), ("password", "password")):
+            value = getattr(self.ssh, key)
+            if value is None:
+                continue
+            if target in self.model_fields_set and getattr(self, target) != value:
+                raise ValueError(f"ssh.{key} and {target} disagree; write one of them")
+            setattr(self, target, value)
+        return self
+
+
+class EstateCluster(m.Cluster):
+    """A cluster of the enclosing data center, with its hosts."""
+
+    CONTROL = m.Cluster.CONTROL | {"hosts", "scheduling_policy"}
+    hosts: list[EstateHost] = Field(default_factory=list)
+    scheduling_policy: Any = Field(default=None, description="Not supported yet.")
+
+    @field_validator("scheduling_policy")
+    @classmethod
+    def _policy(cls, value: Any) -> Any:
+        return _not_yet("a cluster's scheduling policy", value)
+
+
+class EstateStorageDomain(m.StorageDomain):
+    """A storage domain attached to the enclosing data center; the ``master`` one is attached first."""
+
+    CONTROL = m.StorageDomain.CONTROL | {"master", "type"}
+    master: bool = False
+    type: Literal["data", "iso", "export"] | None = Field(default=None, description="Same as domain_function.")
+
+    @model_validator(mode="after")
+    def _type(self) -> EstateStorageDomain:
+        if self.type is not None:
+            if self.domain_function is not None and self.domain_function != self.type:
+                raise ValueError("type and domain_function disagree; write one of them")
+            self.domain_function = self.type
+        return self
+
+
+def _cluster_names(value: Any) -> Any:
+    """``[c1]`` → ``[{name: c1}]``."""
+    return [{"name": c} if isinstance(c, str) else c for c in value] if isinstance(value, list) else value
+
+
+def _property_map(value: Any) -> Any:
+    """``{pincpu: "0-1"}`` → ``[{name: pincpu, value: "0-1"}]``."""
+    return [{"name": k, "value": v} for k, v in value.items()] if isinstance(value, dict) else value
+
+
+# Converted before validation, so an error names one spelling, not both branches of a union.
+ClusterList = Annotated[list[m.NetworkCluster], BeforeValidator(
+    _cluster_names, json_schema_input_type=list[m.NetworkCluster | str])]
+PropertyList = Annotated[list[m.Property], BeforeValidator(
+    _property_map, json_schema_input_type=list[m.Property] | dict[str, str])]
+
+
+class EstateNetwork(m.Network):
+    """A logical network of the enclosing data center; ``clusters`` may list cluster names."""
+
+    CONTROL = m.Network.CONTROL | {"vlan"}
+    vlan: m.ClearableInt = Field(default=None, ge=0, le=4094, description="Same as vlan_tag.")
+    clusters: ClusterList | None = None
+
+    @model_validator(mode="after")
+    def _vlan(self) -> EstateNetwork:
+        if "vlan" in self.model_fields_set:
+            if "vlan_tag" in self.model_fields_set and self.vlan_tag != self.vlan:
+                raise ValueError("vlan and vlan_tag disagree; write one of them")
+            self.vlan_tag = self.vlan
+        return self
+
+
+class EstateVm(m.Vm):
+    """A VM with its disks and NICs; ``custom_properties`` may be a mapping of names to values."""
+
+    custom_properties: PropertyList | None = None
+
+
+class EstateDataCenter(m.DataCenter):
+    """A data center with its clusters (and their hosts), storage domains and logical networks.
+
+    With ``state: absent`` and ``recursive_cleanup: true`` everything in it goes too (VMs, hosts, clusters,
+    storage domains), as ``ovirt.ovirt.infra`` does on teardown.
+    """
+
+    CONTROL = m.DataCenter.CONTROL | {"clusters", "storage_domains", "networks", "recursive_cleanup"}
+    clusters: list[EstateCluster] = Field(default_factory=list)
+    storage_domains: list[EstateStorageDomain] = Field(default_factory=list)
+    networks: list[EstateNetwork] = Field(default_factory=list)
+    recursive_cleanup: bool = False
+
+
+class Estate(BaseModel):
+    """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks) and VMs.
+
+    Entities that ``apply`` creates or adopts carry the ownership marker ``vdc-estate:<estate>`` at the end
+    of their ``comment``; ``prune`` deletes only marked entities of this estate that are no longer declared.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="vdc estate")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms")
+
+    estate: str | None = Field(default=None, pattern=ESTATE_NAME,
+                               description="Name of the estate: the owner written in the ownership marker.")
+    data_centers: list[EstateDataCenter] = Field(default_factory=list)
+    vms: list[EstateVm] = Field(default_factory=list)
+    scheduling_policy_units: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+    scheduling_policies: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+    vdsm_hooks: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+    ui_plugins: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+
+    @field_validator("scheduling_policy_units", "scheduling_policies", "vdsm_hooks", "ui_plugins")
+    @classmethod
+    def _not_supported(cls, value: Any, info: Any) -> Any:
+        return _not_yet(info.field_name.replace("_", " "), value)
+
+
+def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
+    """Names declared twice where the engine wants them unique, as (where, message) pairs."""
+    seen: dict[tuple[str, ...], Loc] = {}
+    problems: list[tuple[Loc, str]] = []
+
+    def check(key: tuple[str, ...], loc: Loc, what: str) -> None:
+        if key[-1] is None:
+            return
+        if key in seen:
+            first = path_text(seen[key])
+            problems.append((loc + ("name",), f"{what} '{key[-1]}' is declared twice (first at {first})"))
+        else:
+            seen[key] = loc
+
+    for i, dc in enumerate(estate.data_centers):
+        check(("data_center", dc.name), ("data_centers", i), "data center")
+        for j, c in enumerate(dc.clusters):
+            check(("cluster", c.name), ("data_centers", i, "clusters", j), "cluster")
+            for k, h in enumerate(c.hosts):
+                check(("host", h.name), ("data_centers", i, "clusters", j, "hosts", k), "host")
+        for j, sd in enumerate(dc.storage_domains):
+            check(("storage_domain", sd.name), ("data_centers", i, "storage_domains", j), "storage domain")
+        for j, net in enumerate(dc.networks):
+            check(("network", dc.name or "", net.name), ("data_centers", i, "networks", j), "network")
+    for i, vm in enumerate(estate.vms):
+        check(("vm", vm.name), ("vms", i), "VM")
+        by_kind: dict[str, set[str]] = defaultdict(set)
+        for what, items in (("disk", vm.disks or []), ("nic", vm.nics or [])):
+            for j, item in enumerate(items):
+                if item.name in by_kind[what]:
+                    problems.append((("vms", i, f"{what}s", j, "name"),
+                                     f"{what} '{item.name}' is declared twice in VM '{vm.name}'"))
+                by_kind[what].add(item.name)
+    return problems

@@ -1,0 +1,148 @@
+"""Reading and validating desired-state documents: every mistake names its file, line and path."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from ansible_collections.vdc.infra.plugins.module_utils.errors import EstateError
+from ansible_collections.vdc.infra.plugins.module_utils.estate.source import inline, load
+from ansible_collections.vdc.infra.plugins.module_utils.estate.validate import validate
+
+ESTATE = """\
+estate: lab
+data_centers:
+  - name: dc1
+    clusters:
+      - name: c1
+        hosts:
+          - {name: hv1, address: 127.0.1.1, ssh: {user: root, public_key: true}}
+vms:
+  - {name: web0, cluster: c1}
+  - {name: web1, cluster: c1}
+  - {name: web2, cluster: c1}
+  - name: web3
+    cluster: c1
+    memory: 2GB x
+"""
+
+
+def problems(tmp_path, text: str, name: str = "estate.yml") -> list[str]:
+    (tmp_path / name).write_text(textwrap.dedent(text))
+    with pytest.raises(EstateError) as e:
+        validate(load(str(tmp_path / name)))
+    return [p.replace(str(tmp_path) + "/", "") for p in e.value.problems]
+
+
+def test_a_bad_size_names_file_line_and_path(tmp_path):
+    assert problems(tmp_path, ESTATE) == [
+        "estate.yml:14: vms[3].memory: '2GB x' is not a size; write it like '2GiB', '512MiB', '2GB' or a number "
+        "of bytes"]
+
+
+def test_unknown_and_missing_options_and_choices(tmp_path):
+    found = problems(tmp_path, """\
+        data_centers:
+          - name: dc1
+            storage_domains:
+              - {name: d1, type: dat, nfs: {address: nas, path: /x}}
+            networks:
+              - {name: app, clusters: [{required: true}]}
+        vms:
+          - {name: v, memroy: 1GiB}
+        """)
+    assert found == [
+        "estate.yml:4: data_centers[0].storage_domains[0].type: Input should be 'data', 'iso' or 'export'",
+        "estate.yml:6: data_centers[0].networks[0].clusters[0].name: is required",
+        "estate.yml:8: vms[0].memroy: is not a known option (see schemas/estate.schema.json)",
+    ]
+
+
+def test_sections_not_supported_yet_are_refused_clearly(tmp_path):
+    found = problems(tmp_path, """\
+        vms: []
+        vdsm_hooks:
+          - {name: 50_pincpu, event: before_vm_start, src: files/pincpu.py}
+        data_centers:
+          - name: dc1
+            clusters:
+              - {name: c1, scheduling_policy: {name: max_vms}}
+        """)
+    assert found[0].startswith("estate.yml:7: data_centers[0].clusters[0].scheduling_policy: not supported yet")
+    assert found[1].startswith("estate.yml:2: vdsm_hooks: not supported yet")
+
+
+def test_names_declared_twice(tmp_path):
+    found = problems(tmp_path, """\
+        vms:
+          - {name: a, cluster: c1}
+          - {name: a, cluster: c1, nics: [{name: nic1}, {name: nic1}]}
+        """)
+    assert found == ["estate.yml:3: vms[1].name: VM 'a' is declared twice (first at vms[0])",
+                     "estate.yml:3: vms[1].nics[1].name: nic 'nic1' is declared twice in VM 'a'"]
+
+
+def test_a_directory_is_merged_and_positions_follow_each_file(tmp_path):
+    (tmp_path / "10-dc.yml").write_text("data_centers:\n  - name: dc1\n    clusters: [{name: c1}]\n")
+    (tmp_path / "20-more.yml").write_text("data_centers:\n  - name: dc1\n    networks: [{name: app}]\n"
+                                          "vms:\n  - {name: v1, cluster: c1}\n  - {name: v2, memory: lots}\n")
+    source = load(str(tmp_path))
+    assert [dc["name"] for dc in source.doc["data_centers"]] == ["dc1"]
+    assert source.doc["data_centers"][0]["networks"] == [{"name": "app"}]
+    with pytest.raises(EstateError) as e:
+        validate(source)
+    assert e.value.problems[0].startswith(f"{tmp_path}/20-more.yml:6: vms[1].memory: 'lots' is not a size")
+
+
+def test_files_that_disagree_on_a_scalar(tmp_path):
+    (tmp_path / "a.yml").write_text("estate: one\n")
+    (tmp_path / "b.yml").write_text("estate: two\n")
+    with pytest.raises(EstateError) as e:
+        load(str(tmp_path))
+    assert e.value.problems == [f"{tmp_path}/b.yml:1: estate: 'two' differs from 'one' at {tmp_path}/a.yml:1"]
+
+
+def test_yaml_syntax_errors_have_a_line(tmp_path):
+    assert problems(tmp_path, "vms:\n  - name: a\n   cluster: b\n")[0].startswith("estate.yml:3: not valid YAML")
+    assert problems(tmp_path, "a: 1\na: 2\n")[0].startswith("estate.yml:2: not valid YAML: found duplicate key")
+
+
+def test_inline_documents_have_paths_but_no_lines():
+    with pytest.raises(EstateError) as e:
+        validate(inline({"vms": [{"name": "a", "memory": "2GB x"}]}))
+    assert e.value.problems[0].startswith("vms[0].memory: '2GB x' is not a size")
+
+
+def test_the_design_examples_shape_validates():
+    doc = validate(inline({
+        "data_centers": [{"name": "dc1", "local": False, "clusters": [{
+            "name": "c1", "cpu_type": "Intel Nehalem Family",
+            "hosts": [{"name": "hv1", "address": "hv1.example.org", "ssh": {"user": "root", "public_key": True}}]}],
+            "storage_domains": [{"name": "data1", "type": "data", "master": True,
+                                 "nfs": {"address": "nas.example.org", "path": "/export/data"}}],
+            "networks": [{"name": "app", "vlan": 120, "clusters": ["c1"]}]}],
+        "vms": [{"name": "web1", "cluster": "c1", "template": "Blank", "memory": "2GiB", "cpu_cores": 2,
+                 "state": "running", "disks": [{"name": "web1_os", "size": "20GiB", "storage_domain": "data1",
+                                                "bootable": True}],
+                 "nics": [{"name": "nic1", "network": "app"}], "custom_properties": {"pincpu": "0-1"}}]}))
+    dc = doc.data_centers[0]
+    assert dc.clusters[0].hosts[0].public_key is True
+    assert dc.storage_domains[0].domain_function == "data"
+    assert dc.networks[0].vlan_tag == 120 and dc.networks[0].clusters[0].name == "c1"
+    assert doc.vms[0].memory == 2 * 1024**3
+    assert [(p.name, p.value) for p in doc.vms[0].custom_properties] == [("pincpu", "0-1")]
+
+
+def test_read_is_fast_for_a_valid_document_and_located_for_a_broken_one(tmp_path):
+    from ansible_collections.vdc.infra.plugins.module_utils.estate.validate import read
+
+    (tmp_path / "ok.yml").write_text("vms:\n  - {name: a, cluster: c1, memory: 1GiB}\n")
+    source, estate = read(str(tmp_path / "ok.yml"))
+    assert estate.vms[0].memory == 1024**3 and source.positions == {}  # no line numbers were needed
+    (tmp_path / "bad.yml").write_text("vms:\n  - {name: a, cluster: c1}\n  - {name: a, cluster: c1}\n")
+    with pytest.raises(EstateError) as e:
+        read(str(tmp_path / "bad.yml"))
+    assert e.value.problems[0].startswith(f"{tmp_path}/bad.yml:3: vms[1].name: VM 'a' is declared twice")
+    (tmp_path / "dup.yml").write_text("vms: []\nvms: []\n")
+    with pytest.raises(EstateError, match="dup.yml:2: not valid YAML: found duplicate key"):
+        read(str(tmp_path / "dup.yml"))
