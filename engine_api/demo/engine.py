@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ class DemoEngine:
 
     def get(self, path: str, **params: str) -> dict:
         """``GET {url}/{path}`` as JSON (Basic auth: the demo needs no session)."""
-        query = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in params.items())
+        query = urllib.parse.urlencode(params)
         token = base64.b64encode(f"{USER}:{self.password}".encode()).decode()
         req = urllib.request.Request(f"{self.url}/{path}" + (f"?{query}" if query else ""),
                                      headers={"Accept": "application/json", "Authorization": f"Basic {token}"})

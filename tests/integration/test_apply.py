@@ -142,3 +142,29 @@ def test_errors_name_the_file_and_the_line(play, estate):
         "bytes")
     assert results["broken"]["msg"].splitlines()[1].startswith("broken.yml:6: scheduling_policies: not supported yet")
     assert results["unknown"]["msg"] == "unknown.yml:3: VM 'c': cluster: cluster 'nowhere' does not exist"
+
+
+EXPORT_CHECK = """\
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - {name: apply the export, vdc.infra.apply: {src: exported.yml}, register: again, check_mode: true}
+    - ansible.builtin.copy: {content: "{{ again | to_json }}", dest: again.json}
+      check_mode: false
+"""
+
+
+def test_export_writes_what_exists_and_keeps_a_persons_comments(play, estate):
+    exported = estate / "exported.yml"
+    exported.write_text("---\n# the lab, exported\nestate: lab  # owner\nvms: []\n")
+    stats, log = play(ROOT / "playbooks" / "export.yml", "-e", f"export_dest={exported}", "-e", "export_estate=lab")
+    assert stats["failed"] == 0 and stats["changed"] == 1, log
+    text = exported.read_text()
+    assert text.startswith("---\n# the lab, exported\nestate: lab  # owner\n")
+    assert "  - name: build1\n" in text and "memory: 2GiB" in text and "handmade" not in text
+    stats, log = play(ROOT / "playbooks" / "export.yml", "-e", f"export_dest={exported}", "-e", "export_estate=lab")
+    assert stats["changed"] == 0, log
+    (estate / "export-check.yml").write_text(EXPORT_CHECK)
+    stats, log = play(estate / "export-check.yml")
+    again = json.loads((estate / "again.json").read_text())
+    assert stats["failed"] == 0 and not again["changed"], [s for s in again["plan"] if s["op"] != "noop"]

@@ -125,3 +125,11 @@ def test_counts_per_kind_and_the_plan_as_text():
     assert "+ VM 'new': create (does not exist)" in text
     assert "> VM 'web1': action start (state running, the VM is down)" in text
     assert text.endswith("1 created, 1 updated, 1 deleted, 0 unchanged\n")
+
+
+def test_only_refuses_a_word_that_names_nothing():
+    from ansible_collections.vdc.infra.plugins.module_utils.estate.converge import _check_only
+
+    _check_only(("vms", "web1", "old", "hosts"), entries().desired, CURRENT)
+    with pytest.raises(PlanError, match="only: 'vsm' names no kind"):
+        _check_only(("vsm",), entries().desired, CURRENT)
