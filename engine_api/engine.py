@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,15 @@ class Engine:
         self.broker = Broker(self._setting("agent_secret", lambda: secrets.token_urlsafe(32)))
         self.jobs = JobRunner()
         self.busy_vms: set[str] = set()  # VMs a job is moving right now
+        self._vm_locks: dict[str, threading.Lock] = {}
+        self._vm_locks_guard = threading.Lock()
         self.host_stats: dict[str, dict] = {}  # the last report of each host's agent
         self.monitor = None
         self.lab = None
+
+    def vm_lock(self, vm_id: str) -> threading.Lock:
+        with self._vm_locks_guard:
+            return self._vm_locks.setdefault(vm_id, threading.Lock())
 
     def _load_config(self, overrides: dict) -> dict:
         path = self.data_dir / "config.json"

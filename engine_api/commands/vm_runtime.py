@@ -31,11 +31,13 @@ T = TypeVar("T")
 
 @contextmanager
 def _busy(ctx: Context, vm_id: str):
-    ctx.engine.busy_vms.add(vm_id)
-    try:
-        yield
-    finally:
-        ctx.engine.busy_vms.discard(vm_id)
+    """A job's hold on its VM: jobs of one VM run one after the other, in the order they took the lock."""
+    with ctx.engine.vm_lock(vm_id):
+        ctx.engine.busy_vms.add(vm_id)
+        try:
+            yield
+        finally:
+            ctx.engine.busy_vms.discard(vm_id)
 
 
 def _claimed(ctx: Context, vm_id: str, decide_and_submit: Callable[[], T]) -> T:

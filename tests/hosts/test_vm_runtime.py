@@ -6,6 +6,8 @@ reports (``/stats`` of the agent protocol), which see the libvirt domains.
 
 from __future__ import annotations
 
+import time
+
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as t
 import pytest
@@ -113,6 +115,28 @@ def test_stop(estate, vm_id):
     down = estate.wait_vm_status(vm_id, t.VmStatus.DOWN)
     assert down.host is None and down.stop_time is not None
     assert vm_id not in estate.agent_vms(0)
+
+
+def test_stop_right_after_start_wins(estate, vm_id, lab_engine):
+    """A stop issued while the launch is still under way (a slow before_vm_start hook holds it) runs after
+    it: the VM ends down, on no host, and no agent runs it."""
+    hooks = [h.state_dir / "hooks" / "before_vm_start" / "50_slow" for h in lab_engine.engine.lab.hosts]
+    for hook in hooks:
+        hook.parent.mkdir(parents=True, exist_ok=True)
+        hook.write_text("#!/bin/sh\nsleep 1\n")
+        hook.chmod(0o755)
+    try:
+        service = estate.vm(vm_id)
+        service.start()
+        service.stop()
+        down = estate.wait_vm_status(vm_id, t.VmStatus.DOWN)
+        time.sleep(1.5)  # the launch, had it not been waited for, would have finished by now
+        down = estate.vm(vm_id).get()
+        assert down.status == t.VmStatus.DOWN and down.host is None
+        assert vm_id not in estate.agent_vms(0) and vm_id not in estate.agent_vms(1)
+    finally:
+        for hook in hooks:
+            hook.unlink(missing_ok=True)
 
 
 def test_shutdown(estate, vm_id):
