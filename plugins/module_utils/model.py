@@ -109,7 +109,7 @@ class Cluster(Entity):
 
 class Host(Entity):
     KIND = "host"
-    CONTROL = Entity.CONTROL | {"force"}
+    CONTROL = Entity.CONTROL | {"force", "activate"}
     state: Literal["present", "absent"] = "present"
     cluster: str | None = None
     address: str | None = None
@@ -120,6 +120,7 @@ class Host(Entity):
     ssh_port: int | None = Field(default=None, ge=1, le=65535)
     spm_priority: int | None = Field(default=None, ge=-1, le=10)
     override_iptables: bool | None = None
+    activate: bool = True
     force: bool = False
 
 

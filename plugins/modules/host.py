@@ -23,8 +23,9 @@ options:
   state:
     description:
       - Whether the host should exist.
-      - C(present) adds it and waits until it is C(up) (or in maintenance); C(absent) moves a host that is up
-        to maintenance first (its VMs migrate away), then removes it, as M(ovirt.ovirt.ovirt_host) does.
+      - C(present) adds it and waits until it is C(up) (or in maintenance, see I(activate)); C(absent) moves a
+        host that is up to maintenance first (its VMs migrate away), then removes it, as
+        M(ovirt.ovirt.ovirt_host) does.
     type: str
     choices: [present, absent]
     default: present
@@ -56,6 +57,14 @@ options:
   override_iptables:
     description: Let the engine manage the host's firewall.
     type: bool
+  activate:
+    description:
+      - With I(state=present), whether the host should be active, as in M(ovirt.ovirt.ovirt_host).
+      - When true, a host in C(maintenance) is activated (and waited for until C(up)).
+      - When false, a new host is added and left in C(maintenance) once installed, and the maintenance of an
+        existing host is left alone (a host that is C(up) is not moved to maintenance either).
+    type: bool
+    default: true
   force:
     description: With I(state=absent), remove the host even when the engine would refuse (for example a host
       that does not answer and cannot reach maintenance).
@@ -78,6 +87,14 @@ EXAMPLES = r"""
     address: hv1.example.org
     cluster: c1
     public_key: true
+
+- name: A host added but left in maintenance (activated by a later run without activate=false)
+  vdc.infra.host:
+    name: hv2
+    address: hv2.example.org
+    cluster: c1
+    public_key: true
+    activate: false
 """
 
 RETURN = r"""
@@ -123,6 +140,7 @@ class HostModule(ReconcileModule):
         "ssh_port": {"type": "int"},
         "spm_priority": {"type": "int"},
         "override_iptables": {"type": "bool"},
+        "activate": {"type": "bool", "default": True},
         "force": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 600},
     }

@@ -4,9 +4,9 @@ Four ansible-playbook runs of one playbook, playbooks/lab.yml (each costs ten to
 coverage is batched):
 
 1. build: a data center and cluster, both lab hosts (they reach ``up``), an NFS data domain attached and
-   activated, a network with a VLAN, a VM (stopped) with a disk and a NIC, a template made from it, a VM
-   from the template (running), a data disk and a second NIC added with the standalone modules, a floating
-   disk, and an event;
+   activated, a second one attached but kept in maintenance, a network with a VLAN, a VM (stopped) with a disk
+   and a NIC, a template made from it, a VM from the template (running), a data disk and a second NIC added
+   with the standalone modules, a floating disk, and an event;
 2. the same again: ``changed=0``; this run also lists everything with the ``_info`` modules;
 3. a modified declaration under ``--check --diff``: exactly the changes (a VLAN removed, memory, a disk
    grown, a NIC model, a VM stopped, a disk and a host removed), and nothing changes on the engine;
@@ -25,7 +25,7 @@ MiB = 1024**2
 
 LAB = Path(__file__).with_name("playbooks") / "lab.yml"  # linted with the rest (tests/quality/test_lint.py)
 
-TASKS = ("dc", "cluster", "sd", "net", "golden", "tpl", "app", "disk", "scratch", "nic", "event")
+TASKS = ("dc", "cluster", "sd", "sd_maint", "net", "golden", "tpl", "app", "disk", "scratch", "nic", "event")
 BUILD = {"host_text": "lab host", "removed_hosts": [], "vlan": 100, "golden_memory": "512MiB",
          "app_state": "running", "data_size": "1GiB", "scratch_state": "present", "nic_interface": "virtio",
          "with_info": False}
@@ -59,11 +59,15 @@ def test_every_module_builds_then_idles_then_predicts_exactly_what_it_changes(la
     # 1. build
     built, stats, log = run(BUILD)
     assert stats["failed"] == 0, log
-    assert stats["changed"] == 12, log  # every managing task (the hosts loop is one task)
+    assert stats["changed"] == 13, log  # every managing task (the hosts loop is one task)
     assert all(r["changed"] for r in results(built).values()), log
     assert [h["host"]["status"] for h in built["hosts"]["results"]] == ["up", "up"]
     assert [(s["op"], s.get("action")) for s in built["sd"]["plan"]] == [
         ("create", None), ("action", "attach"), ("action", "activate")]
+    # The engine activates a domain on attach when a host is up (as oVirt does): maintenance deactivates it in the
+    # same run, so the next run has nothing to do (the second run below asserts changed=0).
+    assert [(s["op"], s.get("action")) for s in built["sd_maint"]["plan"]] == [
+        ("create", None), ("action", "attach"), ("action", "deactivate")]
     assert [s["op"] for s in built["golden"]["plan"]] == ["create", "create", "create"]  # VM, disk, NIC
     assert built["net"]["network"]["vlan"] == {"id": 100}
     assert built["app"]["vm"]["status"] == "up" and built["golden"]["vm"]["status"] == "down"
@@ -83,7 +87,8 @@ def test_every_module_builds_then_idles_then_predicts_exactly_what_it_changes(la
     info = again["info"]
     [dc] = info["dc"]["data_centers"]
     assert dc["name"] == "labdc"
-    assert [(s["name"], s["status"]) for s in dc["storage_domains"]["storage_domain"]] == [("labnfs", "active")]
+    assert sorted((s["name"], s["status"]) for s in dc["storage_domains"]["storage_domain"]) == [
+        ("labmaint", "maintenance"), ("labnfs", "active")]
     assert [c["name"] for c in info["cluster"]["clusters"]] == ["labc"]
     assert sorted((h["name"], h["status"]) for h in info["host"]["hosts"]) == [("lab0", "up"), ("lab1", "up")]
     [sd] = info["sd"]["storage_domains"]

@@ -71,6 +71,7 @@ class Kind:
     actions: Callable[[Any, Facts | None], list[ActionPlan]] | None = None
     before_delete: Callable[[Facts], list[ActionPlan]] | None = None
     delete_params: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    create_params: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # query parameters of a create
     create_body: Callable[[Wire, dict[str, Any]], Wire] | None = None
     update_body: Callable[[Wire, dict[str, Any], Facts], Wire] | None = None
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # sent at create when the user gave nothing

@@ -33,6 +33,18 @@ def _host_before_delete(facts: Facts) -> list[ActionPlan]:
     return [ActionPlan("deactivate", f"a host that is {status} must be in maintenance to be removed", "maintenance")]
 
 
+def _host_actions(desired: Any, facts: Facts | None) -> list[ActionPlan]:
+    """``activate`` (default true, as ovirt_host): a host in maintenance is activated; false leaves it there."""
+    if facts is None or facts.get("status") != "maintenance" or not desired.options.get("activate", True):
+        return []
+    return [ActionPlan("activate", "activate is true, it is in maintenance", "up")]
+
+
+def _host_create_params(options: dict[str, Any]) -> dict[str, Any]:
+    """``POST /hosts?activate=false`` leaves a new host in maintenance once installed."""
+    return {"activate": False} if options.get("activate", True) is False else {}
+
+
 DATA_CENTER = Kind(
     name="data_center", label_word="data center", collection="datacenters", order=10,
     fields=(
@@ -76,5 +88,6 @@ HOST = Kind(
     extra_facts=lambda e, lookup: {"status": e.get("status")},
     created_states=("up", "maintenance"),
     failed_states=("install_failed", "non_operational", "non_responsive", "error", "kdumping"),
-    before_delete=_host_before_delete, delete_params=_force,
+    actions=_host_actions, before_delete=_host_before_delete, delete_params=_force,
+    create_params=_host_create_params,
 )

@@ -62,6 +62,11 @@ def _actions(desired: Any, facts: Facts | None) -> list[ActionPlan]:
     out = []
     if not current_dc:
         out.append(ActionPlan("attach", f"not attached to data center {dc}", "maintenance"))
+        if state == "maintenance":
+            # The engine activates a domain as soon as it is attached if a host is up (as oVirt does); whether one
+            # is cannot be known here, so maintenance always deactivates after attaching (a no-op if it is not).
+            out.append(ActionPlan("deactivate", "state maintenance; attaching activates it when a host is up",
+                                  "maintenance"))
         status = "maintenance"
     if state == "present" and status != "active":
         out.append(ActionPlan("activate", f"state present needs it active in {dc}, it is {status}", "active"))

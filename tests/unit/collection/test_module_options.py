@@ -34,9 +34,9 @@ CASES = {
                              "memory_policy": "server"})]),
     "host": (
         {"name": "hv1", "address": "hv1.lab", "cluster": "c1", "password": "s3cret", "state": "absent",
-         "force": True},
+         "force": True, "activate": False},
         [Desired("host", {"name": "hv1", "address": "hv1.lab", "cluster": "c1", "password": "s3cret"}, "absent",
-                 options={"force": True})]),
+                 options={"force": True, "activate": False})]),
     "storage_domain": (
         {"name": "data1", "data_center": "dc1", "state": "maintenance",
          "nfs": {"address": "nas", "path": "/e", "version": None, "timeout": None, "retrans": None,
@@ -90,6 +90,13 @@ def test_params_map_to_desired(module):
     given, expected = CASES[module]
     cls = module_class(module)
     assert cls.desired(params(cls, **given)) == expected
+
+
+def test_host_activate_is_a_control_option_that_defaults_to_true():
+    cls = module_class("host")
+    [desired] = cls.desired(params(cls, name="hv1", address="hv1.lab"))
+    assert desired.values == {"name": "hv1", "address": "hv1.lab"}  # never compared as a field
+    assert desired.options == {"force": False, "activate": True}
 
 
 def test_bad_values_fail_naming_the_entity():

@@ -102,10 +102,25 @@ CASES = {
         {**BASE, "storage_domain": [{"id": "s1", "name": "sd1", "nfs": {"address": "nas", "path": "/e"},
                                      "data_center": None, "status": "unattached"}]},
         [("action", "storage domain 'sd1'", "attach"), ("action", "storage domain 'sd1'", "activate")]),
-    "storage maintenance: attach only": (
+    # Attaching activates the domain at once when a host is up (as oVirt does), so maintenance deactivates it
+    # in the same run; otherwise the first run would end active and the second would deactivate it.
+    "storage maintenance: attach, then deactivate": (
         [D("storage_domain", "maintenance", name="sd1", data_center="dc1")],
         {**BASE, "storage_domain": [{"id": "s1", "name": "sd1", "data_center": None, "status": "unattached"}]},
-        [("action", "storage domain 'sd1'", "attach")]),
+        [("action", "storage domain 'sd1'", "attach"), ("action", "storage domain 'sd1'", "deactivate")]),
+    "storage maintenance, new: create, attach, then deactivate": (
+        [D("storage_domain", "maintenance", name="sd1", data_center="dc1", nfs={"address": "nas", "path": "/e"})],
+        BASE,
+        [("create", "storage domain 'sd1'"), ("action", "storage domain 'sd1'", "attach"),
+         ("action", "storage domain 'sd1'", "deactivate")]),
+    "storage maintenance when attached and active: deactivate": (
+        [D("storage_domain", "maintenance", name="sd1", data_center="dc1")],
+        {**BASE, "storage_domain": [{"id": "s1", "name": "sd1", "data_center": "dc1", "status": "active"}]},
+        [("action", "storage domain 'sd1'", "deactivate")]),
+    "storage maintenance without a data center: no attach, nothing to deactivate": (
+        [D("storage_domain", "maintenance", name="sd1")],
+        {**BASE, "storage_domain": [{"id": "s1", "name": "sd1", "data_center": None, "status": "unattached"}]},
+        [("noop", "storage domain 'sd1'")]),
     "storage maintenance when attached in maintenance: no-op": (
         [D("storage_domain", "maintenance", name="sd1", data_center="dc1")],
         {**BASE, "storage_domain": [{"id": "s1", "name": "sd1", "data_center": "dc1", "status": "maintenance"}]},
