@@ -34,9 +34,6 @@ def merge(current: dict, changes: dict, readonly: frozenset[str] = frozenset()) 
     return out
 
 
-def strip(doc: dict, readonly: frozenset[str]) -> dict:
-    return {k: v for k, v in doc.items() if k not in readonly}
-
 
 def require_name(doc: dict, what: str, pattern: re.Pattern[str] | None = _NAME) -> str:
     name = doc.get("name")
@@ -56,6 +53,3 @@ def positive(value: Any, field: str, allow_zero: bool = False) -> int:
         raise BadRequest(f"{field} must be greater than {'or equal to ' if allow_zero else ''}0, got {value}")
     return value
 
-
-def changed(before: dict, after: dict) -> bool:
-    return before != after

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from engine_api.commands.context import Context
@@ -53,9 +53,6 @@ class JobRunner:
                 job.update(status=status, end_time=now_iso(), last_updated=now_iso())
                 tx.update("job", job)
         log.debug("job %s %s in %.2fs", description, status, time.time() - started)
-
-    def run_now(self, fn: Callable[..., Any], *args: Any) -> Future:
-        return self.pool.submit(fn, *args)
 
     def close(self) -> None:
         self.closed = True

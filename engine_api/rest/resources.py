@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, select, true
+from sqlalchemy import BigInteger, ColumnElement, Connection, cast, select, true
 
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, NotFound
@@ -177,14 +177,3 @@ class Collection:
             order = [c.desc() if self.descending else c.asc()]
         find = repo.find_raw if raw else repo.find
         return find(conn, self.kind, where, order_by=order, limit=limit, offset=offset)
-
-    def count(self, conn: Connection, where: ColumnElement[bool] | None = None) -> int:
-        return repo.count(conn, self.kind, where)
-
-    @property
-    def rels(self) -> list[str]:
-        return list(self.subs)
-
-
-def name_lower(t) -> Any:
-    return func.lower(t.c.name)
