@@ -35,7 +35,7 @@ class Entity(BaseModel):
 
     id: str | None = None
     name: str | None = Field(default=None, min_length=1, max_length=255)
-    state: str = "present"
+    state: Literal["present", "absent"] = "present"  # kinds with more states override it
 
     @model_validator(mode="after")
     def _named(self) -> Entity:
@@ -69,7 +69,6 @@ class Sub(BaseModel):
 class DataCenter(Entity):
     KIND = "data_center"
     CONTROL = Entity.CONTROL | {"force"}
-    state: Literal["present", "absent"] = "present"
     description: str | None = None
     comment: str | None = None
     local: bool | None = None
@@ -80,7 +79,6 @@ class DataCenter(Entity):
 
 class Cluster(Entity):
     KIND = "cluster"
-    state: Literal["present", "absent"] = "present"
     data_center: str | None = None
     description: str | None = None
     comment: str | None = None
@@ -110,7 +108,6 @@ class Cluster(Entity):
 class Host(Entity):
     KIND = "host"
     CONTROL = Entity.CONTROL | {"force", "activate"}
-    state: Literal["present", "absent"] = "present"
     cluster: str | None = None
     address: str | None = None
     description: str | None = None
@@ -185,7 +182,6 @@ class NetworkCluster(Sub):
 class Network(Entity):
     KIND = "network"
     CONTROL = Entity.CONTROL | {"clusters"}
-    state: Literal["present", "absent"] = "present"
     data_center: str | None = None
     description: str | None = None
     comment: str | None = None
@@ -202,7 +198,6 @@ class Property(Sub):
 
 class VnicProfile(Entity):
     KIND = "vnic_profile"
-    state: Literal["present", "absent"] = "present"
     network: str | None = None
     data_center: str | None = None
     description: str | None = None
@@ -217,7 +212,6 @@ class VnicProfile(Entity):
 
 class Template(Entity):
     KIND = "template"
-    state: Literal["present", "absent"] = "present"
     vm: str | None = None
     cluster: str | None = None
     description: str | None = None
@@ -236,7 +230,6 @@ class Disk(Entity):
 
     KIND = "disk"
     CONTROL = Entity.CONTROL | {"detach_only"}
-    state: Literal["present", "absent"] = "present"
     vm: str | None = None
     size: Size | None = None
     storage_domain: str | None = None
@@ -253,7 +246,6 @@ class Disk(Entity):
 
 class Nic(Entity):
     KIND = "nic"
-    state: Literal["present", "absent"] = "present"
     vm: str | None = None
     network: str | None = None
     profile: str | None = None
@@ -331,7 +323,6 @@ class Event(Entity):
     """An event the user records; ``origin`` plus ``custom_id`` make it idempotent."""
 
     KIND = "event"
-    state: Literal["present", "absent"] = "present"
     description: str | None = None
     severity: Literal["normal", "warning", "error", "alert"] | None = None
     origin: str | None = None
