@@ -225,62 +225,57 @@ DiskInterface = Literal["virtio", "virtio_scsi", "ide", "sata", "spapr_vscsi"]
 NicInterface = Literal["virtio", "e1000", "e1000e", "rtl8139", "rtl8139_virtio", "pci_passthrough", "spapr_vlan"]
 
 
-class Disk(Entity):
+class DiskDevice(Sub):
+    """What a disk declares, on its own (``vdc.infra.disk``) or inside a VM (``vms[].disks[]``)."""
+
+    size: Size | None = None
+    storage_domain: str | None = None
+    interface: DiskInterface | None = None
+    bootable: bool | None = None
+    format: Literal["cow", "raw"] | None = None
+    sparse: bool | None = None
+    shareable: bool | None = None
+    activate: bool | None = None
+    description: str | None = None
+
+
+class NicDevice(Sub):
+    """What a NIC declares, on its own (``vdc.infra.nic``) or inside a VM (``vms[].nics[]``)."""
+
+    network: str | None = None
+    profile: str | None = None
+    interface: NicInterface | None = None
+    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    linked: bool | None = None
+    plugged: bool | None = None
+
+
+class Disk(Entity, DiskDevice):
     """A disk: floating when ``vm`` is unset, otherwise attached to that VM."""
 
     KIND = "disk"
     CONTROL = Entity.CONTROL | {"detach_only"}
     vm: str | None = None
-    size: Size | None = None
-    storage_domain: str | None = None
-    interface: DiskInterface | None = None
-    bootable: bool | None = None
-    format: Literal["cow", "raw"] | None = None
-    sparse: bool | None = None
-    shareable: bool | None = None
     read_only: bool | None = None
-    activate: bool | None = None
-    description: str | None = None
     detach_only: bool = False
 
 
-class Nic(Entity):
+class Nic(Entity, NicDevice):
     KIND = "nic"
     vm: str | None = None
-    network: str | None = None
-    profile: str | None = None
-    interface: NicInterface | None = None
-    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
-    linked: bool | None = None
-    plugged: bool | None = None
 
 
-class VmDisk(Sub):
+class VmDisk(DiskDevice):
     """A disk declared inside a VM (``vms[].disks[]``)."""
 
     id: str | None = None
     name: str | None = None
-    size: Size | None = None
-    storage_domain: str | None = None
-    interface: DiskInterface | None = None
-    bootable: bool | None = None
-    format: Literal["cow", "raw"] | None = None
-    sparse: bool | None = None
-    shareable: bool | None = None
-    activate: bool | None = None
-    description: str | None = None
 
 
-class VmNic(Sub):
+class VmNic(NicDevice):
     """A NIC declared inside a VM (``vms[].nics[]``)."""
 
     name: str
-    network: str | None = None
-    profile: str | None = None
-    interface: NicInterface | None = None
-    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
-    linked: bool | None = None
-    plugged: bool | None = None
 
 
 class Vm(Entity):
