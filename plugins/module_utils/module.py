@@ -30,6 +30,10 @@ WAIT_SPEC: dict[str, Any] = {
     "timeout": {"type": "int", "default": 180},
     "poll_interval": {"type": "int", "default": 3},
 }
+ENTITY_SPEC: dict[str, Any] = {  # every managing module; a module with more states declares its own ``state``
+    "id": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
 INFO_SPEC: dict[str, Any] = {
     "pattern": {"type": "str"},
     "id": {"type": "str"},
@@ -104,7 +108,7 @@ class ReconcileModule(EngineModule):
     """A module that declares one entity (and its children) and reconciles it."""
 
     kind: ClassVar[str] = ""
-    extra_specs = (WAIT_SPEC,)
+    extra_specs = (WAIT_SPEC, ENTITY_SPEC)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

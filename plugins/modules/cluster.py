@@ -151,8 +151,6 @@ class ClusterModule(ReconcileModule):
     kind = "cluster"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "data_center": {"type": "str"},
         "description": {"type": "str"},
         "comment": {"type": "str"},

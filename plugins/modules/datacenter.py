@@ -94,8 +94,6 @@ class DataCenterModule(ReconcileModule):
     kind = "data_center"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "description": {"type": "str"},
         "comment": {"type": "str"},
         "local": {"type": "bool"},

@@ -115,8 +115,6 @@ class DiskModule(ReconcileModule):
     renames = {"vm_name": "vm"}
     argument_spec = {
         "name": {"type": "str", "required": True, "aliases": ["alias"]},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "vm_name": {"type": "str"},
         "size": {"type": "str"},
         "storage_domain": {"type": "str"},

@@ -95,8 +95,6 @@ from ansible_collections.vdc.infra.plugins.module_utils.module import ReconcileM
 class EventModule(ReconcileModule):
     kind = "event"
     argument_spec = {
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        "id": {"type": "str"},
         "description": {"type": "str"},
         "severity": {"type": "str", "choices": ["normal", "warning", "error", "alert"], "default": "normal"},
         "origin": {"type": "str", "required": True},

@@ -129,8 +129,6 @@ class HostModule(ReconcileModule):
     kind = "host"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "cluster": {"type": "str"},
         "address": {"type": "str"},
         "description": {"type": "str"},

@@ -112,8 +112,6 @@ class NetworkModule(ReconcileModule):
     kind = "network"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "data_center": {"type": "str", "required": True},
         "description": {"type": "str"},
         "comment": {"type": "str"},

@@ -92,7 +92,6 @@ class NicModule(ReconcileModule):
     kind = "nic"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
         "vm": {"type": "str", "required": True},
         "state": {"type": "str", "choices": ["present", "absent", "plugged", "unplugged"], "default": "present"},
         "network": {"type": "str"},

@@ -160,7 +160,6 @@ class StorageDomainModule(ReconcileModule):
     kind = "storage_domain"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
         "state": {"type": "str", "choices": ["present", "absent", "maintenance", "unattached"],
                   "default": "present"},
         "data_center": {"type": "str"},

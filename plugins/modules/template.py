@@ -90,8 +90,6 @@ class TemplateModule(ReconcileModule):
     kind = "template"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "vm": {"type": "str"},
         "cluster": {"type": "str"},
         "description": {"type": "str"},

@@ -257,7 +257,6 @@ class VmModule(ReconcileModule):
     kind = "vm"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
         "state": {"type": "str", "choices": ["present", "absent", "running", "stopped", "suspended"],
                   "default": "present"},
         "cluster": {"type": "str"},

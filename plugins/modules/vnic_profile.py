@@ -96,8 +96,6 @@ class VnicProfileModule(ReconcileModule):
     kind = "vnic_profile"
     argument_spec = {
         "name": {"type": "str", "required": True},
-        "id": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "network": {"type": "str"},
         "data_center": {"type": "str"},
         "description": {"type": "str"},
