@@ -10,10 +10,12 @@ VENV="${VENV:-.venv}"
 STAMP="$VENV/.installed"
 
 # Debian packages needed to build libvirt-python, lxml and ovirt-engine-sdk-python,
-# to run the test suite (PostgreSQL server, sshd, libvirtd) and the benchmarks (wrk).
+# to run the test suite (PostgreSQL server, sshd, libvirtd), QEMU lab hosts (QEMU, qemu-img, the
+# libvirtd QEMU driver, tini as each host's init, iproute2 for their bridges) and the benchmarks (wrk).
 DEB_PACKAGES=(
   libvirt-dev pkg-config libxml2-dev libxslt1-dev libcurl4-openssl-dev libssl-dev
   libvirt-daemon postgresql openssh-server gcc python3-dev wrk
+  qemu-system-x86 qemu-utils libvirt-daemon-driver-qemu libvirt-clients tini iproute2
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

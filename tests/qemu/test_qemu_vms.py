@@ -1,0 +1,56 @@
+"""VMs on real QEMU lab hosts: real processes, real disk images, the counting guest running."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import libvirt
+import ovirtsdk4.types as t
+
+from tests.qemu.vms import counter, counting_vm, disk_path, libvirt_uri, wait_counting
+
+
+def test_lab_hosts_run_their_own_libvirtd(qestate):
+    uuids = set()
+    for i in range(len(qestate.host_ids)):
+        conn = libvirt.open(libvirt_uri(qestate, qestate.host_ids[i]))
+        try:
+            assert conn.getType() == "QEMU"
+            uuids.add(conn.getCapabilities().split("<uuid>")[1].split("</uuid>")[0])
+        finally:
+            conn.close()
+    assert len(uuids) == len(qestate.host_ids)  # each host has its own identity
+
+
+def test_vm_runs_as_a_qemu_process_and_stops(qestate):
+    vm_id, disk_id = counting_vm(qestate, "q-run")
+    try:
+        info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", disk_path(qestate, disk_id)],
+                                         capture_output=True, text=True, check=True).stdout)
+        assert info["format"] == "raw" and info["virtual-size"] == 1 << 20
+        vm = qestate.start_on(vm_id, 0)
+        assert vm.host.id == qestate.host_ids[0]
+        ps = subprocess.run(["pgrep", "-f", f"qemu-system.*-uuid {vm_id}"], capture_output=True, text=True)
+        assert ps.stdout.strip(), "no qemu process runs the VM"
+        first = wait_counting(qestate, vm_id)
+        assert wait_counting(qestate, vm_id, first) > first  # the guest keeps running
+        qestate.vm(vm_id).stop()
+        qestate.wait_vm_status(vm_id, t.VmStatus.DOWN)
+        ps = subprocess.run(["pgrep", "-f", f"qemu-system.*-uuid {vm_id}"], capture_output=True, text=True)
+        assert not ps.stdout.strip()
+    finally:
+        qestate.destroy_vm(vm_id)
+
+
+def test_restart_starts_the_guest_afresh(qestate):
+    vm_id, _ = counting_vm(qestate, "q-restart")
+    try:
+        qestate.start_on(vm_id, 1)
+        wait_counting(qestate, vm_id, 20)
+        qestate.vm(vm_id).stop()
+        qestate.wait_vm_status(vm_id, t.VmStatus.DOWN)
+        qestate.start_on(vm_id, 1)
+        assert counter(qestate, vm_id) < 20
+    finally:
+        qestate.destroy_vm(vm_id)
