@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine_api.agent.client import call  # noqa: E402 - after the path fix, for a run from anywhere
+from engine_api.agent.tls import client_context  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "hosts_results.json"
 PASSWORD = "vdc-bench-password"
@@ -139,7 +140,9 @@ class Engine:
 
     def agent_vms(self, address: str) -> dict[str, str]:
         secret = (self.data_dir / "agent.secret").read_text().strip()
-        stats = call(f"http://{address}:{self.lab_port}/stats", secret, timeout=10)
+        pki = self.data_dir / "pki"  # agents answer only a client certificate from the engine's CA
+        tls = client_context(pki / "ca.pem", pki / "engine.pem", pki / "engine.key")
+        stats = call(f"https://{address}:{self.lab_port}/stats", secret, timeout=10, context=tls)
         return {v["id"]: v["status"] for v in stats["vms"] if v["status"] != "down"}
 
     def connect(self) -> sdk.Connection:

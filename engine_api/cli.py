@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import ssl
 import sys
 import threading
 import time
@@ -32,14 +34,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--lab-hosts", type=int, default=0, metavar="N", help="start N local host agents")
     s.add_argument("--lab-address", default="127.0.1.1", help="address of the first lab host")
     s.add_argument("--lab-port", type=int, default=54321, help="port of every lab host agent")
+    s.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from the engine's CA naming "
+                   "the listen address (clients trust the CA served at /ovirt-engine/services/pki-resource)")
     s.add_argument("--log-level", default="warning")
     return p
 
 
-def _announce_when_ready(url: str, generated: str | None, stop: threading.Event) -> None:
+def _announce_when_ready(url: str, generated: str | None, stop: threading.Event,
+                         context: ssl.SSLContext | None = None) -> None:
     while not stop.is_set():
         try:
-            with urllib.request.urlopen(url, timeout=1) as _:
+            with urllib.request.urlopen(url, timeout=1, context=context) as _:
                 pass
         except urllib.error.HTTPError as e:
             if e.code != 401:
@@ -68,17 +73,32 @@ def serve(args: argparse.Namespace) -> int:
         engine.start_lab(args.lab_hosts, args.lab_address, args.lab_port)
     engine.start_monitoring()
     host, port = args.listen
-    url = f"http://{host}:{port}/ovirt-engine/api"
+    url = f"{'https' if args.tls else 'http'}://{host}:{port}/ovirt-engine/api"
+    tls: dict = {}
+    probe = None
+    if args.tls:
+        cert, key = engine.pki.engine_certificate(_certificate_names(host))
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        probe = ssl.create_default_context(cafile=str(engine.pki.ca_file))
+        probe.check_hostname = False  # a readiness probe of our own socket (the listen address may be 0.0.0.0)
     stop = threading.Event()
-    threading.Thread(target=_announce_when_ready, args=(url, generated, stop), daemon=True).start()
+    threading.Thread(target=_announce_when_ready, args=(url, generated, stop, probe), daemon=True).start()
     config = uvicorn.Config(create_app(engine), host=host, port=port, log_level=args.log_level,
-                            access_log=False, lifespan="off")
+                            access_log=False, lifespan="off", **tls)
     try:
         uvicorn.Server(config).run()
     finally:
         stop.set()
         engine.close()
     return 0
+
+
+def _certificate_names(host: str) -> list[str]:
+    """The listen address, unless it is a wildcard (the certificate names this machine's names anyway)."""
+    try:
+        return [] if ipaddress.ip_address(host).is_unspecified else [host]
+    except ValueError:
+        return [host]
 
 
 def engine_is_new(engine: Engine) -> bool:

@@ -17,6 +17,7 @@ from engine_api.auth.tokens import Authenticator
 from engine_api.commands import builtin
 from engine_api.commands.tx import record_event
 from engine_api.hosts.broker import Broker
+from engine_api.hosts.pki import EnginePki
 from engine_api.loops.jobs import JobRunner
 from engine_api.store.db import Database
 from engine_api.store.schema import credentials, settings
@@ -29,6 +30,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "agent_command": f"{sys.executable} -m engine_api.agent",  # how a deployed host runs the agent
     "agent_state_dir": "/var/lib/vdc-agent",
     "agent_libvirt_uri": "qemu:///system",
+    "pki_organization": "vdc",  # the O= of every certificate the engine's CA signs
+    "vds_certificate_validity_in_days": 1827,  # oVirt's VdsCertificateValidityInDays
 }
 
 
@@ -41,7 +44,10 @@ class Engine:
         self.db.migrate()
         self.auth = Authenticator(self.db)
         self.instance_id = ""
-        self.broker = Broker(self._setting("agent_secret", lambda: secrets.token_urlsafe(32)))
+        self.pki = EnginePki(self.data_dir / "pki", self.config["pki_organization"],
+                             int(self.config["vds_certificate_validity_in_days"]))
+        self.broker = Broker(self._setting("agent_secret", lambda: secrets.token_urlsafe(32)),
+                             self.pki.client_context)
         self.jobs = JobRunner()
         self.busy_vms: set[str] = set()  # VMs a job is moving right now
         self._vm_locks: dict[str, threading.Lock] = {}
@@ -110,7 +116,7 @@ class Engine:
         secret_file = self.data_dir / "agent.secret"
         secret_file.write_text(self.broker.secret)
         secret_file.chmod(0o600)
-        self.lab = Lab(self.data_dir / "lab", count, first_address, port, secret_file)
+        self.lab = Lab(self.data_dir / "lab", count, first_address, port, secret_file, pki=self.pki)
         self.lab.start()
 
     def start_monitoring(self) -> None:

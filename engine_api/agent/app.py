@@ -1,8 +1,10 @@
-"""The agent's protocol: JSON over HTTP(S), every call but ``/health`` authenticated by a bearer secret."""
+"""The agent's protocol: JSON over mutual TLS (the caller's certificate must come from the engine's CA), every
+call but ``/health`` also authenticated by a bearer secret."""
 
 from __future__ import annotations
 
 import hmac
+import ssl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +16,8 @@ from engine_api.agent.client import AgentError, call
 from engine_api.agent.driver import Driver
 
 
-def create_app(driver: Driver, secret: str) -> Starlette:
+def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = None) -> Starlette:
+    """``client_tls`` is this agent's own mutual TLS toward another agent (the destination of a migration)."""
     def authorized(request: Request) -> bool:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), secret.encode())
@@ -63,7 +66,7 @@ def create_app(driver: Driver, secret: str) -> Starlette:
         if not driver.test and dest.get("libvirt_uri"):
             return driver.migrate_native(uuid, dest["libvirt_uri"])
         xml = driver.vm_xml(uuid)
-        call(dest["url"].rstrip("/") + "/vms/incoming", dest["secret"], "POST", {"xml": xml})
+        call(dest["url"].rstrip("/") + "/vms/incoming", dest["secret"], "POST", {"xml": xml}, context=client_tls)
         driver.destroy(uuid)
         return {"id": uuid, "status": "migrated"}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import secrets
+import ssl
 import sys
 from pathlib import Path
 
@@ -21,9 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--state-dir", required=True)
     s.add_argument("--secret-file", help="file holding the credential the engine authenticates with "
                                          "(default: STATE_DIR/secret, created when missing)")
-    s.add_argument("--tls-cert")
-    s.add_argument("--tls-key")
+    s.add_argument("--tls-cert", help="this host's certificate (default: STATE_DIR/pki/agent.pem)")
+    s.add_argument("--tls-key", help="its key (default: STATE_DIR/pki/agent.key)")
+    s.add_argument("--tls-ca", help="the engine's CA certificate; callers must present a certificate it signed "
+                                    "(default: STATE_DIR/pki/ca.pem)")
+    e = sub.add_parser("enroll", help="make this host's key and print a certificate signing request for the engine")
+    e.add_argument("--state-dir", required=True)
     args = p.parse_args(argv)
+    if args.command == "enroll":
+        from engine_api.agent.tls import enroll
+
+        sys.stdout.write(enroll(args.state_dir).decode())
+        return 0
 
     host, _, port = args.listen.rpartition(":")
     state = Path(args.state_dir)
@@ -33,12 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         secret_file.write_text(secrets.token_urlsafe(32))
         os.chmod(secret_file, 0o600)
     secret = secret_file.read_text().strip()
-    try:
-        loopback = ipaddress.ip_address(host or "127.0.0.1").is_loopback
-    except ValueError:  # a host name, as the engine deploys with when a host was added by name
-        loopback = host == "localhost"
-    if not args.tls_cert and not loopback:
-        print("vdc-agent: plain HTTP is allowed on loopback only; give --tls-cert and --tls-key", file=sys.stderr)
+    from engine_api.agent.tls import agent_files, client_context
+
+    files = agent_files(state)
+    tls = {"cert": args.tls_cert or files["cert"], "key": args.tls_key or files["key"],
+           "ca": args.tls_ca or files["ca"]}
+    if missing := [str(path) for path in tls.values() if not Path(path).exists()]:
+        print(f"vdc-agent: serves mutual TLS only, and {', '.join(missing)} is missing; the engine enrolls the "
+              "host when it deploys the agent ('vdc-agent enroll', then the certificate it signs)", file=sys.stderr)
         return 2
 
     from engine_api.agent.app import create_app
@@ -47,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     driver = Driver(args.libvirt_uri, state)
     (state / "agent.pid").write_text(str(os.getpid()))
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
-    uvicorn.run(create_app(driver, secret), host=host, port=int(port), log_level="warning", access_log=False,
-                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+    client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers
+    uvicorn.run(create_app(driver, secret, client_tls), host=host, port=int(port), log_level="warning",
+                access_log=False, ssl_certfile=str(tls["cert"]), ssl_keyfile=str(tls["key"]),
+                ssl_ca_certs=str(tls["ca"]), ssl_cert_reqs=ssl.CERT_REQUIRED)
     return 0
 
 

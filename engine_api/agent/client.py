@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -15,13 +16,15 @@ class AgentError(RuntimeError):
         self.status = status
 
 
-def call(url: str, secret: str, method: str = "GET", body: dict | None = None, timeout: float = 30.0) -> dict:
-    """One call to an agent (used by agents for migration, and by the engine's broker)."""
+def call(url: str, secret: str, method: str = "GET", body: dict | None = None, timeout: float = 30.0,
+         context: ssl.SSLContext | None = None) -> dict:
+    """One call to an agent (used by agents for migration, and by the engine's broker); ``context`` is the
+    caller's mutual TLS (its certificate, the CA it trusts)."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers={
         "Authorization": f"Bearer {secret}", "Content-Type": "application/json", "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as e:
         try:
@@ -31,4 +34,7 @@ def call(url: str, secret: str, method: str = "GET", body: dict | None = None, t
         raise AgentError(detail, e.code) from None
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         reason = getattr(e, "reason", e)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise AgentError(f"the agent at {url} is not trusted: {reason.verify_message} (its certificate must "
+                             "come from the engine's CA and name the host's address)", 0) from None
         raise AgentError(f"no answer from the agent at {url}: {reason}", 0) from None

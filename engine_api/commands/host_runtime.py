@@ -94,22 +94,39 @@ def bring_up(ctx: Context, host_id: str, activate: bool = True) -> None:
     run(ctx, "activate_host", _set_status, host_id, "up", "Host {name} is up.")
 
 
+def _host_key_seen(tx: Tx, host_id: str, seen: dict) -> None:
+    """Record the SSH key a host presented at first contact; later deployments accept only that key."""
+    host = tx.must("host", host_id)
+    ssh = dict(host.get("ssh") or {})
+    if ssh.get("fingerprint"):
+        return
+    ssh.update(fingerprint=seen["fingerprint"], public_key=seen["public_key"])
+    host["ssh"] = ssh
+    tx.update("host", host)
+    tx.event(509, f"Host {host['name']} SSH host key recorded: {seen['fingerprint']}.", host=host_id)
+
+
 def install_job(ctx: Context, host_id: str, credentials: dict, activate: bool) -> None:
+    """Reach the host's agent, or deploy one over SSH; a reinstall with SSH credentials always deploys."""
     engine = ctx.engine
     with engine.db.read() as conn:
         host = Tx(conn, ctx).must("host", host_id)
-    try:
-        caps = engine.broker.capabilities(host)
-    except AgentError as unreachable:
-        if not credentials.get("password") and not credentials.get("public_key"):
-            run(ctx, "install_host", _install_failed, host_id,
-                f"no host agent answers at {engine.broker.url(host)} ({unreachable}) and no SSH credentials "
-                "were given to deploy one")
-            return
+    can_deploy = bool(credentials.get("password") or credentials.get("public_key"))
+    caps = None
+    if not (credentials.get("reinstall") and can_deploy):
+        try:
+            caps = engine.broker.capabilities(host)
+        except AgentError as unreachable:
+            if not can_deploy:
+                run(ctx, "install_host", _install_failed, host_id,
+                    f"no host agent answers at {engine.broker.url(host)} ({unreachable}) and no SSH credentials "
+                    "were given to deploy one")
+                return
+    if caps is None:
         from engine_api.hosts.deploy import deploy
 
         try:
-            deploy(engine, host, credentials)
+            deploy(engine, host, credentials, lambda seen: run(ctx, "install_host", _host_key_seen, host_id, seen))
             caps = engine.broker.capabilities(host, timeout=10)
         except Exception as e:  # noqa: BLE001 - whatever stops the deployment, the host must not stay installing
             run(ctx, "install_host", _install_failed, host_id, str(e) or repr(e))
@@ -145,7 +162,8 @@ def start_install(ctx: Context, host_id: str, credentials: dict, activate: bool 
 
 def install(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
     host = run(ctx, "install_host", _prepare_install, host["id"])
-    start_install(ctx, host["id"], credentials_of(action, host), action.get("activate", True))
+    credentials = {**credentials_of(action, host), "reinstall": True}  # as oVirt's reinstall: deploy again
+    start_install(ctx, host["id"], credentials, action.get("activate", True))
 
 
 def _prepare_activate(tx: Tx, host_id: str) -> dict:

@@ -1,8 +1,14 @@
-"""The engine's side of the agent protocol: one method per agent call, addressed by the host's document."""
+"""The engine's side of the agent protocol: one method per agent call, addressed by the host's document.
+
+Every call is mutual TLS, loopback included: the engine presents its certificate, and accepts an agent only
+if its certificate comes from the engine's CA and names the host's address.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import ssl
+from collections.abc import Callable
 
 from engine_api.agent.client import AgentError, call
 
@@ -10,23 +16,24 @@ __all__ = ["AgentError", "Broker"]
 
 
 class Broker:
-    def __init__(self, secret: str, timeout: float = 30.0):
+    def __init__(self, secret: str, tls: Callable[[], ssl.SSLContext], timeout: float = 30.0):
         self.secret = secret
+        self.tls = tls  # the engine's client context (made when first needed)
         self.timeout = timeout
 
     @staticmethod
     def url(host: dict) -> str:
         address = host["address"]
         try:
-            loopback = ipaddress.ip_address(address).is_loopback
+            if ipaddress.ip_address(address).version == 6:
+                address = f"[{address}]"
         except ValueError:
-            loopback = address == "localhost"
-        scheme = "http" if loopback else "https"
-        return f"{scheme}://{address}:{host.get('port') or 54321}"
+            pass
+        return f"https://{address}:{host.get('port') or 54321}"
 
     def _call(self, host: dict, path: str, method: str = "GET", body: dict | None = None,
               timeout: float | None = None) -> dict:
-        return call(self.url(host) + path, self.secret, method, body, timeout or self.timeout)
+        return call(self.url(host) + path, self.secret, method, body, timeout or self.timeout, self.tls())
 
     def capabilities(self, host: dict, timeout: float = 5.0) -> dict:
         return self._call(host, "/capabilities", timeout=timeout)

@@ -11,6 +11,10 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine_api.hosts.pki import EnginePki
 
 NODE_XML = """<node>
   <cpu><mhz>2400</mhz><model>x86_64</model><nodes>1</nodes><sockets>2</sockets><cores>4</cores><threads>1</threads></cpu>
@@ -37,9 +41,10 @@ class LabHost:
 
 class Lab:
     def __init__(self, root: Path, count: int, first_address: str, port: int, secret_file: Path,
-                 memory_gib: int = 16):
+                 memory_gib: int = 16, pki: EnginePki | None = None):
         self.root = Path(root)
         self.secret_file = secret_file
+        self.pki = pki  # the engine's CA: it issues each lab agent's certificate
         start = ipaddress.ip_address(first_address)
         self.hosts = [LabHost(str(start + i), port, self.root / f"host{i + 1}") for i in range(count)]
         self.memory_gib = memory_gib
@@ -54,6 +59,7 @@ class Lab:
             if index is not None and i != index:
                 continue
             h.state_dir.mkdir(parents=True, exist_ok=True)
+            self._enroll(h)
             node = h.state_dir / "node.xml"
             if not node.exists():
                 node.write_text(NODE_XML.format(kib=self.memory_gib * 1024 * 1024))
@@ -62,14 +68,32 @@ class Lab:
                                          start_new_session=True, preexec_fn=_die_with_parent)
         self.wait_ready(index)
 
+    def _enroll(self, h: LabHost) -> None:
+        """Issue the agent a key and certificate from the engine's CA (a deployed host makes its own key)."""
+        from engine_api.agent.tls import agent_files
+        from engine_api.hosts.pki import names_in, write_pem
+
+        if self.pki is None:
+            raise RuntimeError("lab agents serve mutual TLS only: give the Lab the engine's PKI")
+        files = agent_files(h.state_dir)
+        if files["cert"].exists() and files["ca"].exists() and files["ca"].read_bytes() == self.pki.ca_pem \
+                and h.address in names_in(files["cert"].read_bytes()):
+            return
+        files["key"].parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key, cert = self.pki.issue([h.address])
+        write_pem(files["key"], key, private=True)
+        write_pem(files["cert"], cert)
+        write_pem(files["ca"], self.pki.ca_pem)
+
     def wait_ready(self, index: int | None = None, timeout: float = 30.0) -> None:
+        context = self.pki.client_context() if self.pki else None
         deadline = time.time() + timeout
         for i, h in enumerate(self.hosts):
             if index is not None and i != index:
                 continue
             while True:
                 try:
-                    with urllib.request.urlopen(f"http://{h.address}:{h.port}/health", timeout=1):
+                    with urllib.request.urlopen(f"https://{h.address}:{h.port}/health", timeout=1, context=context):
                         break
                 except OSError:
                     if time.time() > deadline or (h.process and h.process.poll() is not None):

@@ -21,6 +21,7 @@ from engine_api.commands.errors import Fault, NotAuthenticated
 from engine_api.engine import Engine
 from engine_api.rest import codec
 from engine_api.rest.dispatch import dispatch
+from engine_api.rest.pki_resource import pki_resource
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
@@ -166,6 +167,7 @@ def create_app(engine: Engine) -> Starlette:
     routes = [
         Route("/ovirt-engine/sso/oauth/token", sso_token, methods=["POST"]),
         Route("/ovirt-engine/services/sso-logout", sso_logout, methods=["POST", "GET"]),
+        Route("/ovirt-engine/services/pki-resource", pki_resource, methods=["GET"]),
         Route("/ovirt-engine/api", api.handle, methods=methods),
         Route("/ovirt-engine/api/{path:path}", api.handle, methods=methods),
     ]

@@ -167,7 +167,7 @@ def test_reinstall_after_a_failure(deployer, conn, sshd):
 
 
 def test_deploy_to_a_host_added_by_name(deployer, conn, sshd):
-    """``localhost`` is a loopback name: the agent deployed there listens on it without TLS, as on 127.0.0.1."""
+    """``localhost`` is a name, not an address: the agent's certificate names it (``DNS:localhost``)."""
     host_id = conn.system_service().hosts_service().add(t.Host(
         name="ssh-by-name", address="localhost", port=live.free_port(), cluster=t.Cluster(name="Default"),
         ssh=t.Ssh(port=sshd.port, user=t.User(user_name=sshd.user)), root_password=sshd.password)).id

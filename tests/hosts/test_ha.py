@@ -100,7 +100,7 @@ def restartable(tmp_path_factory):
     secret_file = data_dir / "agent.secret"
     secret_file.write_text(first.engine.broker.secret)
     secret_file.chmod(0o600)
-    lab = Lab(data_dir / "lab", HOSTS, live.lab_address(), AGENT_PORT, secret_file)
+    lab = Lab(data_dir / "lab", HOSTS, live.lab_address(), AGENT_PORT, secret_file, pki=first.engine.pki)
     lab.start()
     state = {"live": first, "lab": lab, "data_dir": data_dir}
     try:
@@ -204,7 +204,7 @@ def test_engine_restart_settles_interrupted_migration_suspend_and_install(restar
             estate.start_on(vm_id, 0)
     finally:
         conn.close()
-    broker = Broker(restartable["live"].engine.broker.secret)
+    broker = Broker(restartable["live"].engine.broker.secret, restartable["live"].engine.pki.client_context)
     lab = [{"address": h.address, "port": h.port} for h in restartable["lab"].hosts]
     restartable["live"].stop()
     broker.migrate(lab[0], moved, lab[1])

@@ -116,7 +116,7 @@ def test_host_without_agent_or_credentials_fails_to_install(lab_engine, conn):
         assert host.status == t.HostStatus.INSTALL_FAILED
         errors = [e for e in events_since(conn, mark) if e.severity == t.LogSeverity.ERROR]
         texts = [e.description for e in errors]
-        assert any("Host ghost installation failed" in x and f"no host agent answers at http://{nowhere}:54321" in x
+        assert any("Host ghost installation failed" in x and f"no host agent answers at https://{nowhere}:54321" in x
                    and "no SSH credentials" in x for x in texts), texts
         assert any(e.host is not None and e.host.id == added.id for e in errors)
         with pytest.raises(sdk.Error):  # it cannot be activated either
