@@ -77,6 +77,8 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
                "continue": driver.resume, "hibernate": driver.hibernate}
         if op == "migrate":
             return await handle(request, migrate, uuid, params)
+        if op == "ticket":
+            return await handle(request, driver.set_ticket, uuid, params)
         if op not in fns:
             return JSONResponse({"error": f"unknown operation {op}"}, 404)
         return await handle(request, fns[op], uuid)

@@ -5,12 +5,15 @@ A VM spec is the JSON the engine sends::
     {"id", "name", "memory" (bytes), "cpu": {"sockets", "cores", "threads"},
      "boot": ["hd", "network", "cdrom"], "custom_properties": {"name": "value"},
      "disks": [{"id", "path", "format": "cow"|"raw", "interface", "bootable", "read_only"}],
-     "nics": [{"id", "name", "mac", "bridge", "interface"}]}
+     "nics": [{"id", "name", "mac", "bridge", "interface"}],
+     "display": {"type": "vnc"|"spice", "monitors", "listen"}}  (no display: no graphics device)
 """
 
 from __future__ import annotations
 
 from lxml import etree
+
+from engine_api.agent import graphics
 
 METADATA_NS = "http://vdc.example/vm/1.0"
 
@@ -79,6 +82,7 @@ def build(spec: dict, domain_type: str = "kvm", arch: str = "x86_64") -> str:
         _sub(i, "model", type=_NIC_MODEL.get(nic.get("interface") or "virtio", "virtio"))
         if nic.get("linked") is False:
             _sub(i, "link", state="down")
+    graphics.add_device(devices, spec.get("display"))
     return etree.tostring(dom, encoding="unicode")
 
 

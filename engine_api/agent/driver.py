@@ -17,8 +17,9 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
-from engine_api.agent import domain, hooks
+from engine_api.agent import domain, graphics, hooks, netinfo
 from engine_api.agent.client import AgentError
+from engine_api.agent.stats import Sampler
 
 libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised as exceptions; keep stderr quiet
 
@@ -35,6 +36,7 @@ class Driver:
         self.test = self.conn.getType() == "TEST"
         self.domain_type = "test" if self.test else "kvm"
         self.started = time.time()
+        self.sampler = Sampler()
         self._restore()
 
     # ---------------------------------------------------------------- persistence
@@ -73,7 +75,7 @@ class Driver:
             "libvirt_version": self.conn.getLibVersion(), "cpu": {
                 "model": model, "speed": mhz, "cpus": cpus, "sockets": sockets, "cores": cores, "threads": threads},
             "memory": memory_mib * 1024 * 1024, "hooks": hooks.installed(self.hooks_dir),
-            "nics": [{"name": "eth0", "mac": "52:54:00:00:00:01"}],
+            "nics": netinfo.nics(),
         }
 
     def stats(self) -> dict:
@@ -90,9 +92,37 @@ class Driver:
                     used += info[2] * 1024
                 vms.append({"id": dom.UUIDString(), "name": dom.name(), "status": status,
                             "memory": info[2] * 1024, "vcpus": info[3], "cpu_time": info[4]})
+                if dom.isActive():
+                    vms[-1]["graphics"] = graphics.devices(dom.XMLDesc(0))
+            measured = self.sampler.vms(self.conn, self._start_time)
+            for vm in vms:
+                if vm["id"] in measured:
+                    vm["statistics"] = measured[vm["id"]]
         total = self.conn.getInfo()[1] * 1024 * 1024
         return {"memory_total": total, "memory_used": used, "memory_free": total - used,
-                "cpu_load": round(os.getloadavg()[0], 2), "uptime": round(time.time() - self.started, 1), "vms": vms}
+                "cpu_load": round(os.getloadavg()[0], 2), "uptime": round(time.time() - self.started, 1), "vms": vms,
+                "host": self.sampler.host(), "nics": netinfo.nics()}
+
+    def _start_time(self, uuid: str) -> float | None:
+        """When this agent last started the domain (its running marker was written), for its elapsed time."""
+        try:
+            return (self.domains_dir / f"{uuid}.running").stat().st_mtime
+        except OSError:
+            return None
+
+    def set_ticket(self, uuid: str, params: dict) -> dict:
+        """A one-time password on the running domain's graphics device (``protocol``, ``password``, ``expiry``)."""
+        with self.lock:
+            dom = self._dom(uuid)
+            if not dom.isActive():
+                raise AgentError(f"VM {uuid} is not running on this host", 409)
+            try:
+                return graphics.set_ticket(dom, params.get("protocol"), str(params["password"]),
+                                           int(params.get("expiry") or 120))
+            except LookupError as e:
+                raise AgentError(str(e), 409) from None
+            except libvirt.libvirtError as e:
+                raise AgentError(f"the hypervisor refused the ticket: {e.get_error_message()}", 409) from None
 
     # ---------------------------------------------------------------- VMs
 

@@ -34,13 +34,14 @@ def scripts(hooks_dir: Path, point: str) -> list[Path]:
 
 
 def installed(hooks_dir: Path) -> list[dict]:
-    """Every installed script with its sha256, as capabilities report them."""
+    """Every installed script with its sha256 and MD5 (oVirt's hook checksum), as capabilities report them."""
     found = []
     if hooks_dir.is_dir():
         for point in sorted(p.name for p in hooks_dir.iterdir() if p.is_dir()):
             for script in scripts(hooks_dir, point):
-                digest = hashlib.sha256(script.read_bytes()).hexdigest()
-                found.append({"event": point, "name": script.name, "sha256": digest})
+                content = script.read_bytes()
+                found.append({"event": point, "name": script.name, "sha256": hashlib.sha256(content).hexdigest(),
+                              "md5": hashlib.md5(content).hexdigest()})
     return found
 
 

@@ -45,7 +45,7 @@ def _facts(caps: dict) -> dict:
                             "full_version": f"libvirt-{major}.{minor}.{build}"},
         "version": {"major": 4, "minor": 5, "build": 0, "revision": 0, "full_version": "vdc-agent-0.1.0"},
         "hardware_information": {"manufacturer": "vdc", "product_name": caps.get("hypervisor", "")},
-        "_hooks": caps.get("hooks", []), "_hostname": caps.get("hostname"),
+        "_hooks": caps.get("hooks", []), "_nics": caps.get("nics", []), "_hostname": caps.get("hostname"),
     }
 
 

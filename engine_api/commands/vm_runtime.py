@@ -103,7 +103,15 @@ def spec(tx: Tx, vm: dict) -> dict:
     props = {p["name"]: p.get("value", "") for p in vm.get("custom_properties") or [] if p.get("name")}
     return {"id": vm["id"], "name": vm["name"], "memory": vm.get("memory"), "cpu": topology,
             "boot": ((vm.get("os") or {}).get("boot") or {}).get("devices") or ["hd"], "custom_properties": props,
-            "disks": disks, "nics": nics}
+            "disks": disks, "nics": nics, "display": _display(vm)}
+
+
+def _display(vm: dict) -> dict | None:
+    """The VM's display as the agent builds its graphics device; None for a headless VM."""
+    display = vm.get("display") or {}
+    if display.get("type") not in ("vnc", "spice"):
+        return None
+    return {"type": display["type"], "monitors": display.get("monitors") or 1}
 
 
 # ---------------------------------------------------------------- start

@@ -8,7 +8,7 @@ from typing import Any
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Fault, NotFound
 from engine_api.commands.params import follow_tree
-from engine_api.rest import codec, render
+from engine_api.rest import codec, measured, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
@@ -28,6 +28,7 @@ def _decode(body: bytes, type_name: str, body_json: bool) -> dict:
 
 
 def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool, as_json: bool) -> Result:
+    measured.bind(ctx)  # the computed collections read what hosts report through the request's engine
     segments = [s for s in path.split("/") if s]
     if not segments:
         if method != "GET":

@@ -9,26 +9,20 @@ alone. Nothing here writes to the store: what these answers show follows from th
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-from engine_api.commands import catalog
+from engine_api.commands import catalog, consoles
+from engine_api.rest import measured
+from engine_api.rest.measured import derived_id
 from engine_api.rest.present import TOP
-from engine_api.rest.resources import API, Collection
+from engine_api.rest.resources import Collection
 from engine_api.store import repo
-from engine_api.store.schema import col
 
 Items = Callable[[Connection, dict | None], list[dict]]
 
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
-_NS = uuid.UUID("6f1d1a9e-3c55-4c1e-9d39-7664632d6578")  # ids of computed things: uuid5(_NS, owner id + what)
-
-
-def derived_id(owner_id: str, what: str) -> str:
-    return str(uuid.uuid5(_NS, f"{owner_id}/{what}"))
-
 
 def computed(name: str, type_: str, items: Items) -> Collection:
     """A read-only collection whose items ``items(conn, parent)`` computes; an item is found by its id."""
@@ -55,16 +49,20 @@ def _add_subs(coll: Collection, *subs: Collection) -> None:
 # ---------------------------------------------------------------- VMs and templates
 
 
-def _graphics_consoles(owner: str) -> Items:
-    """One console per display protocol; oVirt's console ids are the protocol name in hex (vnc: 766e63)."""
+def _graphics_consoles(owner: str) -> Collection:
+    """A VM's console follows its display: adding one gives the VM a display, removing it makes it headless."""
+    items = measured.graphics_consoles(owner)
+    if owner != "vm":
+        return computed("graphicsconsoles", "graphics_console", items)
+    coll = computed("graphicsconsoles", "graphics_console", items)
 
-    def items(conn: Connection, parent: dict | None) -> list[dict]:
-        if parent is None:
-            return []
-        protocol = (parent.get("display") or {}).get("type") or "vnc"
-        return [{"id": protocol.encode().hex(), "protocol": protocol, owner: {"id": parent["id"]}}]
+    def load(conn: Connection, parent: dict | None, ident: str) -> dict | None:
+        fresh = repo.get(conn, "vm", parent["id"]) if parent else None  # after an add, the VM read before it is old
+        return next((c for c in items(conn, fresh) if c["id"] == ident), None)
 
-    return items
+    coll.load, coll.add, coll.remove = load, consoles.add_console, consoles.remove_console
+    coll.actions["ticket"] = consoles.console_ticket
+    return coll
 
 
 def _cdroms(owner: str) -> Items:
@@ -90,10 +88,11 @@ def _snapshots(conn: Connection, parent: dict | None) -> list[dict]:
 def _vm_subs() -> list[Collection]:
     return [
         computed("cdroms", "cdrom", _cdroms("vm")),
-        computed("graphicsconsoles", "graphics_console", _graphics_consoles("vm")),
+        _graphics_consoles("vm"),
         computed("snapshots", "snapshot", _snapshots), empty("numanodes", "vm_numa_node"),
         empty("watchdogs", "watchdog"), empty("hostdevices", "host_device"), empty("permissions", "permission"),
-        empty("tags", "tag"), empty("statistics", "statistic"), empty("affinitylabels", "affinity_label"),
+        empty("tags", "tag"), computed("statistics", "statistic", measured.vm_statistics),
+        empty("affinitylabels", "affinity_label"),
         empty("sessions", "session"), empty("reporteddevices", "reported_device"),
         empty("applications", "application"), empty("mediateddevices", "vm_mediated_device"),
         empty("floppies", "floppy"),
@@ -103,7 +102,7 @@ def _vm_subs() -> list[Collection]:
 def _template_subs() -> list[Collection]:
     return [
         computed("cdroms", "cdrom", _cdroms("template")),
-        computed("graphicsconsoles", "graphics_console", _graphics_consoles("template")),
+        _graphics_consoles("template"),
         empty("watchdogs", "watchdog"), empty("permissions", "permission"), empty("tags", "tag"),
         empty("mediateddevices", "vm_mediated_device"),
     ]
@@ -117,72 +116,30 @@ def _nic_subs() -> list[Collection]:
 # ---------------------------------------------------------------- hosts
 
 
-def _management_network(conn: Connection, host: dict) -> dict | None:
-    cluster_id = (host.get("cluster") or {}).get("id")
-    if not cluster_id:
-        return None
-    for link in repo.find(conn, "cluster_network", col("cluster_network", "cluster_id") == cluster_id):
-        if "management" in (link.get("usages") or []):
-            return repo.get(conn, "network", link["network"]["id"])
-    return None
-
-
-def _host_mac(host_id: str) -> str:
-    raw = uuid.UUID(derived_id(host_id, "mac")).hex[:10]
-    return "52:54:" + ":".join(raw[i:i + 2] for i in range(0, 8, 2))
-
-
-def _host_nics(conn: Connection, host: dict | None) -> list[dict]:
-    """The one interface a lab or deployed host is reached through, carrying the management network."""
-    if host is None:
-        return []
-    nic = {"id": derived_id(host["id"], "nic/eth0"), "name": "eth0", "host": {"id": host["id"]},
-           "mac": {"address": _host_mac(host["id"])}, "boot_protocol": "static",
-           "ip": {"address": host.get("address", ""), "version": "v4"}, "mtu": 1500, "speed": 1000000000,
-           "status": "up" if host.get("status") == "up" else "down", "bridged": True,
-           "ipv6_boot_protocol": "none"}
-    mgmt = _management_network(conn, host)
-    if mgmt is not None:
-        nic["network"] = {"id": mgmt["id"]}
-    return [nic]
-
-
-def _network_attachments(conn: Connection, host: dict | None) -> list[dict]:
+def _hooks(conn: Connection, host: dict | None) -> list[dict]:
+    """The hook scripts the host's agent reported when it was installed or refreshed, with the MD5 it computed
+    (absent when the agent reported none)."""
     if host is None:
         return []
     out = []
-    for nic in _host_nics(conn, host):
-        if nic.get("network"):
-            out.append({"id": derived_id(host["id"], f"attachment/{nic['network']['id']}"),
-                        "network": dict(nic["network"]), "host": {"id": host["id"]},
-                        "host_nic": {"id": nic["id"], "href": f"{API}/hosts/{host['id']}/nics/{nic['id']}"},
-                        "in_sync": True, "ip_address_assignments": [
-                            {"assignment_method": "static", "ip": dict(nic["ip"])}]})
+    for h in host.get("_hooks") or []:
+        hook = {"id": derived_id(host["id"], f"hook/{h.get('event')}/{h.get('name')}"), "name": h.get("name"),
+                "event_name": h.get("event"), "host": {"id": host["id"]}}
+        if h.get("md5"):
+            hook["md5"] = h["md5"]
+        out.append(hook)
     return out
 
 
-def _nic_attachments(conn: Connection, nic: dict | None) -> list[dict]:
-    host = repo.get(conn, "host", nic["host"]["id"]) if nic else None
-    return [a for a in _network_attachments(conn, host) if a["host_nic"]["id"] == nic["id"]]
-
-
-def _hooks(conn: Connection, host: dict | None) -> list[dict]:
-    """The hook scripts the host's agent reported when it was installed or refreshed."""
-    if host is None:
-        return []
-    return [{"id": derived_id(host["id"], f"hook/{h.get('event')}/{h.get('name')}"), "name": h.get("name"),
-             "event_name": h.get("event"), "md5": (h.get("sha256") or "")[:32], "host": {"id": host["id"]}}
-            for h in host.get("_hooks") or []]
-
-
 def _host_subs() -> list[Collection]:
-    nics = computed("nics", "host_nic", _host_nics)
-    _add_subs(nics, computed("networkattachments", "network_attachment", _nic_attachments),
+    nics = computed("nics", "host_nic", measured.host_nics)
+    _add_subs(nics, computed("networkattachments", "network_attachment", measured.nic_attachments),
               empty("networklabels", "network_label"),
               empty("statistics", "statistic"))
     return [
-        nics, computed("networkattachments", "network_attachment", _network_attachments),
-        computed("hooks", "hook", _hooks), empty("storage", "host_storage"), empty("statistics", "statistic"),
+        nics, computed("networkattachments", "network_attachment", measured.network_attachments),
+        computed("hooks", "hook", _hooks), empty("storage", "host_storage"),
+        computed("statistics", "statistic", measured.host_statistics),
         empty("tags", "tag"), empty("permissions", "permission"), empty("fenceagents", "agent"),
         empty("numanodes", "host_numa_node"), empty("devices", "host_device"),
         empty("affinitylabels", "affinity_label"), empty("katelloerrata", "katello_erratum"),
@@ -239,6 +196,7 @@ def _root_tag() -> list[dict]:
 def register(root: dict[str, Collection]) -> None:
     """Add the extra collections and sub-collections to the API tree (``ROOT`` of :mod:`root`)."""
     templates = root["templates"]
+    root["vms"].actions.setdefault("ticket", consoles.vm_ticket)
     _add_subs(root["vms"], *_vm_subs())
     _add_subs(templates, *_template_subs())
     for owner in ("vms", "templates"):

@@ -8,6 +8,7 @@ of them back through the ``_info`` modules. It is run twice: the second run must
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -297,11 +298,12 @@ def _check_what_the_modules_read(lab_engine) -> None:
         host = system.hosts_service().list(search="name=lab_host1")[0]
         host_service = system.hosts_service().host_service(host.id)
         host_nics = host_service.nics_service().list()
-        assert [(n.name, n.ip.address) for n in host_nics] == [("eth0", host.address)]
+        assert sorted(n.name for n in host_nics) == sorted(os.listdir("/sys/class/net"))  # the host's own
         attachments = host_service.network_attachments_service().list()
         assert [conn.follow_link(a.network).name for a in attachments] == ["ovirtmgmt"]
-        assert conn.follow_link(attachments[0].host_nic).name == "eth0"
-        nic_service = host_service.nics_service().nic_service(host_nics[0].id)
+        carrier = conn.follow_link(attachments[0].host_nic)  # the interface the lab host is reached through
+        assert carrier.name == "lo" and ipaddress.ip_address(host.address).is_loopback
+        nic_service = host_service.nics_service().nic_service(carrier.id)
         assert [a.id for a in nic_service.network_attachments_service().list()] == [attachments[0].id]
         assert host_service.storage_service().list() == []
     finally:
