@@ -34,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--lab-hosts", type=int, default=0, metavar="N", help="start N local host agents")
     s.add_argument("--lab-address", default="127.0.1.1", help="address of the first lab host")
     s.add_argument("--lab-port", type=int, default=54321, help="port of every lab host agent")
+    s.add_argument("--lab-hypervisor", choices=("test", "qemu"), default="test",
+                   help="what lab hosts run VMs with: libvirt's test driver, or real QEMU (a libvirtd per host)")
     s.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from the engine's CA naming "
                    "the listen address (clients trust the CA served at /ovirt-engine/services/pki-resource)")
     s.add_argument("--log-level", default="warning")
@@ -70,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     generated = engine.initialise(password)
     if lab:
-        engine.start_lab(args.lab_hosts, args.lab_address, args.lab_port)
+        engine.start_lab(args.lab_hosts, args.lab_address, args.lab_port, args.lab_hypervisor)
     engine.start_monitoring()
     host, port = args.listen
     url = f"{'https' if args.tls else 'http'}://{host}:{port}/ovirt-engine/api"

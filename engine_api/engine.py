@@ -27,6 +27,11 @@ PRODUCT_VERSION = (4, 5, 6)
 DEFAULT_CONFIG: dict[str, Any] = {
     "monitor_interval": 3.0,  # seconds between two polls of a host's agent
     "non_responsive_timeout": 30.0,  # seconds without an answer before a host is non responsive
+    "vm_graceful_shutdown_timeout": 30.0,  # oVirt's VmGracefulShutdownTimeout: then a shutdown powers off,
+    # and a reboot the guest ignored resets it
+    "migration_max_bandwidth": 0,  # MiB/s a live migration may use (0: the hypervisor's default)
+    "migration_max_time_per_gib_mem": 64,  # vdsm's: a migration still running after this many seconds per GiB
+    # of the VM's memory (at least a minute) is aborted
     "agent_command": f"{sys.executable} -m engine_api.agent",  # how a deployed host runs the agent
     "agent_state_dir": "/var/lib/vdc-agent",
     "agent_libvirt_uri": "qemu:///system",
@@ -110,13 +115,14 @@ class Engine:
             record_event(conn, None, 9700, "vdc engine started.")
         return generated
 
-    def start_lab(self, count: int, first_address: str, port: int) -> None:
+    def start_lab(self, count: int, first_address: str, port: int, hypervisor: str = "test") -> None:
         from engine_api.hosts.lab import Lab
 
         secret_file = self.data_dir / "agent.secret"
         secret_file.write_text(self.broker.secret)
         secret_file.chmod(0o600)
-        self.lab = Lab(self.data_dir / "lab", count, first_address, port, secret_file, pki=self.pki)
+        self.lab = Lab(self.data_dir / "lab", count, first_address, port, secret_file, pki=self.pki,
+                       hypervisor=hypervisor)
         self.lab.start()
 
     def start_monitoring(self) -> None:

@@ -3,7 +3,8 @@ change nothing), and a summary of what exists. The engine keeps serving while st
 stops it); otherwise the demo ends with it.
 
 Environment: ``VDC_DEMO_LISTEN`` (127.0.0.1:8443), ``VDC_DEMO_DIR`` (.lab/engine, recreated on each run unless
-``VDC_DEMO_KEEP=1``), ``VDC_DEMO_LAB_ADDRESS`` (127.0.1.1, the first lab host; the second is the next address).
+``VDC_DEMO_KEEP=1``), ``VDC_DEMO_LAB_ADDRESS`` (127.0.1.1, the first lab host; the second is the next address),
+``VDC_LAB_HYPERVISOR`` (``test``, libvirt's test driver; ``qemu`` runs the VMs as real QEMU processes).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LISTEN = os.environ.get("VDC_DEMO_LISTEN", "127.0.0.1:8443")
 DATA_DIR = Path(os.environ.get("VDC_DEMO_DIR", ROOT / ".lab" / "engine")).resolve()
 LAB_ADDRESS = os.environ.get("VDC_DEMO_LAB_ADDRESS", "127.0.1.1")
+HYPERVISOR = os.environ.get("VDC_LAB_HYPERVISOR", "test")
 SITE = ROOT / "playbooks" / "site.yml"
 
 
@@ -49,9 +51,9 @@ def main() -> int:
     console.rule("[bold]vdc lab demo")
     if DATA_DIR.exists() and os.environ.get("VDC_DEMO_KEEP") != "1":
         shutil.rmtree(DATA_DIR)
-    with console.status(f"starting a lab engine with 2 hosts on {LISTEN}"):
+    with console.status(f"starting a lab engine with 2 {HYPERVISOR} hosts on {LISTEN}"):
         try:
-            engine = lab.start(DATA_DIR, LISTEN, LAB_ADDRESS)
+            engine = lab.start(DATA_DIR, LISTEN, LAB_ADDRESS, hypervisor=HYPERVISOR)
         except RuntimeError as e:
             console.print(Panel(str(e), title="[red]the engine did not start", border_style="red"))
             return 1

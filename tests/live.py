@@ -56,12 +56,12 @@ def lab_address(port: int = 54321) -> str:
 
 
 def start(data_dir: Path, db_url: str | None = None, lab_hosts: int = 0, config: dict | None = None,
-          monitor: bool | None = None) -> LiveEngine:
+          monitor: bool | None = None, lab_hypervisor: str = "test") -> LiveEngine:
     """An engine on a free port; with ``lab_hosts`` its agents listen on a loopback range of their own."""
     engine = Engine(data_dir, db_url, config)
     engine.initialise(ADMIN_PASSWORD)
     if lab_hosts:
-        engine.start_lab(lab_hosts, lab_address(), 54321)
+        engine.start_lab(lab_hosts, lab_address(), 54321, lab_hypervisor)
     if monitor if monitor is not None else bool(lab_hosts):
         engine.start_monitoring()
     port = free_port()

@@ -8,6 +8,7 @@ uplink, so the VMs of one network on every lab host share one segment, as hosts 
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 from engine_api.agent.client import AgentError
@@ -46,12 +47,22 @@ def ensure(names: list[str], create: bool) -> list[str]:
     return made
 
 
-def remove_unused(names: list[str]) -> None:
-    """Delete the bridges of ``names`` that nothing is plugged into (best effort)."""
-    for name in names:
-        brif = SYS_NET / name / "brif"
-        if brif.is_dir() and not any(brif.iterdir()):
-            subprocess.run(["ip", "link", "del", name], capture_output=True)
+def remove_unused(names: list[str], grace: float = 3.0) -> None:
+    """Delete the bridges of ``names`` that nothing is plugged into (best effort), waiting up to ``grace``
+    seconds for the ports of VMs that are being killed to go away."""
+    deadline = time.monotonic() + grace
+    pending = list(names)
+    while pending:
+        for name in list(pending):
+            brif = SYS_NET / name / "brif"
+            if not brif.is_dir():
+                pending.remove(name)
+            elif not any(brif.iterdir()):
+                subprocess.run(["ip", "link", "del", name], capture_output=True)
+                pending.remove(name)
+        if not pending or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 def record(state_dir: Path, names: list[str]) -> None:

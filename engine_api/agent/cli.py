@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("serve", help="serve the agent protocol")
     s.add_argument("--listen", default="0.0.0.0:54321", metavar="HOST:PORT")
     s.add_argument("--libvirt-uri", default="qemu:///system")
+    s.add_argument("--migration-uri", help="the libvirt URI other hosts reach this host's hypervisor with for a "
+                                           "live migration (default: qemu+tls://LISTEN-HOST/system)")
+    s.add_argument("--display-address", default="0.0.0.0", help="the address VM consoles listen on")
+    s.add_argument("--create-bridges", action="store_true",
+                   help="make a missing bridge a VM NIC names, with no uplink (lab hosts)")
     s.add_argument("--state-dir", required=True)
     s.add_argument("--secret-file", help="file holding the credential the engine authenticates with "
                                          "(default: STATE_DIR/secret, created when missing)")
@@ -55,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     from engine_api.agent.app import create_app
     from engine_api.agent.driver import Driver
 
-    driver = Driver(args.libvirt_uri, state)
+    driver = Driver(args.libvirt_uri, state, migration_uri=args.migration_uri or f"qemu+tls://{host}/system",
+                    create_bridges=args.create_bridges, display_address=args.display_address)
     (state / "agent.pid").write_text(str(os.getpid()))
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
     client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers

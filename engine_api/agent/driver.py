@@ -7,7 +7,6 @@ a host outlive its agent, as qemu processes do.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -17,16 +16,21 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
-from engine_api.agent import domain, graphics, hooks, netinfo
+from engine_api.agent import bridges, domain, graphics, hooks, netinfo
 from engine_api.agent.client import AgentError
 from engine_api.agent.stats import Sampler
+from engine_api.agent.storage import Storage
 
 libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised as exceptions; keep stderr quiet
 
 
 class Driver:
-    def __init__(self, uri: str, state_dir: Path):
+    def __init__(self, uri: str, state_dir: Path, migration_uri: str | None = None, create_bridges: bool = False,
+                 display_address: str = "0.0.0.0"):
         self.uri = uri
+        self.migration_uri = migration_uri  # how peers reach this hypervisor for a live migration
+        self.create_bridges = create_bridges
+        self.display_address = display_address  # where VM consoles listen
         self.state_dir = Path(state_dir)
         self.domains_dir = self.state_dir / "domains"
         self.hooks_dir = self.state_dir / "hooks"
@@ -34,14 +38,20 @@ class Driver:
         self.lock = threading.RLock()
         self.conn = libvirt.open(uri)
         self.test = self.conn.getType() == "TEST"
-        self.domain_type = "test" if self.test else "kvm"
+        self.domain_type = "test" if self.test else "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
         self.started = time.time()
         self.sampler = Sampler()
+        self.storage = Storage(self.conn, self.state_dir)
         self._restore()
 
     # ---------------------------------------------------------------- persistence
 
     def _restore(self) -> None:
+        """Storage first (disks live there); then the test driver's domains, which live in memory only. A real
+        hypervisor keeps its own definitions: VMs it no longer runs stay down, as after a host reboot."""
+        self.storage.restore()
+        if not self.test:
+            return
         for xml_file in sorted(self.domains_dir.glob("*.xml")):
             uuid = xml_file.stem
             try:
@@ -50,8 +60,6 @@ class Driver:
                 dom = self.conn.defineXML(xml_file.read_text())
             if (self.domains_dir / f"{uuid}.running").exists() and not dom.isActive():
                 dom.create()
-        for pool_file in sorted(self.state_dir.glob("pools/*.json")):
-            self.connect_storage(json.loads(pool_file.read_text()))
 
     def _remember(self, dom: libvirt.virDomain, running: bool) -> None:
         uuid = dom.UUIDString()
@@ -72,6 +80,7 @@ class Driver:
         model, memory_mib, cpus, mhz, _nodes, sockets, cores, threads = self.conn.getInfo()
         return {
             "hostname": socket.gethostname(), "uri": self.uri, "hypervisor": self.conn.getType(),
+            "migration_uri": None if self.test else self.migration_uri, "domain_type": self.domain_type,
             "libvirt_version": self.conn.getLibVersion(), "cpu": {
                 "model": model, "speed": mhz, "cpus": cpus, "sockets": sockets, "cores": cores, "threads": threads},
             "memory": memory_mib * 1024 * 1024, "hooks": hooks.installed(self.hooks_dir),
@@ -139,6 +148,8 @@ class Driver:
                 if disk.get("pool") and disk.get("volume"):
                     disk["path"] = self.ensure_volume(disk["pool"], disk["volume"], disk.get("size", 1 << 30),
                                                       disk.get("format", "cow"), disk.get("sparse", True))
+            if spec.get("display"):
+                spec["display"] = {"listen": self.display_address, **spec["display"]}
             xml = domain.build(spec, self.domain_type, spec.get("arch") or "x86_64")
             try:
                 xml = hooks.run(self.hooks_dir, "before_vm_start", xml, spec["id"], env).data
@@ -155,6 +166,9 @@ class Driver:
                 existing.undefine()
             except libvirt.libvirtError:
                 pass
+            if not self.test:  # the test driver has no network devices to plug into
+                nic_bridges = [n.get("bridge") or "ovirtmgmt" for n in spec.get("nics") or []]
+                bridges.record(self.state_dir, bridges.ensure(nic_bridges, self.create_bridges))
             try:
                 dom = self.conn.defineXML(xml)
                 dom.create()
@@ -243,83 +257,13 @@ class Driver:
     # ---------------------------------------------------------------- storage
 
     def connect_storage(self, pool: dict) -> dict:
-        """Define and start the pool of a storage domain (dir, or netfs for remote NFS)."""
-        with self.lock:
-            name = pool["id"]
-            try:
-                p = self.conn.storagePoolLookupByName(name)
-            except libvirt.libvirtError:
-                try:
-                    p = self.conn.storagePoolDefineXML(_pool_xml(pool, self.test))
-                except libvirt.libvirtError as e:  # e.g. another pool already uses this path
-                    what = pool.get("name", name)
-                    raise AgentError(f"cannot connect storage {what}: {e.get_error_message()}") from None
-            if not p.isActive():
-                if not self.test and pool.get("type", "dir") == "dir":
-                    Path(pool["path"]).mkdir(parents=True, exist_ok=True)
-                try:
-                    p.create()
-                except libvirt.libvirtError as e:
-                    what = pool.get("name", name)
-                    raise AgentError(f"cannot connect storage {what}: {e.get_error_message()}") from None
-            (self.state_dir / "pools").mkdir(exist_ok=True)
-            (self.state_dir / "pools" / f"{name}.json").write_text(json.dumps(pool))
-            _state, capacity, allocation, available = p.info()
-        return {"id": name, "capacity": capacity, "used": allocation, "available": available}
+        return self.storage.connect(pool)
 
     def disconnect_storage(self, pool_id: str) -> dict:
-        """Stop and forget a domain's pool; its volumes stay on the storage."""
-        with self.lock:
-            try:
-                p = self.conn.storagePoolLookupByName(pool_id)
-            except libvirt.libvirtError:
-                p = None
-            if p is not None:
-                if p.isActive():
-                    p.destroy()
-                p.undefine()
-            (self.state_dir / "pools" / f"{pool_id}.json").unlink(missing_ok=True)
-        return {"id": pool_id, "connected": False}
-
-    def _pool(self, pool_id: str) -> libvirt.virStoragePool:
-        try:
-            return self.conn.storagePoolLookupByName(pool_id)
-        except libvirt.libvirtError:
-            raise AgentError(f"storage {pool_id} is not connected on this host", 404) from None
+        return self.storage.disconnect(pool_id)
 
     def ensure_volume(self, pool_id: str, vol_id: str, size: int, fmt: str, sparse: bool) -> str:
-        p = self._pool(pool_id)
-        try:
-            return p.storageVolLookupByName(vol_id).path()
-        except libvirt.libvirtError:
-            pass
-        allocation = 0 if sparse else size
-        xml = (f"<volume><name>{vol_id}</name><capacity unit='bytes'>{size}</capacity>"
-               f"<allocation unit='bytes'>{allocation}</allocation>"
-               f"<target><format type='{'qcow2' if fmt == 'cow' else 'raw'}'/></target></volume>")
-        try:
-            return p.createXML(xml, 0).path()
-        except libvirt.libvirtError as e:
-            raise AgentError(f"cannot create volume {vol_id}: {e.get_error_message()}") from None
+        return self.storage.ensure_volume(pool_id, vol_id, size, fmt, sparse)
 
     def remove_volume(self, pool_id: str, vol_id: str) -> dict:
-        with self.lock:
-            p = self._pool(pool_id)
-            try:
-                p.storageVolLookupByName(vol_id).delete(0)
-            except libvirt.libvirtError:
-                pass
-        return {"id": vol_id, "removed": True}
-
-
-def _pool_xml(pool: dict, test: bool) -> str:
-    root = etree.Element("pool", type="dir" if test or pool.get("type", "dir") == "dir" else "netfs")
-    etree.SubElement(root, "name").text = pool["id"]
-    if root.get("type") == "netfs":
-        source = etree.SubElement(root, "source")
-        etree.SubElement(source, "host", name=pool["address"])
-        etree.SubElement(source, "dir", path=pool["remote_path"])
-        etree.SubElement(source, "format", type="nfs")
-    target = etree.SubElement(root, "target")
-    etree.SubElement(target, "path").text = pool["path"]
-    return etree.tostring(root, encoding="unicode")
+        return self.storage.remove_volume(pool_id, vol_id)

@@ -55,13 +55,13 @@ def admin_password(password_file: Path) -> str:
     return password_file.read_text().strip()
 
 
-def start(data_dir: Path, listen: str, lab_address: str, lab_hosts: int = 2) -> DemoEngine:
+def start(data_dir: Path, listen: str, lab_address: str, lab_hosts: int = 2, hypervisor: str = "test") -> DemoEngine:
     """Start the engine with lab hosts and wait for its ``ready`` line (RuntimeError if it never comes)."""
     password_file = data_dir.parent / "admin-password"
     password = admin_password(password_file)
     data_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "engine_api", "serve", "--listen", listen, "--data-dir", str(data_dir),
-           "--lab-hosts", str(lab_hosts), "--lab-address", lab_address]
+           "--lab-hosts", str(lab_hosts), "--lab-address", lab_address, "--lab-hypervisor", hypervisor]
     proc = subprocess.Popen(cmd, env={**os.environ, "VDC_ADMIN_PASSWORD": password}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     seen = []

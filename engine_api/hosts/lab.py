@@ -1,4 +1,9 @@
-"""Lab hosts: N host agents on this machine, each with its own libvirt test-driver node and state."""
+"""Lab hosts: N host agents on this machine, each with its own hypervisor and state.
+
+The hypervisor is libvirt's test driver (``test``: in-memory domains, a node of its own per host) or real QEMU
+(``qemu``: a libvirtd per host in a namespace of its own, see ``labvirt``, VMs as qemu processes, KVM when
+``/dev/kvm`` is usable). Disk volumes are real image files with either.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from engine_api.agent import bridges
+from engine_api.hosts.labvirt import Libvirtd, missing_programs
+
+HYPERVISORS = ("test", "qemu")
 
 if TYPE_CHECKING:
     from engine_api.hosts.pki import EnginePki
@@ -41,20 +51,41 @@ class LabHost:
 
 class Lab:
     def __init__(self, root: Path, count: int, first_address: str, port: int, secret_file: Path,
-                 memory_gib: int = 16, pki: EnginePki | None = None):
+                 memory_gib: int = 16, pki: EnginePki | None = None, hypervisor: str = "test"):
+        if hypervisor not in HYPERVISORS:
+            raise ValueError(f"unknown lab hypervisor '{hypervisor}' (one of {', '.join(HYPERVISORS)})")
+        self.hypervisor = hypervisor
         self.root = Path(root)
         self.secret_file = secret_file
         self.pki = pki  # the engine's CA: it issues each lab agent's certificate
         start = ipaddress.ip_address(first_address)
         self.hosts = [LabHost(str(start + i), port, self.root / f"host{i + 1}") for i in range(count)]
         self.memory_gib = memory_gib
+        self.daemons = [Libvirtd(h.state_dir / "libvirt", h.address, i) for i, h in enumerate(self.hosts)] \
+            if hypervisor == "qemu" else []
 
     def _command(self, h: LabHost) -> list[str]:
+        if self.daemons:
+            daemon = self.daemons[self.hosts.index(h)]
+            hypervisor = ["--libvirt-uri", daemon.uri, "--migration-uri", daemon.migration_uri, "--create-bridges",
+                          "--display-address", h.address]
+        else:
+            hypervisor = ["--libvirt-uri", f"test://{(h.state_dir / 'node.xml').resolve()}"]
         return [sys.executable, "-m", "engine_api.agent", "serve", "--listen", f"{h.address}:{h.port}",
-                "--libvirt-uri", f"test://{(h.state_dir / 'node.xml').resolve()}", "--state-dir",
-                str(h.state_dir), "--secret-file", str(self.secret_file)]
+                *hypervisor, "--state-dir", str(h.state_dir), "--secret-file", str(self.secret_file)]
+
+    def _start_daemons(self, index: int | None) -> None:
+        chosen = [d for i, d in enumerate(self.daemons) if index is None or i == index]
+        if chosen and (missing := missing_programs()):
+            raise RuntimeError(f"QEMU lab hosts need {', '.join(missing)}: run `make setup` (Debian packages "
+                               "qemu-system-x86, qemu-utils, libvirt-daemon-driver-qemu, tini)")
+        for daemon in chosen:
+            daemon.start()
+        for daemon in chosen:
+            daemon.wait_ready()
 
     def start(self, index: int | None = None) -> None:
+        self._start_daemons(index)
         for i, h in enumerate(self.hosts):
             if index is not None and i != index:
                 continue
@@ -108,6 +139,12 @@ class Lab:
             h.process.kill()
             h.process.wait()
 
+    def power_off(self, index: int) -> None:
+        """Cut a host's power: its agent and, on QEMU, its hypervisor with every VM it runs."""
+        self.kill(index)
+        if self.daemons:
+            self.daemons[index].stop()
+
     def stop(self) -> None:
         for h in self.hosts:
             if h.process and h.process.poll() is None:
@@ -118,3 +155,7 @@ class Lab:
                     h.process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     h.process.kill()
+        for daemon in self.daemons:
+            daemon.stop()
+        if self.daemons:
+            bridges.remove_unused(sorted({b for h in self.hosts for b in bridges.made_in(h.state_dir)}))

@@ -25,6 +25,8 @@ DAEMON_DIRS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/li
                "cache": "/var/cache/libvirt", "log": "/var/log/libvirt"}
 MIGRATION_PORTS = 64  # per host
 MIGRATION_PORT_BASE = 49152
+DISPLAY_PORTS = 64  # per host, for VNC and SPICE consoles
+DISPLAY_PORT_BASE = 5900
 SOCKET_PATH_MAX = 107  # sun_path
 PACKAGES = ("libvirtd", "tini", "unshare", "qemu-img")
 
@@ -92,6 +94,12 @@ class Libvirtd:
         first = MIGRATION_PORT_BASE + (self.index % 100) * MIGRATION_PORTS
         return first, first + MIGRATION_PORTS - 1
 
+    @property
+    def display_ports(self) -> tuple[int, int]:
+        """Each host's own: two daemons allocating from one range would race for the same port."""
+        first = DISPLAY_PORT_BASE + (self.index % 100) * DISPLAY_PORTS
+        return first, first + DISPLAY_PORTS - 1
+
     def _configure(self) -> None:
         for name in DAEMON_DIRS:
             (self.root / name).mkdir(parents=True, exist_ok=True)
@@ -108,11 +116,13 @@ class Libvirtd:
             f'listen_addr = "{self.address}"\nhost_uuid = "{self.host_uuid}"\n'
             'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
         low, high = self.ports
+        display_low, display_high = self.display_ports
         (self.root / "etc" / "qemu.conf").write_text(
             'user = "root"\ngroup = "root"\ndynamic_ownership = 0\nsecurity_driver = "none"\n'
             'cgroup_controllers = [ ]\nnamespaces = [ ]\nstdio_handler = "file"\n'
             f'migration_address = "{self.address}"\nmigration_host = "{self.address}"\n'
-            f"migration_port_min = {low}\nmigration_port_max = {high}\n")
+            f"migration_port_min = {low}\nmigration_port_max = {high}\n"
+            f"remote_display_port_min = {display_low}\nremote_display_port_max = {display_high}\n")
         # libvirtd looks the qemu user up before it reads qemu.conf: give the namespace an account database
         # that has it, without touching this machine's.
         for name, line in (("passwd", "libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin"),
