@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ovirtsdk4.types as t
 
-from tests.hosts.helpers import MiB, Estate, wait_for
+from tests.hosts.helpers import Estate, MiB, wait_for
 from tests.qemu.guest import read_counter, write_boot_sector
 
 
