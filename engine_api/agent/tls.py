@@ -47,7 +47,3 @@ def client_context(ca_file: str | Path, cert_file: str | Path, key_file: str | P
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))
     ctx.load_cert_chain(str(cert_file), str(key_file))
     return ctx
-
-
-def missing(state_dir: str | Path) -> list[Path]:
-    return [p for p in agent_files(state_dir).values() if not p.exists()]
