@@ -63,6 +63,10 @@ class Lab:
         self.memory_gib = memory_gib
         self.daemons = [Libvirtd(h.state_dir / "libvirt", h.address, i) for i, h in enumerate(self.hosts)] \
             if hypervisor == "qemu" else []
+        for daemon in self.daemons:
+            if pki is not None:
+                key, cert = pki.issue([daemon.address], authority="qemu")
+                daemon.tls = {"ca": pki.qemu_ca_pem, "cert": cert, "key": key}
 
     def _command(self, h: LabHost) -> list[str]:
         if self.daemons:

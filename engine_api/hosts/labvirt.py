@@ -1,8 +1,9 @@
 """A real libvirtd (QEMU driver) per lab host, each in a private mount and PID namespace of its own.
 
 Every lab host gets its own libvirt directories (configuration, sockets, state, cache, logs) bound over the
-standard paths inside the namespace, its own host UUID, its own TCP listener on the host's address (for
-peer-to-peer live migration) and its own range of migration ports. ``tini`` is the namespace's init, so the
+standard paths inside the namespace, its own host UUID, its own TLS listener on the host's address (for
+peer-to-peer live migration, with a certificate from the engine's QEMU CA at libvirt's standard paths, as a
+deployed host has it) and its own range of migration ports. ``tini`` is the namespace's init, so the
 qemu processes the daemon leaves behind are reaped at once; killing the ``unshare`` process tears the whole
 host down, every qemu of it included.
 
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DAEMON_DIRS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
-               "cache": "/var/cache/libvirt", "log": "/var/log/libvirt"}
+               "cache": "/var/cache/libvirt", "log": "/var/log/libvirt",
+               "pki/libvirt": "/etc/pki/libvirt", "pki/CA": "/etc/pki/CA"}
 MIGRATION_PORTS = 64  # per host
 MIGRATION_PORT_BASE = 49152
 DISPLAY_PORTS = 64  # per host, for VNC and SPICE consoles
@@ -72,6 +74,7 @@ class Libvirtd:
     root: Path  # the host's private libvirt tree
     address: str  # where it listens for peer-to-peer migration
     index: int  # the host's position in its lab: chooses its migration ports
+    tls: dict[str, bytes] | None = None  # {"ca", "cert", "key"} PEM: the host's libvirt certificate
     host_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     process: subprocess.Popen | None = None
 
@@ -87,7 +90,7 @@ class Libvirtd:
     @property
     def migration_uri(self) -> str:
         """How another host's daemon reaches this one for a peer-to-peer migration."""
-        return f"qemu+tcp://{self.address}/system"
+        return f"qemu+tls://{self.address}/system"
 
     @property
     def ports(self) -> tuple[int, int]:
@@ -102,7 +105,7 @@ class Libvirtd:
 
     def _configure(self) -> None:
         for name in DAEMON_DIRS:
-            (self.root / name).mkdir(parents=True, exist_ok=True)
+            (self.root / name).mkdir(mode=0o700 if name.startswith("pki") else 0o777, parents=True, exist_ok=True)
         if len(str(self.socket)) > SOCKET_PATH_MAX:
             raise LabVirtError(f"the lab host directory {self.root} is too deep for a UNIX socket path "
                                f"({len(str(self.socket))} > {SOCKET_PATH_MAX} characters); use a shorter data dir")
@@ -112,9 +115,10 @@ class Libvirtd:
         else:
             uuid_file.write_text(self.host_uuid)
         (self.root / "etc" / "libvirtd.conf").write_text(
-            'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlisten_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\n'
+            'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlisten_tls = 1\nlisten_tcp = 0\nauth_tls = "none"\n'
             f'listen_addr = "{self.address}"\nhost_uuid = "{self.host_uuid}"\n'
             'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
+        self._write_tls()
         low, high = self.ports
         display_low, display_high = self.display_ports
         (self.root / "etc" / "qemu.conf").write_text(
@@ -132,6 +136,20 @@ class Libvirtd:
                 text = text.rstrip("\n") + "\n" + line + "\n"
             (self.root / name).write_text(text)
         self._seed_cache()
+
+    def _write_tls(self) -> None:
+        """libvirt's standard files: the CA, and one certificate serving as server (peers migrate to this host)
+        and as client (this host migrates to its peers); peers' certificates are verified against the CA."""
+        if self.tls is None:
+            raise LabVirtError("a lab libvirtd needs its TLS certificate (from the engine's QEMU CA)")
+        libvirt_pki = self.root / "pki" / "libvirt"
+        (libvirt_pki / "private").mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.root / "pki" / "CA" / "cacert.pem").write_bytes(self.tls["ca"])
+        for role in ("server", "client"):
+            (libvirt_pki / f"{role}cert.pem").write_bytes(self.tls["cert"])
+            key = libvirt_pki / "private" / f"{role}key.pem"
+            key.touch(mode=0o600)
+            key.write_bytes(self.tls["key"])
 
     def _seed_cache(self) -> None:
         cache = capability_cache()

@@ -191,10 +191,11 @@ class EnginePki:
         ca_key, ca_cert = self._ca
         return cert_pem(sign(ca_key, ca_cert, csr.public_key(), self.org, [address], self.days))
 
-    def issue(self, names: list[str] | tuple[str, ...]) -> tuple[bytes, bytes]:
-        """A new key and its certificate (PEM) naming ``names``; for hosts whose key the engine makes (lab)."""
+    def issue(self, names: list[str] | tuple[str, ...], authority: str = "ca") -> tuple[bytes, bytes]:
+        """A new key and its certificate (PEM) naming ``names``; for hosts whose key the engine makes (lab).
+        ``authority`` ``qemu`` signs with the QEMU CA (hypervisor to hypervisor: libvirt, migration)."""
         key = new_key()
-        ca_key, ca_cert = self._ca
+        ca_key, ca_cert = self._qemu_ca if authority == "qemu" else self._ca
         return key_pem(key), cert_pem(sign(ca_key, ca_cert, key.public_key(), self.org, list(names), self.days))
 
     def engine_certificate(self, names: list[str] | tuple[str, ...] = ()) -> tuple[Path, Path]:

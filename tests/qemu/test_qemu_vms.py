@@ -7,6 +7,7 @@ import subprocess
 
 import libvirt
 import ovirtsdk4.types as t
+import pytest
 
 from tests.qemu.vms import counter, counting_vm, disk_path, libvirt_uri, wait_counting
 
@@ -54,3 +55,31 @@ def test_restart_starts_the_guest_afresh(qestate):
         assert counter(qestate, vm_id) < 20
     finally:
         qestate.destroy_vm(vm_id)
+
+
+def _pkipath(directory, pki, names: list[str], authority: str):
+    """A libvirt client PKI directory (``?pkipath=``) holding a certificate the given CA of ``pki`` signed."""
+    key, cert = pki.issue(names, authority=authority)
+    directory.mkdir()
+    (directory / "cacert.pem").write_bytes(pki.qemu_ca_pem)
+    (directory / "clientcert.pem").write_bytes(cert)
+    (directory / "clientkey.pem").write_bytes(key)
+    return directory
+
+
+def test_hypervisors_talk_tls_with_certificates_of_the_qemu_ca(qestate, tmp_path):
+    """What a peer's live migration connects to: TLS only, a client certificate from the engine's QEMU CA."""
+    pki = qestate.live.engine.pki
+    daemon = qestate.live.engine.lab.daemons[1]
+    assert daemon.migration_uri.startswith("qemu+tls://")
+    trusted = _pkipath(tmp_path / "trusted", pki, ["127.0.0.1"], "qemu")
+    conn = libvirt.open(f"{daemon.migration_uri}?pkipath={trusted}")
+    try:
+        assert conn.getType() == "QEMU"
+    finally:
+        conn.close()
+    stranger = _pkipath(tmp_path / "stranger", pki, ["127.0.0.1"], "ca")  # the agents' CA, not the hypervisors'
+    with pytest.raises(libvirt.libvirtError):
+        libvirt.open(f"{daemon.migration_uri}?pkipath={stranger}")
+    with pytest.raises(libvirt.libvirtError):  # the plain TCP port is closed
+        libvirt.open(f"qemu+tcp://{daemon.address}/system")
