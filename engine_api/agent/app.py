@@ -8,12 +8,14 @@ import ssl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from engine_api.agent.client import AgentError, call
 from engine_api.agent.driver import Driver
+from engine_api.agent.guard import AgentGuard
 
 
 def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = None) -> Starlette:
@@ -114,4 +116,4 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         Route("/storage/pools/{pool}", disconnect_storage, methods=["DELETE"]),
         Route("/storage/pools/{pool}/volumes", create_volume, methods=["POST"]),
         Route("/storage/pools/{pool}/volumes/{vol}", remove_volume, methods=["DELETE"]),
-    ])
+    ], middleware=[Middleware(AgentGuard, secret=secret)])  # the credential before the body, bounded JSON

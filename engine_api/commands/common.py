@@ -41,7 +41,7 @@ def require_name(doc: dict, what: str, pattern: re.Pattern[str] | None = _NAME) 
         raise BadRequest(f"{what}.name is required", "Incomplete parameters")
     if len(name) > 255:
         raise BadRequest(f"{what}.name is longer than 255 characters")
-    if pattern is not None and not pattern.match(name):
+    if pattern is not None and not pattern.fullmatch(name):
         raise BadRequest(f"{what}.name '{name}' may contain only letters, digits, '_', '-' and '.'")
     return name
 

@@ -49,7 +49,7 @@ def _alias(value: object, field: str = "disk.alias") -> str:
         raise BadRequest(f"{field} is required", "Incomplete parameters")
     if len(alias) > 255:
         raise BadRequest(f"{field} is longer than 255 characters")
-    if not _ALIAS.match(alias):
+    if not _ALIAS.fullmatch(alias):
         raise BadRequest(f"{field} '{alias}' may contain only letters, digits, spaces, '_', '-', '+' and '.'")
     return alias
 

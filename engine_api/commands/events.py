@@ -101,10 +101,9 @@ def list_events(conn: Connection, params: dict[str, str]) -> list[dict]:
 
 
 def get_event(conn: Connection, ident: str) -> dict | None:
-    try:
-        index = int(ident)
-    except (TypeError, ValueError):
-        return None
+    if not isinstance(ident, str) or not ident.isascii() or not ident.isdigit() or len(ident) > 18:
+        return None  # not an index that can exist (an event index is a 64-bit integer)
+    index = int(ident)
     row = conn.execute(select(events).where(events.c.index == index)).first()
     return _wire(row) if row else None
 

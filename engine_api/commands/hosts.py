@@ -46,7 +46,7 @@ def check_address(address: str | None) -> str:
     try:
         ipaddress.ip_address(address)
     except ValueError:
-        if not _HOSTNAME.match(address):
+        if not _HOSTNAME.fullmatch(address):
             raise BadRequest(f"host.address '{address}' is neither an IP address nor a host name") from None
     return address
 

@@ -38,7 +38,7 @@ _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 def normalise_mac(value: object, field: str = "nic.mac.address") -> str:
     """A MAC address in lower case with colons; anything but a unicast address is a 400."""
     text = str(value or "").strip().lower().replace("-", ":")
-    if not _MAC.match(text) or int(text[:2], 16) & 1 or text == "00:00:00:00:00:00":
+    if not _MAC.fullmatch(text) or int(text[:2], 16) & 1 or text == "00:00:00:00:00:00":
         raise BadRequest(f"{field} '{value}' is not a valid unicast MAC address")
     return text
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, insert
 
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict, NotFound
+from engine_api.model.text import illegal_text
 from engine_api.store import repo
 from engine_api.store.schema import KINDS, events
 
@@ -100,7 +101,16 @@ class Tx:
             raise Conflict(f"Cannot add {what}. The name '{name}' is already in use.")
 
     # writes
+    @staticmethod
+    def _storable(kind: str, doc: dict) -> None:
+        """Whatever a command writes, from a request or from a host's report, can be answered in XML later."""
+        where = illegal_text(doc, kind)
+        if where:
+            raise BadRequest(f"{where}: control characters and lone surrogates cannot be stored",
+                             "Invalid value")
+
     def insert(self, kind: str, doc: dict) -> dict:
+        self._storable(kind, doc)
         if doc.get("id") and repo.get(self.conn, kind, doc["id"]) is not None:
             raise Conflict(f"a {kind.replace('_', ' ')} with id '{doc['id']}' already exists")
         doc.setdefault("id", new_id())
@@ -108,6 +118,7 @@ class Tx:
         return repo.insert_doc(self.conn, kind, doc)
 
     def update(self, kind: str, doc: dict) -> dict:
+        self._storable(kind, doc)
         self.writes += 1
         return repo.update_doc(self.conn, kind, doc)
 

@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine_api.auth.tokens import SESSION_TTL
+from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, TooManyAttempts
 from engine_api.commands.context import Context, User
 from engine_api.commands.errors import Fault, NotAuthenticated
 from engine_api.engine import Engine
 from engine_api.rest import codec
 from engine_api.rest.dispatch import dispatch
+from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,24 @@ XML = "application/xml"
 JSON = "application/json"
 _CORRELATION = re.compile(r"[^0-9a-zA-Z_-]")
 _VERSION_PREFIX = re.compile(r"^/v(\d+)(?=/|$)")
+MAX_QUERY = 64 << 10  # characters of a query string (a search is bounded lower still)
+_SESSION_TTL = re.compile(r"[0-9]{1,7}")  # minutes
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _one_line(e: BaseException) -> str:
+    """An unexpected failure in one log line: its type, its first line (bounded) and where it was raised;
+    never a database statement with its parameters."""
+    orig = getattr(e, "orig", None)  # a database error: the driver's message, without the statement
+    text = str(orig if orig is not None else e).strip().splitlines()
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f" at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else ""
+    return f"{type(e).__name__}{where}: {(text[0] if text else '')[:200]}"
 
 
 def _fault_body(fault: Fault, as_json: bool, action: bool = False) -> bytes:
@@ -70,14 +89,17 @@ class Api:
                 name, _, password = base64.b64decode(value).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 raise NotAuthenticated("malformed Basic credentials") from None
-            user = auth.check_password(name, password)
+            user = auth.check_password(name, password, _client(request))
             if user is None:
                 raise NotAuthenticated(f"Cannot authenticate user '{name}': wrong user name or password")
         if user is None:
             raise NotAuthenticated("authentication is required")
         if "persistent-auth" in prefer:
             ttl = SESSION_TTL
-            if (minutes := request.headers.get("session-ttl", "")).isdigit():
+            if minutes := request.headers.get("session-ttl", "").strip():
+                if not _SESSION_TTL.fullmatch(minutes) or not 0 < int(minutes) * 60.0 <= MAX_SESSION_TTL:
+                    raise Fault(f"Session-TTL must be a number of minutes from 1 to {int(MAX_SESSION_TTL // 60)}, "
+                                f"got '{minutes[:40]}'", "Invalid value")
                 ttl = int(minutes) * 60.0
             token, _ = auth.issue(user, "session", ttl)
             return user, token
@@ -85,7 +107,8 @@ class Api:
 
     async def handle(self, request: Request) -> Response:
         path = "/" + request.path_params.get("path", "")
-        params = dict(parse_qsl(request.url.query, keep_blank_values=True))
+        query = request.url.query
+        params = dict(parse_qsl(query if len(query) <= MAX_QUERY else "", keep_blank_values=True))
         as_json = _wants_json(request)
         cid = _correlation_id(request, params)
         headers = {"Correlation-Id": cid}
@@ -95,6 +118,9 @@ class Api:
                 version, path = m.group(1), path[m.end():]
             else:
                 version = request.headers.get("version", "4").strip() or "4"
+            if len(query) > MAX_QUERY:
+                raise Fault(f"the query string of {len(query)} characters is over the limit of {MAX_QUERY}",
+                            "Invalid value")
             if version != "4":
                 raise Fault(f"API version {version} is not supported; this engine speaks version 4",
                             "Unsupported API version")
@@ -104,14 +130,17 @@ class Api:
             except NotAuthenticated as e:
                 headers["WWW-Authenticate"] = 'Basic realm="RESTAPI"'
                 return Response(_fault_body(e, as_json), 401, headers, media)
+            except TooManyAttempts as e:
+                headers["Retry-After"] = str(max(1, round(e.retry_after)))
+                return Response(_fault_body(Fault(str(e), "Too many requests"), as_json), 429, headers, media)
             if cookie:
                 headers["Set-Cookie"] = f"JSESSIONID={cookie}; Path=/ovirt-engine/api; HttpOnly"
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > codec.MAX_BODY:
-                fault = Fault(f"request body of {length} bytes is over the limit of {codec.MAX_BODY}",
-                              "Request entity too large")
+            try:
+                body = await read_body(request, codec.MAX_BODY)
+            except BodyTooLarge as e:
+                fault = Fault(str(e), "Request entity too large")
+                headers["Connection"] = "close"  # the rest of the body is not read
                 return Response(_fault_body(fault, as_json), 413, headers, media)
-            body = await request.body()
             ctx = Context(self.engine, user, cid, params)
             body_json = "json" in request.headers.get("content-type", "")
             status, payload, extra = await run_in_threadpool(
@@ -126,16 +155,38 @@ class Api:
         except Fault as e:
             status = 400 if type(e) is Fault else e.status
             return Response(_fault_body(e, as_json, getattr(e, "action", False)), status, headers, media)
-        except Exception:  # a bug of ours still answers with a fault the SDK can read
-            log.exception("request %s %s failed (correlation id %s)", request.method, path, cid)
+        except BodyIncomplete:
+            return Response(b"", 400, headers, media)
+        except Exception as e:  # a bug of ours still answers with a fault the SDK can read
+            log.error("request %s %r failed (correlation id %s): %s", request.method, path[:200], cid,
+                      _one_line(e))
             fault = Fault(f"internal error; the engine log has the details (correlation id {cid})",
                           "Internal server error")
             return Response(_fault_body(fault, as_json), 500, headers, media)
 
 
+SSO_MAX_BODY = 64 << 10  # a login form is a few hundred bytes
+
+
+async def _sso_form(request: Request) -> dict[str, str] | JSONResponse:
+    """The form of an SSO request, read by the bytes that arrive; an answer instead when it is too large."""
+    try:
+        body = await read_body(request, SSO_MAX_BODY)
+    except BodyTooLarge as e:
+        return JSONResponse({"error_code": "invalid_request", "error": str(e)}, 413, {"Connection": "close"})
+    except BodyIncomplete:
+        return JSONResponse({"error_code": "invalid_request", "error": "the request body ended early"}, 400)
+    try:
+        return dict(parse_qsl(body.decode(errors="replace"), max_num_fields=100))
+    except ValueError:
+        return JSONResponse({"error_code": "invalid_request", "error": "the form has too many fields"}, 400)
+
+
 async def sso_token(request: Request) -> Response:
     engine: Engine = request.app.state.engine
-    form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    form = await _sso_form(request)
+    if isinstance(form, Response):
+        return form
     form.update({k: v for k, v in request.query_params.items() if k not in form})
     if form.get("grant_type") != "password":
         return JSONResponse({"error": "unsupported_grant_type",
@@ -143,7 +194,11 @@ async def sso_token(request: Request) -> Response:
     name, password = form.get("username", ""), form.get("password", "")
     if not name or not password:
         return JSONResponse({"error_code": "invalid_request", "error": "username and password are required"}, 400)
-    user = await run_in_threadpool(engine.auth.check_password, name, password)
+    try:
+        user = await run_in_threadpool(engine.auth.check_password, name, password, _client(request))
+    except TooManyAttempts as e:
+        return JSONResponse({"error_code": "access_denied", "error": f"Cannot authenticate user: {e}."}, 429,
+                            {"Retry-After": str(max(1, round(e.retry_after)))})
     if user is None:
         return JSONResponse({"error_code": "access_denied",
                              "error": f"Cannot authenticate user '{name}': wrong user name or password."}, 400)
@@ -154,7 +209,9 @@ async def sso_token(request: Request) -> Response:
 
 async def sso_logout(request: Request) -> Response:
     engine: Engine = request.app.state.engine
-    form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+    form = await _sso_form(request)
+    if isinstance(form, Response):
+        return form
     token = form.get("token") or request.query_params.get("token")
     if token:
         await run_in_threadpool(engine.auth.revoke, token)

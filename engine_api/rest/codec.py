@@ -8,6 +8,7 @@ encoding: ``href``, ``_links`` (member name -> href of an unfollowed sub-collect
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -15,11 +16,19 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from engine_api.model.text import XML_ILLEGAL, first_illegal
 from engine_api.model.types import ENUMS, STRUCTS, Member, StructType, plural
 
 MAX_BODY = 1 << 20  # bytes accepted in one request body
+MAX_DEPTH = 32  # structs and lists nested in one document (the wire model's deepest real one is under 10)
+MAX_ITEMS = 10_000  # items in one list
+MAX_STRING = 256 * 1024  # characters in one string value
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
+_FLOAT_TEXT = re.compile(r"[+-]?([0-9]{1,300}(\.[0-9]{0,300})?|\.[0-9]{1,300})([eE][+-]?[0-9]{1,3})?")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
 _TRUE = {"true", "1", "t", "y", "yes"}
 _FALSE = {"false", "0", "f", "n", "no"}
 
@@ -28,13 +37,30 @@ class CodecError(ValueError):
     """A request body that does not fit the wire model; the message names the path and the problem."""
 
 
+def check_text(value: str, path: str, limit: int = MAX_STRING) -> str:
+    """The one rule for text entering the engine: bounded, and nothing XML cannot carry (it would make every
+    later XML read of the entity, and of its collection, malformed)."""
+    if len(value) > limit:
+        raise CodecError(f"{path}: a text of {len(value)} characters is over the limit of {limit}")
+    bad = first_illegal(value)
+    if bad:
+        raise CodecError(f"{path}: character {bad[1]} at position {bad[0]} is not allowed "
+                         "(control characters and lone surrogates cannot be stored)")
+    return value
+
+
+def xml_safe(text: str) -> str:
+    """Text for an XML answer: whatever slipped past input checks becomes U+FFFD, never a broken document."""
+    return XML_ILLEGAL.sub("\ufffd", text) if XML_ILLEGAL.search(text) else text
+
+
 # ---------------------------------------------------------------- XML out
 
 
 def _scalar_text(kind: str, value: Any) -> str:
     if kind == "bool" or isinstance(value, bool):
         return "true" if value else "false"
-    return escape(str(value))
+    return escape(xml_safe(str(value)))
 
 
 def _xml_value(out: list[str], tag: str, m: Member, value: Any) -> None:
@@ -60,10 +86,10 @@ def _xml_struct(out: list[str], tag: str, t: StructType, doc: dict) -> None:
     head = f"<{tag}"
     href = doc.get("href")
     if href is not None:
-        head += f" href={quoteattr(href)}"
+        head += f" href={quoteattr(xml_safe(href))}"
     ident = doc.get("id")
     if ident is not None:
-        head += f" id={quoteattr(str(ident))}"
+        head += f" id={quoteattr(xml_safe(str(ident)))}"
     start = len(out)
     members = t.members
     for name, value in doc.items():
@@ -75,10 +101,10 @@ def _xml_struct(out: list[str], tag: str, t: StructType, doc: dict) -> None:
     actions = doc.get("_actions")
     if actions:
         out.append("<actions>")
-        out.extend(f'<link href="{href}/{a}" rel="{a}"/>' for a in actions)
+        out.extend(f'<link href={quoteattr(xml_safe(f"{href}/{a}"))} rel="{a}"/>' for a in actions)
         out.append("</actions>")
     for name, link in (doc.get("_links") or {}).items():
-        out.append(f'<link href="{link}" rel="{name.replace("_", "")}"/>')
+        out.append(f'<link href={quoteattr(xml_safe(link))} rel="{name.replace("_", "")}"/>')
     if len(out) == start:
         out.append(head + "/>")  # a struct with only attributes must be self-closed
     else:
@@ -104,8 +130,11 @@ def list_to_xml(type_name: str, docs: list[dict]) -> bytes:
 # ---------------------------------------------------------------- JSON out
 
 
-def _epoch_ms(value: str) -> int:
-    return int(datetime.fromisoformat(value).timestamp() * 1000)
+def _epoch_ms(value: str) -> int | str:
+    try:
+        return int(datetime.fromisoformat(value).timestamp() * 1000)
+    except (TypeError, ValueError, OverflowError, OSError):  # not a date we wrote: shown as it is stored
+        return value
 
 
 def _json_value(m: Member, value: Any) -> Any:
@@ -155,16 +184,74 @@ def list_to_json(type_name: str, docs: list[dict]) -> bytes:
 # ---------------------------------------------------------------- input
 
 
+def _int_in(text: Any, raw: Any, path: str) -> int:
+    if isinstance(text, bool):
+        raise CodecError(f"{path}: expected an integer, got '{raw}'")
+    if isinstance(text, float):
+        if not math.isfinite(text) or not text.is_integer():
+            raise CodecError(f"{path}: expected an integer, got '{raw}'")
+        text = int(text)
+    elif isinstance(text, str):
+        if not _INT_TEXT.fullmatch(text):  # not int(): it takes '1_0', '٣' and thousands of digits
+            raise CodecError(f"{path}: expected an integer, got '{_shown(raw)}'")
+        text = int(text)
+    elif not isinstance(text, int):
+        raise CodecError(f"{path}: expected an integer, got {_kind_of(raw)}")
+    if not -(2**63) <= text < 2**63:
+        raise CodecError(f"{path}: {_shown(str(text))} is out of range for a 64-bit integer")
+    return text
+
+
+def _float_in(text: Any, raw: Any, path: str) -> float:
+    if isinstance(text, str) and _FLOAT_TEXT.fullmatch(text):
+        value = float(text)
+    elif isinstance(text, (int, float)) and not isinstance(text, bool):
+        try:
+            value = float(text)
+        except OverflowError:
+            value = math.inf
+    else:
+        raise CodecError(f"{path}: expected a number, got '{_shown(raw)}'")
+    if not math.isfinite(value):
+        raise CodecError(f"{path}: {_shown(str(raw))} is not a finite number")
+    return value
+
+
+def _date_in(text: Any, raw: Any, path: str) -> str:
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        try:
+            if not math.isfinite(text):
+                raise ValueError
+            return datetime.fromtimestamp(text / 1000).astimezone().isoformat(timespec="milliseconds")
+        except (ValueError, OverflowError, OSError):
+            raise CodecError(f"{path}: {_shown(str(raw))} is not a time in epoch milliseconds") from None
+    if not isinstance(text, str) or not _DATE.fullmatch(text) or not isinstance(_epoch_ms(text), int):
+        raise CodecError(f"{path}: expected a date like 2024-01-31T12:00:00Z, got '{_shown(raw)}'")
+    return text
+
+
+def _kind_of(raw: Any) -> str:
+    return "an object" if isinstance(raw, dict) else "a list" if isinstance(raw, list) else f"'{_shown(raw)}'"
+
+
+def _shown(raw: Any) -> str:
+    """A bad value as a fault repeats it: short, so that an answer never grows with the attack."""
+    text = str(raw)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+
+
 def _scalar_in(kind: str, raw: Any, path: str, enum_name: str = "") -> Any:
+    if isinstance(raw, (dict, list)):
+        raise CodecError(f"{path}: expected a value, got {_kind_of(raw)}")
     if kind == "str":
-        if isinstance(raw, (dict, list)):
-            raise CodecError(f"{path}: expected a string")
-        return str(raw) if raw is not None else ""
+        if raw is None:
+            return ""
+        return check_text(raw if isinstance(raw, str) else str(raw), path)
     text = raw.strip() if isinstance(raw, str) else raw
     if kind == "enum":
-        if text not in ENUMS[enum_name]:
+        if not isinstance(text, str) or text not in ENUMS[enum_name]:
             values = ", ".join(sorted(ENUMS[enum_name])[:12])
-            raise CodecError(f"{path}: '{raw}' is not a valid {enum_name} (one of: {values})")
+            raise CodecError(f"{path}: '{_shown(raw)}' is not a valid {enum_name} (one of: {values})")
         return text
     if kind == "bool":
         if isinstance(text, bool):
@@ -172,29 +259,31 @@ def _scalar_in(kind: str, raw: Any, path: str, enum_name: str = "") -> Any:
         low = str(text).lower()
         if low in _TRUE or low in _FALSE:
             return low in _TRUE
-        raise CodecError(f"{path}: expected true or false, got '{raw}'")
+        raise CodecError(f"{path}: expected true or false, got '{_shown(raw)}'")
     if kind == "int":
-        if isinstance(text, bool):
-            raise CodecError(f"{path}: expected an integer, got '{raw}'")
-        try:
-            value = int(text)
-        except (TypeError, ValueError):
-            raise CodecError(f"{path}: expected an integer, got '{raw}'") from None
-        if not -(2**63) <= value < 2**63:
-            raise CodecError(f"{path}: {value} is out of range for a 64-bit integer")
-        return value
+        return _int_in(text, raw, path)
     if kind == "float":
-        try:
-            return float(text)
-        except (TypeError, ValueError):
-            raise CodecError(f"{path}: expected a number, got '{raw}'") from None
+        return _float_in(text, raw, path)
     if kind == "date":
-        if isinstance(text, int):
-            return datetime.fromtimestamp(text / 1000).astimezone().isoformat(timespec="milliseconds")
-        if not isinstance(text, str) or not _DATE.match(text):
-            raise CodecError(f"{path}: expected a date like 2024-01-31T12:00:00Z, got '{raw}'")
-        return text
+        return _date_in(text, raw, path)
     raise CodecError(f"{path}: unsupported kind {kind}")  # pragma: no cover
+
+
+def _deeper(depth: int, path: str) -> int:
+    if depth >= MAX_DEPTH:
+        raise CodecError(f"{path}: nested more than {MAX_DEPTH} levels deep")
+    return depth + 1
+
+
+def _items(count: int, path: str) -> None:
+    if count > MAX_ITEMS:
+        raise CodecError(f"{path}: a list of {count} items is over the limit of {MAX_ITEMS}")
+
+
+def _ident_in(raw: Any, path: str) -> str:
+    if isinstance(raw, (dict, list, bool)) or raw is None:
+        raise CodecError(f"{path}: expected an id, got {_kind_of(raw)}")
+    return check_text(str(raw), path, 255)
 
 
 _PARSER = etree.XMLParser(
@@ -203,11 +292,12 @@ _PARSER = etree.XMLParser(
 )
 
 
-def _xml_struct_in(el: etree._Element, t: StructType, path: str) -> dict:
+def _xml_struct_in(el: etree._Element, t: StructType, path: str, depth: int = 0) -> dict:
+    depth = _deeper(depth, path)
     doc: dict[str, Any] = {}
     if "id" in el.attrib:
         if t.identified:
-            doc["id"] = el.attrib["id"]
+            doc["id"] = _ident_in(el.attrib["id"], f"{path}.id")
         elif "id" in t.members:
             doc["id"] = _scalar_in(t.members["id"].kind, el.attrib["id"], f"{path}.id")
     for child in el:
@@ -219,8 +309,8 @@ def _xml_struct_in(el: etree._Element, t: StructType, path: str) -> dict:
         m = t.members.get(name)
         cpath = f"{path}.{name}"
         if m is None:
-            raise CodecError(f"{path}: unknown element '{name}'")
-        doc[name] = _xml_member_in(child, m, cpath)
+            raise CodecError(f"{path}: unknown element '{_shown(name)}'")
+        doc[name] = _xml_member_in(child, m, cpath, depth)
     return doc
 
 
@@ -230,37 +320,44 @@ def _xml_text(el: etree._Element, path: str) -> str:
     return el.text or ""
 
 
-def _xml_member_in(el: etree._Element, m: Member, path: str) -> Any:
+def _xml_member_in(el: etree._Element, m: Member, path: str, depth: int) -> Any:
     if m.kind == "struct":
-        return _xml_struct_in(el, STRUCTS[m.type], path)
+        return _xml_struct_in(el, STRUCTS[m.type], path, depth)
     if m.kind == "list":
+        depth = _deeper(depth, path)
+        _items(len(el), path)
         items = []
         for i, child in enumerate(el):
             ipath = f"{path}[{i}]"
             if m.item_kind == "struct":
-                items.append(_xml_struct_in(child, STRUCTS[m.type], ipath))
+                items.append(_xml_struct_in(child, STRUCTS[m.type], ipath, depth))
             else:
                 items.append(_scalar_in(m.item_kind, _xml_text(child, ipath), ipath, m.type))
         return items
     return _scalar_in(m.kind, _xml_text(el, path), path, m.type)
 
 
-def from_xml(body: bytes, expected: str) -> dict:
-    """Parse a request body whose root must be ``expected``; nothing external is ever loaded."""
+def _check_size(body: bytes) -> None:
     if len(body) > MAX_BODY:
         raise CodecError(f"request body of {len(body)} bytes is over the limit of {MAX_BODY}")
+
+
+def from_xml(body: bytes, expected: str) -> dict:
+    """Parse a request body whose root must be ``expected``; nothing external is ever loaded."""
+    _check_size(body)
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise CodecError("document type and entity declarations are not allowed")
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as e:
-        raise CodecError(f"malformed XML: {e}") from None
+        raise CodecError(f"malformed XML: {_shown(e)}") from None
     if root.tag != expected:
-        raise CodecError(f"expected a <{expected}> document, got <{root.tag}>")
+        raise CodecError(f"expected a <{expected}> document, got <{_shown(root.tag)}>")
     return _xml_struct_in(root, STRUCTS[expected], expected)
 
 
-def _json_struct_in(obj: Any, t: StructType, path: str) -> dict:
+def _json_struct_in(obj: Any, t: StructType, path: str, depth: int = 0) -> dict:
+    depth = _deeper(depth, path)
     if not isinstance(obj, dict):
         raise CodecError(f"{path}: expected an object")
     doc: dict[str, Any] = {}
@@ -268,41 +365,57 @@ def _json_struct_in(obj: Any, t: StructType, path: str) -> dict:
         if name in ("href", "link", "actions") or raw is None:  # null means absent, as the engine's JSON says
             continue
         if name == "id" and t.identified:
-            doc["id"] = str(raw)
+            doc["id"] = _ident_in(raw, f"{path}.id")
             continue
         if name == "id" and "id" in t.members:
             doc["id"] = _scalar_in(t.members["id"].kind, raw, f"{path}.id")
             continue
         m = t.members.get(name)
         if m is None:
-            raise CodecError(f"{path}: unknown member '{name}'")
-        doc[name] = _json_member_in(raw, m, f"{path}.{name}")
+            raise CodecError(f"{path}: unknown member '{_shown(xml_safe(name))}'")
+        doc[name] = _json_member_in(raw, m, f"{path}.{name}", depth)
     return doc
 
 
-def _json_member_in(raw: Any, m: Member, path: str) -> Any:
+def _json_member_in(raw: Any, m: Member, path: str, depth: int) -> Any:
     if m.kind == "struct":
-        return _json_struct_in(raw, STRUCTS[m.type], path)
+        return _json_struct_in(raw, STRUCTS[m.type], path, depth)
     if m.kind == "list":
+        depth = _deeper(depth, path)
         if isinstance(raw, dict) and len(raw) == 1:
             (raw,) = raw.values()  # {"item_tag": [...]} wrapper
         if not isinstance(raw, list):
             raise CodecError(f"{path}: expected a list")
+        _items(len(raw), path)
         if m.item_kind == "struct":
-            return [_json_struct_in(v, STRUCTS[m.type], f"{path}[{i}]") for i, v in enumerate(raw)]
+            return [_json_struct_in(v, STRUCTS[m.type], f"{path}[{i}]", depth) for i, v in enumerate(raw)]
         return [_scalar_in(m.item_kind, v, f"{path}[{i}]", m.type) for i, v in enumerate(raw)]
-    if isinstance(raw, (dict, list)):
-        raise CodecError(f"{path}: expected a value, got {'an object' if isinstance(raw, dict) else 'a list'}")
     return _scalar_in(m.kind, raw, path, m.type)
 
 
+def _json_depth_ok(body: bytes) -> None:
+    """Refuse deep nesting before parsing: the parser recurses once per level."""
+    depth = 0
+    for m in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            if depth > 2 * MAX_DEPTH + 2:  # a JSON list may come in a wrapper object: two brackets a level
+                raise CodecError(f"JSON nested more than {MAX_DEPTH} levels deep")
+        else:
+            depth -= 1
+
+
+def _no_constant(name: str) -> Any:
+    raise CodecError(f"{name} is not a JSON number")
+
+
 def from_json(body: bytes, expected: str) -> dict:
-    if len(body) > MAX_BODY:
-        raise CodecError(f"request body of {len(body)} bytes is over the limit of {MAX_BODY}")
+    _check_size(body)
+    _json_depth_ok(body)
     try:
-        obj = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise CodecError(f"malformed JSON: {e}") from None
+        obj = json.loads(body or b"{}", parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise CodecError(f"malformed JSON: {_shown(e)}") from None
     if isinstance(obj, dict) and list(obj) == [expected] and isinstance(obj[expected], dict):
         obj = obj[expected]
     return _json_struct_in(obj, STRUCTS[expected], expected)

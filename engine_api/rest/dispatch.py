@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Fault, NotFound
-from engine_api.commands.params import follow_tree
+from engine_api.commands.errors import BadRequest, Fault, MethodNotAllowed, NotFound
+from engine_api.commands.params import check_flags, follow_tree
 from engine_api.rest import codec, measured, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection
@@ -29,10 +29,11 @@ def _decode(body: bytes, type_name: str, body_json: bool) -> dict:
 
 def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool, as_json: bool) -> Result:
     measured.bind(ctx)  # the computed collections read what hosts report through the request's engine
+    check_flags(ctx.params)
     segments = [s for s in path.split("/") if s]
     if not segments:
         if method != "GET":
-            raise Fault("only GET is supported on the API root", "Method not allowed")
+            raise MethodNotAllowed("only GET is supported on the API root")
         return 200, _encode("api", api_root(ctx), as_json), {}
     coll = ROOT.get(segments[0])
     if coll is None:
@@ -58,7 +59,7 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
             continue
         if name in coll.actions and len(rest) == 1:
             if method != "POST":
-                raise Fault(f"the action '{name}' needs POST", "Method not allowed")
+                raise MethodNotAllowed(f"the action '{name}' needs POST")
             return _action(ctx, coll, parent, current, name, body, body_json, as_json)
         raise NotFound(f"{coll.type.replace('_', ' ')} has no sub-collection or action '{name}'")
 
@@ -74,16 +75,16 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         return 200, render.encode_list(coll, base, items, as_json), {}
     if method == "POST":
         if coll.add is None:
-            raise Fault(f"{coll.name} cannot be added to", "Method not allowed")
+            raise MethodNotAllowed(f"{coll.name} cannot be added to")
         doc = _decode(body, coll.type, body_json)
-        if "id" in doc and not _UUID.match(doc["id"]):
+        if "id" in doc and not _UUID.fullmatch(doc["id"]):
             raise BadRequest(f"{coll.type}.id '{doc['id']}' is not a UUID", "Invalid value")
         created = coll.add(ctx, parent, doc)
         with ctx.engine.db.read() as conn:
             created = coll.get(conn, parent, created["id"])
         present(coll, base, created)
         return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
-    raise Fault(f"{method} is not supported on a collection", "Method not allowed")
+    raise MethodNotAllowed(f"{method} is not supported on a collection")
 
 
 def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, current: dict, method: str,
@@ -96,7 +97,7 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, render.encode(coll, base, current, as_json), {}
     if method == "PUT":
         if coll.update is None:
-            raise Fault(f"{coll.type.replace('_', ' ')} cannot be updated", "Method not allowed")
+            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be updated")
         changes = _decode(body, coll.type, body_json)
         changes.pop("id", None)
         coll.update(ctx, parent, current, changes)
@@ -106,10 +107,10 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, _encode(coll.type, updated, as_json), {}
     if method == "DELETE":
         if coll.remove is None:
-            raise Fault(f"{coll.type.replace('_', ' ')} cannot be removed", "Method not allowed")
+            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be removed")
         coll.remove(ctx, parent, current)
         return 200, _encode("action", {"status": "complete"}, as_json), {}
-    raise Fault(f"{method} is not supported on an entity", "Method not allowed")
+    raise MethodNotAllowed(f"{method} is not supported on an entity")
 
 
 def _action(ctx: Context, coll: Collection, parent: dict | None, current: dict, name: str, body: bytes,

@@ -110,7 +110,7 @@ credentials = Table(
 tokens = Table(
     "tokens",
     metadata,
-    Column("token", String(128), primary_key=True),
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the bearer token or session id
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("expires", Float, nullable=False, index=True),
     Column("kind", String(16), nullable=False),  # "sso" (bearer) or "session" (cookie)

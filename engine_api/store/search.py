@@ -25,6 +25,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 OPERATORS = ("=", "!=", "<", ">", "<=", ">=")
 KINDS = ("str", "int", "bool", "date")
+MAX_LENGTH = 8192  # characters in one query
+MAX_TERMS = 200  # conditions in one query (a database bounds the depth of an expression tree; SQLite's is 1000)
+MAX_NESTING = 16  # parentheses inside one another
 
 _CONNECTORS = {"and", "or", "sortby", "page"}  # keywords that can follow a condition
 _KEYWORDS = _CONNECTORS | {"asc", "desc"}
@@ -102,7 +105,12 @@ def unknown_field(field: str, ref: str | None, known: Iterable[str]) -> SearchEr
 
 
 def parse(text: str) -> Query:
-    """Parse a search query; a blank one (or just a type prefix) means everything."""
+    """Parse a search query; a blank one (or just a type prefix) means everything.
+
+    A query is bounded in length, conditions and nesting, so that neither this parser nor the database
+    runs out of stack on it."""
+    if len(text) > MAX_LENGTH:
+        raise SearchError(f"the query is {len(text)} characters long, over the limit of {MAX_LENGTH}")
     return _Parser(text).query()
 
 
@@ -111,6 +119,8 @@ class _Parser:
         self.text = text
         prefix = _PREFIX.match(text)
         self.pos = prefix.end() if prefix else 0
+        self.terms = 0
+        self.nesting = 0
 
     def skip(self) -> int:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -184,8 +194,12 @@ class _Parser:
         if self.text[self.pos] != "(":
             return self.term()
         opening = self.pos
+        if self.nesting >= MAX_NESTING:
+            raise SearchError(f"parentheses nested more than {MAX_NESTING} deep at position {opening}")
         self.pos += 1
+        self.nesting += 1
         inner = self.or_expr()
+        self.nesting -= 1
         if self.at_end():
             raise SearchError(f"missing ')' for the '(' at position {opening}")
         if self.text[self.pos] != ")":
@@ -195,6 +209,9 @@ class _Parser:
 
     def term(self) -> Term:
         start = self.pos
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise SearchError(f"more than {MAX_TERMS} conditions (at position {start}); split the search")
         field = _FIELD.match(self.text, start)
         if field:
             self.pos = field.end()

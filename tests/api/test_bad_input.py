@@ -15,7 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from engine_api.rest.codec import MAX_BODY
+from engine_api.auth.tokens import digest
+from engine_api.rest.codec import MAX_BODY, MAX_STRING
 from engine_api.store.schema import tokens
 
 API = "/ovirt-engine/api"
@@ -247,12 +248,16 @@ def test_body_over_the_size_limit(api) -> None:
     assert count(api, "datacenters") == before
 
 
-def test_body_just_under_the_limit_is_read(api, dc_id) -> None:
-    """The limit is on the body, not lower: a large but legal description is accepted."""
+def test_longest_string_is_read_and_one_more_is_refused(api, dc_id) -> None:
+    """Strings are bounded (MAX_STRING characters), below the body limit: the longest is accepted, one more
+    character is a 400 naming the member, and the stored text is untouched by the refused one."""
     head, tail = b"<data_center><description>", b"</description></data_center>"
-    text = b"z" * (MAX_BODY - len(head) - len(tail))
-    r = api.put(f"{API}/datacenters/{dc_id}", content=head + text + tail, headers=XML)
+    r = api.put(f"{API}/datacenters/{dc_id}", content=head + b"z" * MAX_STRING + tail, headers=XML)
     assert r.status_code == 200, r.text[:300]
+    r = api.put(f"{API}/datacenters/{dc_id}", content=head + b"y" * (MAX_STRING + 1) + tail, headers=XML)
+    fault(r, 400, "description", str(MAX_STRING))
+    got = ET.fromstring(api.get(f"{API}/datacenters/{dc_id}", headers=XML).content).findtext("description")
+    assert got == "z" * MAX_STRING
     r = api.put(f"{API}/datacenters/{dc_id}", content=b"<data_center><description>untouched</description>"
                 b"</data_center>", headers=XML)
     assert r.status_code == 200
@@ -383,16 +388,16 @@ def test_expired_token(anon, live_engine) -> None:
     assert anon.get(API, headers=bearer).status_code == 200
     db = live_engine.engine.db
     with db.write() as conn:
-        conn.execute(update(tokens).where(tokens.c.token == token).values(expires=time.time() - 1))
+        conn.execute(update(tokens).where(tokens.c.token_hash == digest(token)).values(expires=time.time() - 1))
     # Drop the authenticator's in-memory copy (as a restart would) so the stored expiry is what counts.
-    live_engine.engine.auth._cache.pop(token, None)
+    live_engine.engine.auth._cache.pop(digest(token), None)
     r = anon.get(API, headers=bearer)
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == 'Basic realm="RESTAPI"'
     if r.content:
         fault(r, 401, "expired")
     with db.read() as conn:
-        assert conn.execute(select(tokens).where(tokens.c.token == token)).first() is None  # purged
+        assert conn.execute(select(tokens).where(tokens.c.token_hash == digest(token))).first() is None  # purged
     assert anon.get(API, headers=bearer).status_code == 401
 
 
@@ -614,3 +619,316 @@ def test_methods_not_allowed(api, dc_id) -> None:
     r = api.delete(f"{API}/datacenters", headers=XML)
     assert 400 <= r.status_code < 500
     assert count(api, "datacenters") == before
+
+
+# ---------------------------------------------------------------- reproductions: each a 4xx, nothing stored
+
+
+def _well_formed(api: httpx.Client, *collections: str) -> None:
+    for collection in collections:
+        r = api.get(f"{API}/{collection}", headers=XML)
+        assert r.status_code == 200, (collection, r.status_code, r.text[:200])
+        ET.fromstring(r.content)  # raises on a document that is not well-formed
+
+
+def _nested(depth: int) -> dict:
+    doc: dict = {"name": "deep"}
+    for i in range(depth):
+        doc = {"template": doc} if i % 2 == 0 else {"vm": doc}
+    return doc
+
+
+def test_json_nested_ten_thousand_deep(api) -> None:
+    before = count(api, "vms")
+    body = b'{"vm":' * 10_000 + b"{}" + b"}" * 10_000
+    fault(api.post(f"{API}/vms", content=body, headers=JSON_IN), 400, "nested")
+    body = b"[" * 10_000 + b"]" * 10_000
+    fault(api.post(f"{API}/vms", content=body, headers=JSON_IN), 400, "nested")
+    assert count(api, "vms") == before
+
+
+def test_valid_looking_300_deep_nesting(api) -> None:
+    """``{"vm":{"template":{"vm":...}}}`` fits the model at every level; the depth bound still refuses it."""
+    before = count(api, "vms")
+    body = json.dumps({"name": "deep_vm", **_nested(300)}).encode()
+    fault(api.post(f"{API}/vms", content=body, headers=JSON_IN), 400, "nested")
+    xml = "<vm><name>deep_vm</name>" + "<template><vm>" * 120 + "</vm></template>" * 120 + "</vm>"
+    fault(api.post(f"{API}/vms", content=xml.encode(), headers=XML), 400)
+    assert count(api, "vms") == before
+
+
+def test_search_of_ten_thousand_parentheses(api) -> None:
+    query = "(" * 10_000 + "name=x" + ")" * 10_000
+    fault(api.get(f"{API}/vms", params={"search": query}, headers=XML), 400)
+    query = "(" * 40 + "name=x" + ")" * 40
+    fault(api.get(f"{API}/vms", params={"search": query}, headers=XML), 400, "nested")
+
+
+def test_follow_of_600_levels(api) -> None:
+    follow = ".".join(["template", "vm"] * 300)
+    fault(api.get(f"{API}/vms", params={"follow": follow}, headers=XML), 400, "follow")
+    fault(api.get(f"{API}/vms", params={"follow": ",".join(["nics"] * 100)}, headers=XML), 400, "follow")
+
+
+def test_search_of_1500_or_terms_is_refused_and_logs_nothing(api, caplog) -> None:
+    query = " or ".join(f"name=a{i}" for i in range(1500))
+    with caplog.at_level("WARNING"):
+        fault(api.get(f"{API}/vms", params={"search": query}, headers=XML), 400)
+        fault(api.get(f"{API}/events", params={"search": query}, headers=XML), 400)
+        fault(api.get(f"{API}/hosts", params={"search": query}, headers=XML), 400)
+        short = " or ".join(f"id={i}" for i in range(300))  # short enough, but too many conditions
+        fault(api.get(f"{API}/vms", params={"search": short}, headers=XML), 400, "conditions")
+    assert not [rec for rec in caplog.records if rec.levelno >= 30], [rec.getMessage()[:200] for rec in caplog.records]
+    # The largest search allowed still runs in the database.
+    query = " or ".join(f"name=a{i}" for i in range(200))
+    assert api.get(f"{API}/vms", params={"search": query}, headers=XML).status_code == 200
+
+
+def test_a_failed_request_logs_one_line_without_the_statement(fresh, monkeypatch, caplog) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from engine_api.rest.root import ROOT
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT secret_column FROM jobs WHERE name IN (?, ?)", ("p1", "p2"),
+                               Exception("Expression tree is too large"))
+
+    monkeypatch.setattr(ROOT["jobs"], "list", broken)
+    with caplog.at_level("WARNING"):
+        r = fresh.get(f"{API}/jobs", headers=XML)
+    monkeypatch.undo()
+    fault(r, 500)
+    failed = [rec for rec in caplog.records if "failed" in rec.getMessage()]
+    assert len(failed) == 1, [rec.getMessage() for rec in caplog.records]
+    line = failed[0].getMessage()
+    assert "\n" not in line and failed[0].exc_info is None and len(line) < 500, line
+    assert "Expression tree is too large" in line and "SELECT" not in line and "p1" not in line
+
+
+@pytest.mark.parametrize("raw", [b"1e400", b"-1e400", b"Infinity", b"-Infinity", b"NaN", b"1.5", b"true",
+                                 b'"1_0"', b'"\\u0663"', b'{"id": 7}', b"[1]", b"9" * 5000])
+def test_numbers_are_checked_before_use(api, raw: bytes) -> None:
+    before = count(api, "vms")
+    body = (b'{"name": "number_vm", "cluster": {"name": "Default"}, "template": {"name": "Blank"}, "memory": '
+            + raw + b"}")
+    r = api.post(f"{API}/vms", content=body, headers=JSON_IN)
+    fault(r, 400, *(() if raw.startswith((b"Inf", b"-Inf", b"NaN", b"999")) else ("memory",)))
+    assert count(api, "vms") == before
+
+
+def test_floats_and_dates_are_checked(api, dc_id) -> None:
+    for body in (b'{"storage_format": "v5", "version": {"major": 1e400}}',
+                 b'{"comment": "x", "supported_versions": {"version": [{"major": Infinity}]}}'):
+        fault(api.put(f"{API}/datacenters/{dc_id}", content=body, headers=JSON_IN), 400)
+    r = api.post(f"{API}/events", content=b'{"description": "d", "severity": "normal", "origin": "t", '
+                 b'"custom_id": 1, "time": 1e300}', headers=JSON_IN)
+    fault(r, 400, "time")
+    r = api.post(f"{API}/events", content=b"<event><description>d</description><severity>normal</severity>"
+                 b"<origin>t</origin><custom_id>2</custom_id><time>2024-99-99T00:00:00Z</time></event>", headers=XML)
+    fault(r, 400, "time")
+
+
+@pytest.mark.parametrize("ttl", [b"\xb2", "²".encode(), b"9" * 5000, b"0", b"-5", b"1e3", b"99999999"])
+def test_session_ttl_is_checked(root_url, live_engine, ttl: bytes) -> None:
+    """``²`` is a digit to str.isdigit() but not to int(); every TTL is checked as ASCII digits in range."""
+    with httpx.Client(base_url=root_url, timeout=30) as client:
+        r = client.get(f"{API}/datacenters", auth=(live_engine.username, live_engine.password),
+                       headers={"Prefer": "persistent-auth", "Session-TTL": ttl, **XML})
+        fault(r, 400, "Session-TTL")
+        assert "JSESSIONID" not in r.cookies
+        r = client.get(f"{API}/datacenters", auth=(live_engine.username, live_engine.password),
+                       headers={"Prefer": "persistent-auth", "Session-TTL": "5", **XML})
+        assert r.status_code == 200 and "JSESSIONID" in r.cookies
+
+
+def test_event_index_out_of_range(api) -> None:
+    for ident in ("99999999999999999999", "9" * 5000, "-1", "١٢"):
+        fault(api.get(f"{API}/events/{ident}", headers=XML), 404)
+
+
+def test_network_usages_of_objects(api) -> None:
+    r = api.get(f"{API}/networks", params={"search": "name=ovirtmgmt"}, headers=XML)
+    net = ET.fromstring(r.content)[0]
+    before = api.get(net.attrib["href"], headers=XML).content
+    r = api.put(net.attrib["href"], content=b'{"usages": [{"id": 7}]}', headers=JSON_IN)
+    fault(r, 400, "usages")
+    r = api.put(net.attrib["href"], content=b'{"usages": {"usage": [["vm"]]}}', headers=JSON_IN)
+    fault(r, 400, "usages")
+    assert api.get(net.attrib["href"], headers=XML).content == before
+
+
+def test_lone_surrogate_is_refused_and_nothing_changes(api, dc_id) -> None:
+    r = api.put(f"{API}/datacenters/{dc_id}", content=b'{"description": "\\ud800"}', headers=JSON_IN)
+    fault(r, 400, "description")
+    r = api.put(f"{API}/datacenters/{dc_id}", content=b'{"description": "ok \\udfff tail"}',
+                headers={**JSON_IN, **JSON_OUT})
+    assert r.status_code == 400
+    got = api.get(f"{API}/datacenters/{dc_id}", headers=XML)
+    assert ET.fromstring(got.content).findtext("description") != "\ud800"
+    _well_formed(api, "datacenters")
+
+
+@pytest.mark.parametrize("char", ["\u0000", "\u0001", "\u001b", "\u000b", "\ufffe", "\uffff"])
+def test_nul_and_control_characters_are_refused(api, dc_id, char: str) -> None:
+    before = {c: count(api, c) for c in ("datacenters", "clusters", "networks", "vnicprofiles")}
+    text = f"a{char}b"
+    dc = json.dumps({"name": "ctl_dc", "comment": text}).encode()
+    fault(api.post(f"{API}/datacenters", content=dc, headers=JSON_IN), 400, "comment")
+    cluster = json.dumps({"name": "ctl_cluster", "description": text, "data_center": {"id": dc_id},
+                          "cpu": {"type": CPU_TYPE}}).encode()
+    fault(api.post(f"{API}/clusters", content=cluster, headers=JSON_IN), 400, "description")
+    net = json.dumps({"name": "ctl_net", "description": text, "data_center": {"id": dc_id}}).encode()
+    fault(api.post(f"{API}/networks", content=net, headers=JSON_IN), 400, "description")
+    fault(api.put(f"{API}/datacenters/{dc_id}", content=json.dumps({"comment": text}).encode(), headers=JSON_IN),
+          400, "comment")
+    assert {c: count(api, c) for c in before} == before
+    _well_formed(api, *before)
+
+
+def test_every_collection_reads_through_the_sdk_after_hostile_text(live_engine, api, dc_id) -> None:
+    """The four lists that broke for ovirtsdk4 still read after an attempt to store control characters."""
+    import ovirtsdk4
+
+    for body in (b'{"comment": "a\\u0000b"}', b'{"description": "\\ud800"}'):
+        assert api.put(f"{API}/datacenters/{dc_id}", content=body, headers=JSON_IN).status_code == 400
+    connection = ovirtsdk4.Connection(url=live_engine.url, username=live_engine.username,
+                                      password=live_engine.password, insecure=True)
+    try:
+        system = connection.system_service()
+        for service in (system.data_centers_service(), system.clusters_service(), system.networks_service(),
+                        system.vnic_profiles_service()):
+            assert service.list() is not None
+    finally:
+        connection.close()
+
+
+def test_names_are_matched_whole(api) -> None:
+    """``dupx\\n`` is not a valid name (a ``$`` anchor would let the newline through and make a second dupx)."""
+    try:
+        r = api.post(f"{API}/datacenters", content=b'{"name": "dupx"}', headers=JSON_IN)
+        assert r.status_code == 201, r.text
+        for name in ("dupx\n", "dupx\r\n", "dupx\t", "\ndupx"):
+            r = api.post(f"{API}/datacenters", content=json.dumps({"name": name}).encode(), headers=JSON_IN)
+            fault(r, 400, "name")
+        r = api.post(f"{API}/networks", content=json.dumps({"name": "netx\n", "data_center": {"name": "dupx"}})
+                     .encode(), headers=JSON_IN)
+        fault(r, 400, "name")
+        r = api.get(f"{API}/datacenters", params={"search": "name=dupx*"}, headers=XML)
+        assert len(ET.fromstring(r.content)) == 1
+    finally:
+        remove_named(api, "datacenters", "dupx*")
+
+
+def _rss(pid: int | None = None) -> int:
+    import os
+
+    with open(f"/proc/{pid or os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_chunked_200_mb_sso_post_keeps_memory_bounded(live_engine) -> None:
+    """An unauthenticated chunked body is read by its bytes: the engine keeps at most its limit and gives up
+    the connection after a bounded drain, however much more the client sends."""
+    import socket
+
+    host, port = live_engine.url.split("//")[1].split("/")[0].split(":")
+    before = _rss()
+    started = time.monotonic()
+    sent = 0
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"POST /ovirt-engine/sso/oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+        chunk = b"%x\r\n" % (1 << 20) + b"a" * (1 << 20) + b"\r\n"
+        try:
+            while sent < 200 << 20:
+                s.sendall(chunk)
+                sent += 1 << 20
+        except OSError:
+            pass  # the engine gave up the connection
+        try:
+            answer = s.recv(4096)
+        except OSError:
+            pass
+    assert time.monotonic() - started < 30
+    assert sent < 200 << 20, "the engine read 200 MB of an unauthenticated body"
+    assert _rss() - before < 64 << 20, (before, _rss())
+    if answer:
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_chunked_body_over_the_limit_on_the_api_is_413(api) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"<data_center><name>big</name><description>"
+        for _ in range(MAX_BODY // 65536 + 4):
+            yield b"y" * 65536
+        yield b"</description></data_center>"
+
+    before = count(api, "datacenters")
+    fault(api.post(f"{API}/datacenters", content=chunks(), headers=XML), 413, str(MAX_BODY))
+    assert count(api, "datacenters") == before
+
+
+@pytest.mark.parametrize("collection", ["disks", "vnicprofiles"])
+def test_delete_with_a_bad_flag_is_refused(api, collection: str) -> None:
+    sd_href = None
+    if collection == "disks":
+        r = api.post(f"{API}/storagedomains", headers=JSON_IN, content=json.dumps({
+            "name": "flag_nfs", "type": "data",
+            "storage": {"type": "nfs", "address": "nfs.example.com", "path": "/exports/flag"}}).encode())
+        assert r.status_code == 201, r.text
+        sd_href = ET.fromstring(r.content).attrib["href"]
+        r = api.post(f"{API}/disks", content=b"<disk><name>flag_disk</name><provisioned_size>1048576"
+                     b"</provisioned_size><format>cow</format><storage_domains><storage_domain id=\""
+                     + sd_href.rsplit("/", 1)[1].encode() + b'"/></storage_domains></disk>', headers=XML)
+    else:
+        net = ET.fromstring(api.get(f"{API}/networks", params={"search": "name=ovirtmgmt"}, headers=XML).content)[0]
+        r = api.post(f"{API}/vnicprofiles", content=f'<vnic_profile><name>flag_profile</name><network id="'
+                     f'{net.attrib["id"]}"/></vnic_profile>'.encode(), headers=XML)
+    assert r.status_code in (201, 202), r.text
+    href = ET.fromstring(r.content).attrib["href"]
+    try:
+        for value in ("maybe", "2", "truee"):
+            fault(api.delete(href, params={"detach_only": value}, headers=XML), 400, "detach_only")
+        fault(api.delete(href, params={"force": "perhaps"}, headers=XML), 400, "force")
+        assert api.get(href, headers=XML).status_code == 200
+    finally:
+        assert api.delete(href, headers=XML).status_code == 200
+        if sd_href:
+            assert api.delete(sd_href, headers=XML).status_code == 200
+
+
+def test_login_is_rate_limited_for_everyone(root_url, live_engine) -> None:
+    """Wrong passwords drain a bucket per user and per client: then even the right password waits (the
+    answer says for how long), administrators included; a pair already verified is not slowed."""
+    with httpx.Client(base_url=root_url, timeout=30) as anon:
+        form = {"grant_type": "password", "scope": "ovirt-app-api", "username": "ratelimited@internal"}
+        answers = [anon.post("/ovirt-engine/sso/oauth/token", data={**form, "password": f"guess{i}"})
+                   for i in range(15)]
+        assert answers[0].status_code == 400
+        limited = [r for r in answers if r.status_code == 429]
+        assert limited and "retry" in limited[0].json()["error"] and limited[0].headers["Retry-After"]
+        assert all("access_token" not in r.json() for r in answers)
+    # The bucket of this client is empty for a while: the administrator's known pair still works (cached).
+    r = httpx.get(f"{root_url}{API}", auth=(live_engine.username, live_engine.password), timeout=30)
+    assert r.status_code == 200
+    time.sleep(1.5)
+
+
+def test_unknown_user_takes_as_long_as_a_wrong_password(live_engine) -> None:
+    auth = live_engine.engine.auth
+    auth.throttle.burst = 1000.0  # timing, not limiting, is measured here
+
+    def timed(name: str) -> float:
+        best = 1e9
+        for i in range(3):
+            started = time.perf_counter()
+            assert auth.check_password(name, f"wrong-{i}-{time.time()}", "timing") is None
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    try:
+        known, unknown = timed(live_engine.username), timed("nobody-at-all@internal")
+    finally:
+        auth.throttle.burst = 10.0
+    assert unknown > known / 3, (known, unknown)
