@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Fault, MethodNotAllowed, NotFound
+from engine_api.commands.errors import BadRequest, Fault, NotFound
 from engine_api.commands.params import check_flags, follow_tree
 from engine_api.rest import codec, measured, render
 from engine_api.rest.present import present, present_all
@@ -33,7 +33,7 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
     segments = [s for s in path.split("/") if s]
     if not segments:
         if method != "GET":
-            raise MethodNotAllowed("only GET is supported on the API root")
+            raise Fault("only GET is supported on the API root", "Method not allowed")
         return 200, _encode("api", api_root(ctx), as_json), {}
     coll = ROOT.get(segments[0])
     if coll is None:
@@ -59,7 +59,7 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
             continue
         if name in coll.actions and len(rest) == 1:
             if method != "POST":
-                raise MethodNotAllowed(f"the action '{name}' needs POST")
+                raise Fault(f"the action '{name}' needs POST", "Method not allowed")
             return _action(ctx, coll, parent, current, name, body, body_json, as_json)
         raise NotFound(f"{coll.type.replace('_', ' ')} has no sub-collection or action '{name}'")
 
@@ -75,7 +75,7 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         return 200, render.encode_list(coll, base, items, as_json), {}
     if method == "POST":
         if coll.add is None:
-            raise MethodNotAllowed(f"{coll.name} cannot be added to")
+            raise Fault(f"{coll.name} cannot be added to", "Method not allowed")
         doc = _decode(body, coll.type, body_json)
         if "id" in doc and not _UUID.fullmatch(doc["id"]):
             raise BadRequest(f"{coll.type}.id '{doc['id']}' is not a UUID", "Invalid value")
@@ -84,7 +84,7 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
             created = coll.get(conn, parent, created["id"])
         present(coll, base, created)
         return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
-    raise MethodNotAllowed(f"{method} is not supported on a collection")
+    raise Fault(f"{method} is not supported on a collection", "Method not allowed")
 
 
 def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, current: dict, method: str,
@@ -97,7 +97,7 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, render.encode(coll, base, current, as_json), {}
     if method == "PUT":
         if coll.update is None:
-            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be updated")
+            raise Fault(f"{coll.type.replace('_', ' ')} cannot be updated", "Method not allowed")
         changes = _decode(body, coll.type, body_json)
         changes.pop("id", None)
         coll.update(ctx, parent, current, changes)
@@ -107,10 +107,10 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, _encode(coll.type, updated, as_json), {}
     if method == "DELETE":
         if coll.remove is None:
-            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be removed")
+            raise Fault(f"{coll.type.replace('_', ' ')} cannot be removed", "Method not allowed")
         coll.remove(ctx, parent, current)
         return 200, _encode("action", {"status": "complete"}, as_json), {}
-    raise MethodNotAllowed(f"{method} is not supported on an entity")
+    raise Fault(f"{method} is not supported on an entity", "Method not allowed")
 
 
 def _action(ctx: Context, coll: Collection, parent: dict | None, current: dict, name: str, body: bytes,
