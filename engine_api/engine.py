@@ -35,6 +35,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "agent_command": f"{sys.executable} -m engine_api.agent",  # how a deployed host runs the agent
     "agent_state_dir": "/var/lib/vdc-agent",
     "agent_libvirt_uri": "qemu:///system",
+    "libvirt_pki_dir": "/etc/pki",  # where deployment installs the hypervisor's TLS files (libvirt/, CA/)
     "pki_organization": "vdc",  # the O= of every certificate the engine's CA signs
     "vds_certificate_validity_in_days": 1827,  # oVirt's VdsCertificateValidityInDays
 }

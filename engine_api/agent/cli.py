@@ -31,12 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--tls-ca", help="the engine's CA certificate; callers must present a certificate it signed "
                                     "(default: STATE_DIR/pki/ca.pem)")
     e = sub.add_parser("enroll", help="make this host's key and print a certificate signing request for the engine")
-    e.add_argument("--state-dir", required=True)
+    e.add_argument("--state-dir", help="the agent's state directory (its key goes to STATE_DIR/pki)")
+    e.add_argument("--libvirt-pki", metavar="DIR", help="enroll the hypervisor instead: make libvirt's key under "
+                                                        "DIR (laid out as /etc/pki) and print its request")
     args = p.parse_args(argv)
     if args.command == "enroll":
-        from engine_api.agent.tls import enroll
+        from engine_api.agent.tls import enroll, enroll_libvirt
 
-        sys.stdout.write(enroll(args.state_dir).decode())
+        if not (args.libvirt_pki or args.state_dir):
+            p.error("enroll needs --state-dir (the agent) or --libvirt-pki (the hypervisor)")
+        request = enroll_libvirt(args.libvirt_pki) if args.libvirt_pki else enroll(args.state_dir)
+        sys.stdout.write(request.decode())
         return 0
 
     host, _, port = args.listen.rpartition(":")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
-from engine_api.agent.tls import agent_files
+from engine_api.agent.tls import agent_files, libvirt_files
 from engine_api.hosts.pki import PkiError
 
 if TYPE_CHECKING:
@@ -105,6 +105,23 @@ def _enroll(engine: Engine, client: paramiko.SSHClient, sftp: paramiko.SFTPClien
         sftp.chmod(files[name], 0o644)
 
 
+def _enroll_hypervisor(engine: Engine, client: paramiko.SSHClient, sftp: paramiko.SFTPClient, host: dict) -> None:
+    """libvirt's key is made on the host under ``libvirt_pki_dir`` (its ``/etc/pki``); the engine's QEMU CA signs
+    it, so that the host's libvirtd accepts live migrations from its peers and migrates to them over TLS."""
+    q = shlex.quote
+    pki_dir = engine.config["libvirt_pki_dir"]
+    request = _run(client, f"{engine.config['agent_command']} enroll --libvirt-pki {q(pki_dir)}")
+    try:
+        cert = engine.pki.sign_request(request.encode(), host["address"], authority="qemu")
+    except PkiError as e:
+        raise DeployError(f"the hypervisor's certificate request cannot be signed: {e}") from None
+    files = libvirt_files(pki_dir)
+    for name, data in (("cert", cert), ("client_cert", cert), ("ca", engine.pki.qemu_ca_pem)):
+        with sftp.file(str(files[name]), "wb") as f:
+            f.write(data)
+        sftp.chmod(str(files[name]), 0o644)
+
+
 def deploy(engine: Engine, host: dict, credentials: dict, on_host_key: Callable[[dict], None] | None = None) -> None:
     """Deploy and start the agent; ``on_host_key`` records the SSH key a host presents at first contact."""
     cfg = engine.config
@@ -117,6 +134,8 @@ def deploy(engine: Engine, host: dict, credentials: dict, on_host_key: Callable[
         sftp = client.open_sftp()
         try:
             _enroll(engine, client, sftp, host, state_dir)
+            if not uri.startswith("test://") and cfg.get("libvirt_pki_dir"):
+                _enroll_hypervisor(engine, client, sftp, host)
             with sftp.file(f"{state_dir}/secret", "w") as f:
                 f.write(engine.broker.secret)
             sftp.chmod(f"{state_dir}/secret", 0o600)

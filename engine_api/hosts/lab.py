@@ -63,10 +63,6 @@ class Lab:
         self.memory_gib = memory_gib
         self.daemons = [Libvirtd(h.state_dir / "libvirt", h.address, i) for i, h in enumerate(self.hosts)] \
             if hypervisor == "qemu" else []
-        for daemon in self.daemons:
-            if pki is not None:
-                key, cert = pki.issue([daemon.address], authority="qemu")
-                daemon.tls = {"ca": pki.qemu_ca_pem, "cert": cert, "key": key}
 
     def _command(self, h: LabHost) -> list[str]:
         if self.daemons:
@@ -84,6 +80,7 @@ class Lab:
             raise RuntimeError(f"QEMU lab hosts need {', '.join(missing)}: run `make setup` (Debian packages "
                                "qemu-system-x86, qemu-utils, libvirt-daemon-driver-qemu, tini)")
         for daemon in chosen:
+            self._enroll_hypervisor(daemon)
             daemon.start()
         for daemon in chosen:
             daemon.wait_ready()
@@ -102,6 +99,16 @@ class Lab:
             h.process = subprocess.Popen(self._command(h), stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True, preexec_fn=_die_with_parent)
         self.wait_ready(index)
+
+    def _enroll_hypervisor(self, daemon: Libvirtd) -> None:
+        """As deployment does over SSH: the host makes libvirt's key, the engine's QEMU CA signs its request."""
+        from engine_api.agent.tls import enroll_libvirt, install_libvirt
+
+        if self.pki is None:
+            raise RuntimeError("lab hypervisors speak TLS only: give the Lab the engine's PKI")
+        request = enroll_libvirt(daemon.pki_dir)
+        install_libvirt(daemon.pki_dir, self.pki.sign_request(request, daemon.address, authority="qemu"),
+                        self.pki.qemu_ca_pem)
 
     def _enroll(self, h: LabHost) -> None:
         """Issue the agent a key and certificate from the engine's CA (a deployed host makes its own key)."""

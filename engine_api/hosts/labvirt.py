@@ -74,7 +74,6 @@ class Libvirtd:
     root: Path  # the host's private libvirt tree
     address: str  # where it listens for peer-to-peer migration
     index: int  # the host's position in its lab: chooses its migration ports
-    tls: dict[str, bytes] | None = None  # {"ca", "cert", "key"} PEM: the host's libvirt certificate
     host_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     process: subprocess.Popen | None = None
 
@@ -118,7 +117,7 @@ class Libvirtd:
             'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlisten_tls = 1\nlisten_tcp = 0\nauth_tls = "none"\n'
             f'listen_addr = "{self.address}"\nhost_uuid = "{self.host_uuid}"\n'
             'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
-        self._write_tls()
+        self._check_tls()
         low, high = self.ports
         display_low, display_high = self.display_ports
         (self.root / "etc" / "qemu.conf").write_text(
@@ -137,19 +136,16 @@ class Libvirtd:
             (self.root / name).write_text(text)
         self._seed_cache()
 
-    def _write_tls(self) -> None:
-        """libvirt's standard files: the CA, and one certificate serving as server (peers migrate to this host)
-        and as client (this host migrates to its peers); peers' certificates are verified against the CA."""
-        if self.tls is None:
-            raise LabVirtError("a lab libvirtd needs its TLS certificate (from the engine's QEMU CA)")
-        libvirt_pki = self.root / "pki" / "libvirt"
-        (libvirt_pki / "private").mkdir(mode=0o700, parents=True, exist_ok=True)
-        (self.root / "pki" / "CA" / "cacert.pem").write_bytes(self.tls["ca"])
-        for role in ("server", "client"):
-            (libvirt_pki / f"{role}cert.pem").write_bytes(self.tls["cert"])
-            key = libvirt_pki / "private" / f"{role}key.pem"
-            key.touch(mode=0o600)
-            key.write_bytes(self.tls["key"])
+    @property
+    def pki_dir(self) -> Path:
+        """The host's ``/etc/pki`` (its ``libvirt`` and ``CA`` folders are bound there inside the namespace)."""
+        return self.root / "pki"
+
+    def _check_tls(self) -> None:
+        from engine_api.agent.tls import libvirt_files
+
+        if missing := [str(p) for p in libvirt_files(self.pki_dir).values() if not p.exists()]:
+            raise LabVirtError(f"the lab libvirtd for {self.address} is not enrolled: {', '.join(missing)} missing")
 
     def _seed_cache(self) -> None:
         cache = capability_cache()

@@ -185,10 +185,11 @@ class EnginePki:
         """The engine's certificate and key files."""
         return self.dir / "engine.pem", self.dir / "engine.key"
 
-    def sign_request(self, csr_pem: bytes, address: str) -> bytes:
-        """Sign a host's request: subject ``O=<org>/CN=<address>``, SAN the address."""
+    def sign_request(self, csr_pem: bytes, address: str, authority: str = "ca") -> bytes:
+        """Sign a host's request: subject ``O=<org>/CN=<address>``, SAN the address; ``authority`` ``qemu`` signs
+        with the QEMU CA (the host's hypervisor)."""
         csr = load_request(csr_pem)
-        ca_key, ca_cert = self._ca
+        ca_key, ca_cert = self._qemu_ca if authority == "qemu" else self._ca
         return cert_pem(sign(ca_key, ca_cert, csr.public_key(), self.org, [address], self.days))
 
     def issue(self, names: list[str] | tuple[str, ...], authority: str = "ca") -> tuple[bytes, bytes]:

@@ -83,3 +83,31 @@ def test_hypervisors_talk_tls_with_certificates_of_the_qemu_ca(qestate, tmp_path
         libvirt.open(f"{daemon.migration_uri}?pkipath={stranger}")
     with pytest.raises(libvirt.libvirtError):  # the plain TCP port is closed
         libvirt.open(f"qemu+tcp://{daemon.address}/system")
+
+
+def test_deployment_enrolls_the_hypervisor_with_the_qemu_ca(tmp_path):
+    """``vdc-agent enroll --libvirt-pki`` (what deployment runs over SSH) makes libvirt's key where libvirt
+    reads it; signed by the engine's QEMU CA, it is what a libvirtd serves TLS with."""
+    import sys
+
+    from engine_api.agent.tls import install_libvirt, libvirt_files
+    from engine_api.hosts.labvirt import Libvirtd
+    from engine_api.hosts.pki import EnginePki
+
+    from tests.live import lab_address
+
+    pki = EnginePki(tmp_path / "engine-pki")
+    address = lab_address()
+    daemon = Libvirtd(tmp_path / "h", address, 7)
+    request = subprocess.run([sys.executable, "-m", "engine_api.agent", "enroll", "--libvirt-pki",
+                              str(daemon.pki_dir)], capture_output=True, check=True).stdout
+    key = libvirt_files(daemon.pki_dir)["key"]
+    assert key.stat().st_mode & 0o777 == 0o600 and b"PRIVATE KEY" not in request
+    install_libvirt(daemon.pki_dir, pki.sign_request(request, address, authority="qemu"), pki.qemu_ca_pem)
+    daemon.start()
+    try:
+        daemon.wait_ready()
+        conn = libvirt.open(f"{daemon.migration_uri}?pkipath={_pkipath(tmp_path / 'peer', pki, ['x'], 'qemu')}")
+        conn.close()
+    finally:
+        daemon.stop()
