@@ -44,7 +44,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
 class Engine:
     def __init__(self, data_dir: str | Path, db_url: str | None = None, config: dict | None = None):
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # the database, the CA key and the agents' secret: the engine's user only
         self.config = self._load_config(config or {})
         self.db = Database(db_url or f"sqlite:///{self.data_dir / 'engine.db'}")
         self.db.migrate()

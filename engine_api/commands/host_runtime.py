@@ -377,8 +377,11 @@ def _abandoned_jobs(tx: Tx) -> None:
 def recover(engine: Engine) -> None:
     """At engine start no job runs: end the jobs the last engine left started, and take up again the work
     on hosts it left installing, initializing or preparing for maintenance."""
+    from engine_api.commands import recovery
+
     ctx = system_context(engine, "recover")
     run(ctx, "recover_jobs", _abandoned_jobs)
+    recovery.reconcile(engine)  # disks, templates and VMs left in flight, against what the agents report
     with engine.db.read() as conn:
         hosts = Tx(conn, ctx).find("host")
     for host in hosts:

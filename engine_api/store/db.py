@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -29,11 +30,25 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+def private_sqlite_files(url: str) -> None:
+    """The database file private to the engine's user (0600) before SQLite opens it: SQLite creates its WAL
+    and shared-memory files with the database file's mode, and earlier ones are made private too."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
         self.sqlite = url.startswith("sqlite")
         if self.sqlite:
+            private_sqlite_files(url)
             self.engine: Engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=8, max_overflow=8
             )
