@@ -5,6 +5,7 @@
     ├── NotAuthenticated 401
     ├── Forbidden    403  the user may not do this
     ├── NotFound     404  no such entity (or a reference to a missing one: 400 via BadRequest)
+    ├── MethodNotAllowed 405  the path exists but does not take this HTTP method
     └── Conflict     409  the request is valid but the state does not allow it now
 """
 
@@ -44,6 +45,11 @@ class Forbidden(Fault):
 class NotFound(Fault):
     status = 404
     reason = "Not Found"
+
+
+class MethodNotAllowed(Fault):
+    status = 405
+    reason = "Method Not Allowed"
 
 
 class Conflict(Fault):

@@ -52,6 +52,7 @@ class StructType:
 
 
 ENUMS: dict[str, frozenset[str]] = {}
+ENUM_ORDER: dict[str, tuple[str, ...]] = {}  # enums whose values are ordered (severity, statuses), in that order
 STRUCTS: dict[str, StructType] = {}
 _LIST_ITEMS: dict[str, str] = {}
 _PLURALS: dict[str, str] = {}
@@ -106,6 +107,8 @@ def _load() -> None:
     _PLURALS.update(data["plurals"])
     for name, values in data["enums"].items():
         define_enum(name, values)
+    for name, values in data.get("enum_order", {}).items():
+        ENUM_ORDER[name] = tuple(values)
     for name, t in data["types"].items():
         define(name, t["members"], identified=t["identified"], links=tuple(t["links"]))
     define("vlan", {"id": "int"}, identified=False)  # the one type whose id attribute is a number

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Fault, NotFound
+from engine_api.commands.errors import BadRequest, Fault, MethodNotAllowed, NotFound
 from engine_api.commands.params import check_flags, follow_tree
-from engine_api.rest import codec, measured, render
+from engine_api.rest import codec, describe, measured, options, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
@@ -33,8 +33,14 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
     segments = [s for s in path.split("/") if s]
     if not segments:
         if method != "GET":
-            raise Fault("only GET is supported on the API root", "Method not allowed")
+            raise MethodNotAllowed("only GET is supported on the API root")
+        if "rsdl" in ctx.params or "schema" in ctx.params:
+            return describe.answer("rsdl" if "rsdl" in ctx.params else "schema", as_json)
         return 200, _encode("api", api_root(ctx), as_json), {}
+    if len(segments) == 1 and segments[0] in describe.DOCUMENTS:
+        if method != "GET":
+            raise MethodNotAllowed(f"only GET is supported on {segments[0]}")
+        return describe.answer(segments[0], as_json)
     coll = ROOT.get(segments[0])
     if coll is None:
         raise NotFound(f"there is no collection '{segments[0]}'")
@@ -47,6 +53,7 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
             return _collection(ctx, coll, parent, base, method, body, body_json, as_json)
         ident, rest = rest[0], rest[1:]
         if not rest and method == "GET" and coll.plain and not ctx.params.get("follow"):
+            options.check(coll, "get", ctx.params)
             with db.read() as conn:
                 return 200, render.encode(coll, base, coll.get_raw(conn, parent, ident), as_json), {}
         with db.read() as conn:
@@ -59,7 +66,8 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
             continue
         if name in coll.actions and len(rest) == 1:
             if method != "POST":
-                raise Fault(f"the action '{name}' needs POST", "Method not allowed")
+                raise MethodNotAllowed(f"the action '{name}' needs POST")
+            options.check(coll, name, ctx.params)
             return _action(ctx, coll, parent, current, name, body, body_json, as_json)
         raise NotFound(f"{coll.type.replace('_', ' ')} has no sub-collection or action '{name}'")
 
@@ -67,6 +75,7 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
 def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, method: str, body: bytes,
                 body_json: bool, as_json: bool) -> Result:
     if method == "GET":
+        options.check(coll, "list", ctx.params)
         follow = follow_tree(ctx.params.get("follow"))
         with ctx.engine.db.read() as conn:
             items = coll.list(conn, parent, ctx.params, raw=not follow)
@@ -75,7 +84,8 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         return 200, render.encode_list(coll, base, items, as_json), {}
     if method == "POST":
         if coll.add is None:
-            raise Fault(f"{coll.name} cannot be added to", "Method not allowed")
+            raise MethodNotAllowed(f"{coll.name} cannot be added to")
+        options.check(coll, "add", ctx.params)
         doc = _decode(body, coll.type, body_json)
         if "id" in doc and not _UUID.fullmatch(doc["id"]):
             raise BadRequest(f"{coll.type}.id '{doc['id']}' is not a UUID", "Invalid value")
@@ -84,12 +94,13 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
             created = coll.get(conn, parent, created["id"])
         present(coll, base, created)
         return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
-    raise Fault(f"{method} is not supported on a collection", "Method not allowed")
+    raise MethodNotAllowed(f"{method} is not supported on a collection")
 
 
 def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, current: dict, method: str,
             body: bytes, body_json: bool, as_json: bool) -> Result:
     if method == "GET":
+        options.check(coll, "get", ctx.params)
         follow = follow_tree(ctx.params.get("follow"))
         if follow:
             with ctx.engine.db.read() as conn:
@@ -97,7 +108,8 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, render.encode(coll, base, current, as_json), {}
     if method == "PUT":
         if coll.update is None:
-            raise Fault(f"{coll.type.replace('_', ' ')} cannot be updated", "Method not allowed")
+            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be updated")
+        options.check(coll, "update", ctx.params)
         changes = _decode(body, coll.type, body_json)
         changes.pop("id", None)
         coll.update(ctx, parent, current, changes)
@@ -107,10 +119,11 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, _encode(coll.type, updated, as_json), {}
     if method == "DELETE":
         if coll.remove is None:
-            raise Fault(f"{coll.type.replace('_', ' ')} cannot be removed", "Method not allowed")
+            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be removed")
+        options.check(coll, "remove", ctx.params)
         coll.remove(ctx, parent, current)
         return 200, _encode("action", {"status": "complete"}, as_json), {}
-    raise Fault(f"{method} is not supported on an entity", "Method not allowed")
+    raise MethodNotAllowed(f"{method} is not supported on an entity")
 
 
 def _action(ctx: Context, coll: Collection, parent: dict | None, current: dict, name: str, body: bytes,

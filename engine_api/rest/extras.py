@@ -37,7 +37,9 @@ def computed(name: str, type_: str, items: Items) -> Collection:
 
 
 def empty(name: str, type_: str) -> Collection:
-    """A read-only collection that has nothing in it (yet): permissions, tags, statistics, ..."""
+    """A read-only collection that is empty because vdc has no such things at all (a VM's NUMA nodes, watchdogs
+    and host devices: vdc configures none), kept because the real clients read it. A collection vdc does not
+    implement is not served (404), never answered as empty."""
     return computed(name, type_, lambda conn, parent: [])
 
 
@@ -90,12 +92,8 @@ def _vm_subs() -> list[Collection]:
         computed("cdroms", "cdrom", _cdroms("vm")),
         _graphics_consoles("vm"),
         computed("snapshots", "snapshot", _snapshots), empty("numanodes", "vm_numa_node"),
-        empty("watchdogs", "watchdog"), empty("hostdevices", "host_device"), empty("permissions", "permission"),
-        empty("tags", "tag"), computed("statistics", "statistic", measured.vm_statistics),
-        empty("affinitylabels", "affinity_label"),
-        empty("sessions", "session"), empty("reporteddevices", "reported_device"),
-        empty("applications", "application"), empty("mediateddevices", "vm_mediated_device"),
-        empty("floppies", "floppy"),
+        empty("watchdogs", "watchdog"), empty("hostdevices", "host_device"),
+        computed("statistics", "statistic", measured.vm_statistics),
     ]
 
 
@@ -103,14 +101,11 @@ def _template_subs() -> list[Collection]:
     return [
         computed("cdroms", "cdrom", _cdroms("template")),
         _graphics_consoles("template"),
-        empty("watchdogs", "watchdog"), empty("permissions", "permission"), empty("tags", "tag"),
-        empty("mediateddevices", "vm_mediated_device"),
     ]
 
 
 def _nic_subs() -> list[Collection]:
-    return [empty("networkfilterparameters", "network_filter_parameter"), empty("statistics", "statistic"),
-            empty("reporteddevices", "reported_device"), empty("networklabels", "network_label")]
+    return [empty("networkfilterparameters", "network_filter_parameter")]  # vdc sets no network filter
 
 
 # ---------------------------------------------------------------- hosts
@@ -133,18 +128,11 @@ def _hooks(conn: Connection, host: dict | None) -> list[dict]:
 
 def _host_subs() -> list[Collection]:
     nics = computed("nics", "host_nic", measured.host_nics)
-    _add_subs(nics, computed("networkattachments", "network_attachment", measured.nic_attachments),
-              empty("networklabels", "network_label"),
-              empty("statistics", "statistic"))
+    _add_subs(nics, computed("networkattachments", "network_attachment", measured.nic_attachments))
     return [
         nics, computed("networkattachments", "network_attachment", measured.network_attachments),
-        computed("hooks", "hook", _hooks), empty("storage", "host_storage"),
-        computed("statistics", "statistic", measured.host_statistics),
-        empty("tags", "tag"), empty("permissions", "permission"), empty("fenceagents", "agent"),
-        empty("numanodes", "host_numa_node"), empty("devices", "host_device"),
-        empty("affinitylabels", "affinity_label"), empty("katelloerrata", "katello_erratum"),
-        empty("unmanagednetworks", "unmanaged_network"),
-        empty("externalnetworkproviderconfigurations", "external_network_provider_configuration"),
+        computed("hooks", "hook", _hooks), computed("statistics", "statistic", measured.host_statistics),
+        empty("storage", "host_storage"),  # the LUNs of block storage, which vdc does not use
     ]
 
 
@@ -165,15 +153,6 @@ def _disk_profiles(conn: Connection, sd: dict | None) -> list[dict]:
         return []
     return [{"id": derived_id(sd["id"], "disk-profile"), "name": sd["name"], "description": "",
              "storage_domain": {"id": sd["id"]}}]
-
-
-def _quotas(conn: Connection, dc: dict | None) -> list[dict]:
-    """The default quota oVirt keeps in every data center (enforced only in quota mode)."""
-    if dc is None:
-        return []
-    return [{"id": derived_id(dc["id"], "quota"), "name": "Default", "description": "Default unlimited quota",
-             "data_center": {"id": dc["id"]}, "cluster_hard_limit_pct": 20, "cluster_soft_limit_pct": 80,
-             "storage_hard_limit_pct": 20, "storage_soft_limit_pct": 80}]
 
 
 def _static(name: str, type_: str, items: Callable[[], list[dict]]) -> Collection:
@@ -203,39 +182,20 @@ def register(root: dict[str, Collection]) -> None:
         if "nics" in root[owner].subs:
             _add_subs(root[owner].subs["nics"], *_nic_subs())
     _add_subs(root["hosts"], *_host_subs())
-    _add_subs(root["clusters"], computed("cpuprofiles", "cpu_profile", _cpu_profiles),
-              empty("affinitygroups", "affinity_group"), empty("permissions", "permission"),
-              empty("enabledfeatures", "cluster_feature"), empty("glustervolumes", "gluster_volume"),
-              empty("glusterhooks", "gluster_hook"), empty("networkfilters", "network_filter"),
-              empty("externalnetworkproviders", "external_provider"))
-    _add_subs(root["datacenters"], computed("quotas", "quota", _quotas), empty("permissions", "permission"),
-              empty("qoss", "qos"), empty("iscsibonds", "iscsi_bond"))
-    _add_subs(root["storagedomains"], computed("diskprofiles", "disk_profile", _disk_profiles),
-              empty("permissions", "permission"), empty("storageconnections", "storage_connection"),
-              empty("templates", "template"), empty("vms", "vm"), empty("files", "file"),
-              empty("disksnapshots", "disk_snapshot"), empty("images", "image"))
-    _add_subs(root["networks"], empty("networklabels", "network_label"), empty("permissions", "permission"))
-    _add_subs(root["vnicprofiles"], empty("permissions", "permission"))
-    _add_subs(root["disks"], empty("permissions", "permission"), empty("statistics", "statistic"),
-              empty("disksnapshots", "disk_snapshot"))
+    _add_subs(root["clusters"], computed("cpuprofiles", "cpu_profile", _cpu_profiles))
+    _add_subs(root["storagedomains"], computed("diskprofiles", "disk_profile", _disk_profiles))
 
     policies = _static("schedulingpolicies", "scheduling_policy", catalog.scheduling_policies)
     _add_subs(policies, empty("filters", "filter"), empty("weights", "weight"), empty("balances", "balance"))
     users = computed("users", "user", _users)
-    _add_subs(users, empty("permissions", "permission"), empty("roles", "role"), empty("tags", "tag"),
-              empty("groups", "group"), empty("sshpublickeys", "ssh_public_key"))
     for coll in (
         _static("macpools", "mac_pool", catalog.mac_pools), policies,
         empty("schedulingpolicyunits", "scheduling_policy_unit"),
         _static("clusterlevels", "cluster_level", catalog.cluster_levels),
         _static("operatingsystems", "operating_system", catalog.operating_systems),
-        _static("tags", "tag", _root_tag), users, empty("groups", "group"), empty("roles", "role"),
-        empty("permissions", "permission"), empty("affinitylabels", "affinity_label"),
-        empty("instancetypes", "instance_type"), empty("vmpools", "vm_pool"), empty("domains", "domain"),
-        empty("bookmarks", "bookmark"), computed("cpuprofiles", "cpu_profile", _all("cluster", _cpu_profiles)),
+        _static("tags", "tag", _root_tag), users,
+        computed("cpuprofiles", "cpu_profile", _all("cluster", _cpu_profiles)),
         computed("diskprofiles", "disk_profile", _all("storage_domain", _disk_profiles)),
-        empty("externalhostproviders", "external_host_provider"),
-        empty("openstacknetworkproviders", "openstack_network_provider"),
     ):
         if coll.name not in root:
             root[coll.name] = coll
