@@ -61,14 +61,28 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
 
     async def incoming(request: Request) -> JSONResponse:
         data = await request.json()
-        return await handle(request, driver.incoming, data.get("xml", ""))
+        return await handle(request, driver.incoming, data.get("xml", ""), bool(data.get("start", True)))
 
     def migrate(uuid: str, params: dict) -> dict:
         dest = params.get("destination") or {}
-        if not driver.test and dest.get("libvirt_uri"):
-            return driver.migrate_native(uuid, dest["libvirt_uri"])
-        xml = driver.vm_xml(uuid)
-        call(dest["url"].rstrip("/") + "/vms/incoming", dest["secret"], "POST", {"xml": xml}, context=client_tls)
+        if not driver.test:
+            if not dest.get("libvirt_uri"):
+                raise AgentError("the destination host reports no migration URI: it cannot receive a live "
+                                 "migration", 409)
+            return driver.migrate_native(uuid, dest["libvirt_uri"], int(params.get("bandwidth") or 0),
+                                         float(params.get("max_time") or 0))
+        # libvirt's test driver cannot migrate: the agents hand the definition over themselves. The destination
+        # defines it, this host stops its copy, then the destination starts it (this host runs it again if
+        # that fails), so that two copies never run, as in a real handover.
+        peer = dest["url"].rstrip("/")
+        call(peer + "/vms/incoming", dest["secret"], "POST", {"xml": driver.vm_xml(uuid), "start": False},
+             context=client_tls)
+        driver.destroy(uuid, undefine=False)
+        try:
+            call(f"{peer}/vms/{uuid}/start", dest["secret"], "POST", {}, context=client_tls)
+        except AgentError:
+            driver.start_defined(uuid)
+            raise
         driver.destroy(uuid)
         return {"id": uuid, "status": "migrated"}
 
@@ -76,7 +90,9 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         uuid, op = request.path_params["id"], request.path_params["op"]
         params = await request.json() if await request.body() else {}
         fns = {"destroy": driver.destroy, "shutdown": driver.shutdown, "pause": driver.pause,
-               "continue": driver.resume, "hibernate": driver.hibernate}
+               "continue": driver.resume, "hibernate": driver.hibernate, "reboot": driver.reboot,
+               "reset": driver.reset, "cancelmigration": driver.cancel_migration, "start": driver.start_defined,
+               "migrationstats": driver.migration_stats}
         if op == "migrate":
             return await handle(request, migrate, uuid, params)
         if op == "ticket":
@@ -105,6 +121,11 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
     async def remove_volume(request: Request) -> JSONResponse:
         return await handle(request, driver.remove_volume, request.path_params["pool"], request.path_params["vol"])
 
+    async def resize_volume(request: Request) -> JSONResponse:
+        data = await request.json()
+        pool, vol = request.path_params["pool"], request.path_params["vol"]
+        return await handle(request, lambda: driver.resize_volume(pool, vol, int(data["size"])))
+
     return Starlette(routes=[
         Route("/health", health),
         Route("/capabilities", capabilities),
@@ -116,4 +137,5 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         Route("/storage/pools/{pool}", disconnect_storage, methods=["DELETE"]),
         Route("/storage/pools/{pool}/volumes", create_volume, methods=["POST"]),
         Route("/storage/pools/{pool}/volumes/{vol}", remove_volume, methods=["DELETE"]),
+        Route("/storage/pools/{pool}/volumes/{vol}/resize", resize_volume, methods=["POST"]),
     ], middleware=[Middleware(AgentGuard, secret=secret)])  # the credential before the body, bounded JSON

@@ -61,6 +61,9 @@ def build(spec: dict, domain_type: str = "kvm", arch: str = "x86_64") -> str:
     _sub(os_el, "type", "hvm", arch=arch)
     for dev in spec.get("boot") or ["hd"]:
         _sub(os_el, "boot", dev="hd" if dev == "hd" else "network" if dev == "network" else "cdrom")
+    features = _sub(dom, "features")  # ACPI: the power button a graceful shutdown or reboot presses
+    _sub(features, "acpi")
+    _sub(features, "apic")
     cpu_el = _sub(dom, "cpu")
     _sub(cpu_el, "topology", sockets=str(sockets), cores=str(cores), threads=str(threads))
     devices = _sub(dom, "devices")
@@ -83,6 +86,9 @@ def build(spec: dict, domain_type: str = "kvm", arch: str = "x86_64") -> str:
         if nic.get("linked") is False:
             _sub(i, "link", state="down")
     graphics.add_device(devices, spec.get("display"))
+    if domain_type != "test":  # where a QEMU guest agent answers (shutdown, reboot); libvirt picks the socket
+        channel = _sub(devices, "channel", type="unix")
+        _sub(channel, "target", type="virtio", name="org.qemu.guest_agent.0")
     return etree.tostring(dom, encoding="unicode")
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
-from engine_api.agent import bridges, domain, graphics, hooks, netinfo
+from engine_api.agent import bridges, domain, graphics, hooks, migration, netinfo, power, resize
 from engine_api.agent.client import AgentError
+from engine_api.agent.migration import Migrations
 from engine_api.agent.stats import Sampler
 from engine_api.agent.storage import Storage
 
@@ -28,9 +29,9 @@ class Driver:
     def __init__(self, uri: str, state_dir: Path, migration_uri: str | None = None, create_bridges: bool = False,
                  display_address: str = "0.0.0.0"):
         self.uri = uri
+        self.display_address = display_address  # where VM consoles listen
         self.migration_uri = migration_uri  # how peers reach this hypervisor for a live migration
         self.create_bridges = create_bridges
-        self.display_address = display_address  # where VM consoles listen
         self.state_dir = Path(state_dir)
         self.domains_dir = self.state_dir / "domains"
         self.hooks_dir = self.state_dir / "hooks"
@@ -42,6 +43,8 @@ class Driver:
         self.started = time.time()
         self.sampler = Sampler()
         self.storage = Storage(self.conn, self.state_dir)
+        self.migrations = Migrations()
+        self.reboots = power.Reboots(None if self.test else uri)
         self._restore()
 
     # ---------------------------------------------------------------- persistence
@@ -101,6 +104,9 @@ class Driver:
                     used += info[2] * 1024
                 vms.append({"id": dom.UUIDString(), "name": dom.name(), "status": status,
                             "memory": info[2] * 1024, "vcpus": info[3], "cpu_time": info[4]})
+                vms[-1]["reboots"] = self.reboots.count(dom.UUIDString())  # the engine's proof of a reboot
+                if (progress := self.migrations.progress(dom.UUIDString())) is not None:
+                    vms[-1]["migration_progress"] = progress  # oVirt's migration.progress statistic
                 if dom.isActive():
                     vms[-1]["graphics"] = graphics.devices(dom.XMLDesc(0))
             measured = self.sampler.vms(self.conn, self._start_time)
@@ -199,15 +205,45 @@ class Driver:
         return {"id": uuid, "status": "down"}
 
     def shutdown(self, uuid: str) -> dict:
+        """Ask the guest to power off. It stays ``powering_down`` until it does: the engine watches it go down,
+        and powers it off itself when it did not in time."""
         with self.lock:
             dom = self._dom(uuid)
-            if dom.isActive():
-                dom.shutdown()
+            method = power.request_shutdown(dom) if dom.isActive() else "none"
             if not dom.isActive():
                 dom.undefine()
                 self._forget(uuid)
-                return {"id": uuid, "status": "down"}
-        return {"id": uuid, "status": "powering_down"}
+                return {"id": uuid, "status": "down", "method": method}
+        return {"id": uuid, "status": "powering_down", "method": method}
+
+    def reboot(self, uuid: str) -> dict:
+        """Ask the guest to reboot, in its QEMU process. ``reboots`` is the count before the request: the VM's
+        ``reboots`` in ``/stats`` goes past it once the guest really rebooted. The test driver reboots at once."""
+        with self.lock:
+            dom = self._dom(uuid)
+            if not dom.isActive():
+                raise AgentError(f"VM {uuid} is not running on this host", 409)
+            before = self.reboots.count(uuid)
+            try:
+                method = power.request_reboot(dom)
+            except libvirt.libvirtError as e:
+                raise AgentError(f"cannot reboot: {e.get_error_message()}", 409) from None
+            if self.test:
+                self.reboots.note(uuid)
+                return {"id": uuid, "status": "up", "method": method, "reboots": before}
+        return {"id": uuid, "status": "reboot_in_progress", "method": method, "reboots": before}
+
+    def reset(self, uuid: str) -> dict:
+        """Reset the guest's virtual hardware (a reboot it cannot refuse), in the same QEMU process."""
+        with self.lock:
+            dom = self._dom(uuid)
+            try:
+                dom.reset(0)
+            except libvirt.libvirtError as e:
+                raise AgentError(f"cannot reset: {e.get_error_message()}", 409) from None
+            if self.test:
+                self.reboots.note(uuid)
+        return {"id": uuid, "status": "up"}
 
     def pause(self, uuid: str) -> dict:
         with self.lock:
@@ -231,28 +267,46 @@ class Driver:
             dom.resume()
         return {"id": uuid, "status": "up"}
 
-    def incoming(self, xml: str) -> dict:
-        """The destination's half of a migration the hypervisor cannot do itself."""
+    def incoming(self, xml: str, start: bool = True) -> dict:
+        """The destination's half of a migration the hypervisor cannot do itself; with ``start`` False it is only
+        defined, and started by ``start_defined`` once the source stopped its copy."""
         with self.lock:
             uuid = etree.fromstring(xml.encode()).findtext("uuid")
             xml = hooks.run(self.hooks_dir, "before_vm_migrate_destination", xml, uuid or "").data
             try:
                 dom = self.conn.defineXML(xml)
-                dom.create()
+                if start:
+                    dom.create()
             except libvirt.libvirtError as e:
                 raise AgentError(f"could not receive the VM: {e.get_error_message()}") from None
-            self._remember(dom, True)
-        return {"id": dom.UUIDString(), "status": "up"}
+            self._remember(dom, start)
+        return {"id": dom.UUIDString(), "status": "up" if start else "down"}
 
-    def migrate_native(self, uuid: str, destination_uri: str) -> dict:
-        dom = self._dom(uuid)
-        flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
-        try:
-            dom.migrateToURI3(destination_uri, {}, flags)
-        except libvirt.libvirtError as e:
-            raise AgentError(f"migration failed: {e.get_error_message()}") from None
+    def start_defined(self, uuid: str) -> dict:
+        """Start a domain defined here and not running (the last step of a handover)."""
+        with self.lock:
+            dom = self._dom(uuid)
+            if not dom.isActive():
+                try:
+                    dom.create()
+                except libvirt.libvirtError as e:
+                    raise AgentError(f"could not start VM {uuid}: {e.get_error_message()}") from None
+            self._remember(dom, True)
+        return {"id": uuid, "status": "up"}
+
+    def migrate_native(self, uuid: str, destination_uri: str, bandwidth_mib: int = 0, max_time: float = 0.0) -> dict:
+        """Live peer-to-peer migration by the hypervisor itself (see ``migration``); not under ``self.lock``:
+        monitoring keeps reading this host while it runs."""
+        done = self.migrations.migrate(self._dom(uuid), destination_uri, bandwidth_mib, max_time)
         self._forget(uuid)
-        return {"id": uuid, "status": "migrated"}
+        return done
+
+    def cancel_migration(self, uuid: str) -> dict:
+        return self.migrations.cancel(self._dom(uuid))
+
+    def migration_stats(self, uuid: str) -> dict:
+        """On the destination: the figures of the migration that brought the VM here."""
+        return {"id": uuid, **migration.completed_figures(self._dom(uuid))}
 
     # ---------------------------------------------------------------- storage
 
@@ -267,3 +321,6 @@ class Driver:
 
     def remove_volume(self, pool_id: str, vol_id: str) -> dict:
         return self.storage.remove_volume(pool_id, vol_id)
+
+    def resize_volume(self, pool_id: str, vol_id: str, size: int) -> dict:
+        return resize.resize(self.conn, self.storage, pool_id, vol_id, size, live_capable=not self.test)

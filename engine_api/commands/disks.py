@@ -140,14 +140,10 @@ def _update_disk(tx: Tx, current: dict, changes: dict) -> dict:
     if size is not None:
         _size(size)
         if size < current["provisioned_size"]:
-            raise Conflict(f"Cannot shrink disk {alias} from {current['provisioned_size']} to {size} bytes: "
-                           "disks can only grow.")
+            raise Conflict(f"disk.provisioned_size: cannot shrink disk {alias} from {current['provisioned_size']} "
+                           f"to {size} bytes; disks can only grow.")
         if size > current["provisioned_size"]:
-            for att in attachments_of(tx, current["id"]):
-                vm = tx.get("vm", att["vm"]["id"]) if att.get("vm") else None
-                if vm is not None and vm.get("status") != "down":
-                    raise Conflict(f"Cannot extend disk {alias} while VM {vm['name']} is {vm.get('status')}: "
-                                   "resizing a disk in use is not supported yet.")
+            volumes.plan_extend(tx, doc, current["provisioned_size"])  # locks it while its volume grows
         doc["provisioned_size"] = size
         if not doc.get("sparse"):
             doc["actual_size"] = doc["total_size"] = size
@@ -418,7 +414,9 @@ def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
 
 
 def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
-    return run(ctx, "update_disk", _update_disk, current, changes)
+    updated = run(ctx, "update_disk", _update_disk, current, changes)
+    volumes.extend(ctx, updated["id"])
+    return updated
 
 
 def remove(ctx: Context, parent: dict | None, current: dict) -> None:
@@ -434,7 +432,9 @@ def add_attachment(ctx: Context, parent: dict | None, doc: dict) -> dict:
 
 
 def update_attachment(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
-    return run(ctx, "update_disk_attachment", _update_attachment, parent, current, changes)
+    updated = run(ctx, "update_disk_attachment", _update_attachment, parent, current, changes)
+    volumes.extend(ctx, updated["disk"]["id"])
+    return updated
 
 
 def remove_attachment(ctx: Context, parent: dict | None, current: dict) -> None:

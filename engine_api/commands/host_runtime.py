@@ -46,6 +46,7 @@ def _facts(caps: dict) -> dict:
         "version": {"major": 4, "minor": 5, "build": 0, "revision": 0, "full_version": "vdc-agent-0.1.0"},
         "hardware_information": {"manufacturer": "vdc", "product_name": caps.get("hypervisor", "")},
         "_hooks": caps.get("hooks", []), "_nics": caps.get("nics", []), "_hostname": caps.get("hostname"),
+        "_migration_uri": caps.get("migration_uri"),  # where a live migration reaches its hypervisor
     }
 
 
@@ -212,14 +213,14 @@ def deactivate(ctx: Context, parent: dict | None, host: dict, action: dict) -> N
 
 
 def evacuate_job(ctx: Context, host_id: str) -> None:
-    from engine_api.commands import vm_runtime
+    from engine_api.commands import vm_migration
 
     with ctx.engine.db.read() as conn:
         vms = Tx(conn, ctx).find("vm", col("vm", "host_id") == host_id)
     failed = []
     for vm in vms:
         try:
-            vm_runtime.migrate_now(ctx, vm["id"], None, exclude={host_id})
+            vm_migration.migrate_now(ctx, vm["id"], None, exclude={host_id})
         except Exception as e:  # noqa: BLE001 - each VM is reported, the others still move
             failed.append(f"{vm['name']}: {getattr(e, 'detail', e)}")
     if failed:
@@ -304,7 +305,11 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 
     reported = {v["id"]: v for v in stats.get("vms", [])}
     for vm in tx.find("vm", col("vm", "host_id") == host_id):
         if vm["id"] in busy or vm.get("_changed", 0) >= asked:  # a job moves it, or moved it since the report
-            reported.pop(vm["id"], None)
+            seen = reported.pop(vm["id"], None)
+            progress = (seen or {}).get("migration_progress")
+            if vm["status"] == "migrating" and progress is not None and progress != vm.get("_migration_progress"):
+                vm["_migration_progress"] = progress  # the latest the source reported (not a status change)
+                tx.update("vm", vm)
             continue  # (a job-driven status without a job, as an engine restart leaves it, is reconciled below)
         seen = reported.pop(vm["id"], None)
         status = vm["status"]
@@ -315,10 +320,20 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 
                 continue  # its destination may run it (its report takes it over), or has not reported yet
             if status in RUNNING or status in JOB_DRIVEN:
                 vm.update(status="down", host=None, stop_time=now_iso())
+                for key in ("_power_deadline", "_reboot_base", "_before"):
+                    vm.pop(key, None)
                 tx.update("vm", vm)
                 tx.event(61, f"VM {vm['name']} is down.", vm=vm["id"], host=host_id)
             continue
         new = seen["status"]
+        if status == "reboot_in_progress" and new == "up":  # up all along: rebooted once libvirt saw a reboot
+            if int(seen.get("reboots") or 0) > int(vm.get("_reboot_base") or 0):
+                vm["status"] = "up"
+                for key in ("_power_deadline", "_reboot_base", "_before"):
+                    vm.pop(key, None)
+                tx.update("vm", vm)
+                tx.event(35, f"VM {vm['name']} was rebooted.", vm=vm["id"], host=host_id)
+            continue
         if new != status and not (status == "powering_down" and new == "up"):
             vm["status"] = new
             if new == "up" and not vm.get("start_time"):

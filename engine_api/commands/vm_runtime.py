@@ -1,5 +1,9 @@
-"""Running VMs: start (placement, launch on the host's agent), stop, shutdown, reboot, suspend, migrate,
-and the restart of highly available VMs whose host died.
+"""Running VMs: start (placement, launch on the host's agent), stop, shutdown, reboot, suspend, and the restart
+of highly available VMs whose host died (migration: ``vm_migration``).
+
+A shutdown or a reboot only asks the guest (ACPI, or its agent): the VM stays ``powering_down`` or
+``reboot_in_progress`` until monitoring sees it happen, and the power loop (``loops.power``) forces it (power
+off, reset) once ``vm_graceful_shutdown_timeout`` passed. A reboot never destroys and starts the VM again.
 
 Each action commits its decision (the VM's new transient status and host) first, then a job talks to
 the agents and commits the outcome. From just before that decision until its job ends the VM's id is in
@@ -217,10 +221,18 @@ def _prepare(tx: Tx, vm_id: str, verb: str, allowed: set[str], status: str) -> d
     return vm
 
 
+POWER_FIELDS = ("_before", "_power_deadline", "_reboot_base")  # a power request's bookkeeping on the VM
+
+
+def _clear_power(vm: dict) -> None:
+    for key in POWER_FIELDS:
+        vm.pop(key, None)
+
+
 def _stopped(tx: Tx, vm_id: str, verb: str) -> None:
     vm = tx.must("vm", vm_id)
     vm.update(status="down", host=None, stop_time=now_iso(), next_run_configuration_exists=False)
-    vm.pop("_before", None)
+    _clear_power(vm)
     _save(tx, vm)
     tx.event(33 if verb == "stop" else 37, f"VM {vm['name']} was powered off ({verb}) by {tx.who}.", vm=vm_id)
 
@@ -228,9 +240,19 @@ def _stopped(tx: Tx, vm_id: str, verb: str) -> None:
 def _settled(tx: Tx, vm_id: str, status: str, message: str) -> None:
     vm = tx.must("vm", vm_id)
     vm["status"] = status
-    vm.pop("_before", None)
+    _clear_power(vm)
     _save(tx, vm)
     tx.event(35, message.format(name=vm["name"]), vm=vm_id)
+
+
+def _requested(tx: Tx, vm_id: str, op: str, timeout: float, reboots: int = 0) -> None:
+    """The guest was asked to power down or reboot: the VM keeps its transient status until monitoring sees it
+    happen, or until ``timeout`` seconds have passed and the power loop forces it (``force_power``)."""
+    vm = tx.must("vm", vm_id)
+    vm["_power_deadline"] = time.time() + timeout
+    if op == "reboot":
+        vm["_reboot_base"] = reboots
+    _save(tx, vm)
 
 
 def _power_job(ctx: Context, vm_id: str, verb: str, op: str) -> None:
@@ -242,12 +264,15 @@ def _power_job(ctx: Context, vm_id: str, verb: str, op: str) -> None:
             run(ctx, f"{verb}_vm", _stopped, vm_id, verb)
             return
         try:
-            if op == "reboot":
-                ctx.engine.broker.vm_op(host, vm_id, "destroy")
-                with ctx.engine.db.read() as conn:
-                    spec_ = spec(Tx(conn, ctx), vm)
-                ctx.engine.broker.create_vm(host, spec_)
-                run(ctx, "reboot_vm", _settled, vm_id, "up", "VM {name} was rebooted.")
+            if op in ("shutdown", "reboot"):
+                answer = ctx.engine.broker.vm_op(host, vm_id, op)
+                if answer.get("status") == "down":  # it went down at once
+                    run(ctx, f"{verb}_vm", _stopped, vm_id, verb)
+                elif answer.get("status") == "up":  # it rebooted at once
+                    run(ctx, "reboot_vm", _settled, vm_id, "up", "VM {name} was rebooted.")
+                else:
+                    run(ctx, f"{verb}_vm", _requested, vm_id, op, graceful_timeout(ctx),
+                        int(answer.get("reboots") or 0))
             elif op == "hibernate":
                 ctx.engine.broker.vm_op(host, vm_id, "hibernate")
                 run(ctx, "suspend_vm", _settled, vm_id, "suspended", "VM {name} was suspended.")
@@ -289,60 +314,76 @@ def suspend(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
     return _power(ctx, vm, "suspend", "hibernate", {"up"}, "saving_state")
 
 
-def _prepare_migration(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str] | None) -> tuple[dict, dict]:
+def graceful_timeout(ctx: Context) -> float:
+    """Seconds a guest has to power down or reboot by itself (oVirt's ``VmGracefulShutdownTimeout``)."""
+    return float(ctx.engine.config.get("vm_graceful_shutdown_timeout", 30.0))
+
+
+def _prepare_forced(tx: Tx, vm_id: str, now: float, timeout: float) -> str | None:
+    """The guest let its power request's deadline pass: returns the forced step (``destroy`` a VM that did not
+    power down, ``reset`` one that did not reboot), or None when it settled meanwhile."""
     vm = tx.must("vm", vm_id)
-    if vm["status"] != "up":
-        raise Conflict(f"Cannot migrate VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
-    source = tx.must("host", vm["host"]["id"])
-    dest = _place(tx, vm, (exclude or set()) | {source["id"]}, wanted)
-    vm["status"] = "migrating"
+    deadline = vm.get("_power_deadline") or vm.get("_changed", 0) + timeout  # none: left by an engine restart
+    if vm["status"] not in FORCEABLE or now < deadline or not vm.get("host"):
+        return None
+    host = tx.must("host", vm["host"]["id"])
+    if vm["status"] == "powering_down":
+        tx.event(9013, f"VM {vm['name']} did not shut down within {timeout:g} seconds on Host {host['name']}; "
+                       "it is powered off.", "warning", vm=vm_id, host=host["id"])
+        op = "destroy"
+    else:
+        tx.event(9014, f"VM {vm['name']} did not reboot within {timeout:g} seconds on Host {host['name']}; "
+                       "it is reset.", "warning", vm=vm_id, host=host["id"])
+        op = "reset"
+    vm["_power_deadline"] = now + timeout  # forced once; tried again only if this one fails to settle it
     _save(tx, vm)
-    tx.event(62, f"Migration of VM {vm['name']} from Host {source['name']} to {dest['name']} started by {tx.who}.",
-             vm=vm_id, host=source["id"])
-    return source, dest
+    return op
 
 
-def _migrated(tx: Tx, vm_id: str, dest_id: str) -> None:
-    vm = tx.must("vm", vm_id)
-    vm.update(status="up", host={"id": dest_id})
-    _save(tx, vm)
-    tx.event(63, f"Migration of VM {vm['name']} completed (Host: {tx.must('host', dest_id)['name']}).", vm=vm_id,
-             host=dest_id)
+FORCEABLE = {"powering_down", "reboot_in_progress"}
 
 
-def _migration_job(ctx: Context, vm_id: str, source: dict, dest: dict) -> None:
+def _forced_job(ctx: Context, vm_id: str, op: str) -> None:
     with _busy(ctx, vm_id):
         with ctx.engine.db.read() as conn:
             tx = Tx(conn, ctx)
-            pools = [pool_spec(tx.must("storage_domain", d["pool"])) for d in spec(tx, tx.must("vm", vm_id))["disks"]
-                     if d["pool"]]
+            vm = tx.must("vm", vm_id)
+            host = tx.get("host", (vm.get("host") or {}).get("id", ""))
+        if vm["status"] not in FORCEABLE:  # it settled while the job waited
+            return
+        verb = "shutdown" if op == "destroy" else "reboot"
         try:
-            for pool in pools:
-                ctx.engine.broker.connect_storage(dest, pool)
-            ctx.engine.broker.migrate(source, vm_id, dest)
+            if host is not None:
+                ctx.engine.broker.vm_op(host, vm_id, op)
         except AgentError as e:
-            run(ctx, "migrate_vm", _failed, vm_id, "migrate", str(e), "up", True)
-            raise Conflict(f"migration of VM {vm_id} failed: {e}") from None
-        run(ctx, "migrate_vm", _migrated, vm_id, dest["id"])
+            if e.status != 404:
+                run(ctx, f"{verb}_vm", _failed, vm_id, f"force the {verb} of", str(e), vm["status"], True)
+                return
+            op = "destroy"  # the host no longer has it: it is down
+        if op == "destroy":
+            run(ctx, f"{verb}_vm", _stopped, vm_id, "stop")
+        else:
+            run(ctx, "reboot_vm", _settled, vm_id, "up", "VM {name} was rebooted (reset).")
 
 
-def migrate_now(ctx: Context, vm_id: str, wanted: dict | None, exclude: set[str] | None = None) -> None:
-    """Migrate and wait (used to evacuate a host going to maintenance)."""
-    source, dest = _claimed(ctx, vm_id, lambda: run(ctx, "migrate_vm", _prepare_migration, vm_id, wanted, exclude))
-    _migration_job(ctx, vm_id, source, dest)
+class _Settled(Exception):
+    """The VM no longer needs forcing (it releases the claim)."""
 
 
-def migrate(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
-    wanted = action.get("host") or None
+def force_power(ctx: Context, vm_id: str) -> None:
+    """Called by the power loop for a VM past its power request's deadline (see ``loops.power``)."""
+    now, timeout = time.time(), graceful_timeout(ctx)
 
     def decide_and_submit() -> None:
-        source, dest = run(ctx, "migrate_vm", _prepare_migration, vm["id"], wanted, None)
-        ctx.engine.jobs.submit(ctx, f"Migrating VM {vm['name']}", _migration_job, ctx, vm["id"], source, dest)
+        op = run(ctx, "force_power", _prepare_forced, vm_id, now, timeout)
+        if op is None:
+            raise _Settled
+        ctx.engine.jobs.submit(ctx, f"Forcing the {'power off' if op == 'destroy' else 'reset'} of VM {vm_id}",
+                               _forced_job, ctx, vm_id, op)
 
-    _claimed(ctx, vm["id"], decide_and_submit)
-    return {}
-
-
-def cancelmigration(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
-    raise Conflict(f"Cannot cancel the migration of VM {vm['name']}: "
-                   + ("it is not migrating." if vm["status"] != "migrating" else "it is already under way."))
+    if vm_id in ctx.engine.busy_vms:
+        return  # a job moves it (a stop, say): it decides
+    try:
+        _claimed(ctx, vm_id, decide_and_submit)
+    except _Settled:
+        pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from engine_api.agent.client import AgentError
 from engine_api.commands.context import Context
+from engine_api.commands.errors import Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx
@@ -79,3 +80,95 @@ def discard(ctx: Context, disk: dict) -> None:
             ctx.engine.broker.remove_volume(host, sd_id, disk["id"])
         except AgentError:
             pass
+
+
+# ---------------------------------------------------------------- growth
+
+EXTENDABLE_WITH = {"down", "up", "paused"}  # the states of a VM whose disk may grow (live while it runs)
+
+
+def plan_extend(tx: Tx, disk: dict, old_size: int) -> None:
+    """In the transaction that grows ``disk``: refuse while a VM using it is in the middle of something, and
+    lock it for the job that grows its volume on the host running that VM (live), or on a host serving its
+    domain. A disk no host serves has no volume yet: it is made at the new size when first needed."""
+    alias = disk.get("alias") or disk["name"]
+    if disk.get("status") != "ok":
+        raise Conflict(f"Cannot extend disk {alias}: it is {disk.get('status')}.")
+    running = []
+    for att in tx.find("disk_attachment", col("disk_attachment", "disk_id") == disk["id"]):
+        vm = tx.get("vm", att["vm"]["id"]) if att.get("vm") else None
+        if vm is None or vm.get("status") == "down":
+            continue
+        if vm.get("status") not in EXTENDABLE_WITH:
+            raise Conflict(f"Cannot extend disk {alias} while VM {vm['name']} is "
+                           f"{vm.get('status', '').replace('_', ' ')}.")
+        if not vm.get("host"):
+            raise Conflict(f"Cannot extend disk {alias}: VM {vm['name']} is {vm['status']} on no known host.")
+        running.append(vm)
+    if len(running) > 1:
+        raise Conflict(f"Cannot extend disk {alias}: VMs {', '.join(v['name'] for v in running)} all run it.")
+    sd_id = (disk.get("storage_domain") or {}).get("id")
+    host = tx.must("host", running[0]["host"]["id"]) if running else _serving_host(tx, sd_id) if sd_id else None
+    if host is None:
+        return
+    disk["status"] = "locked"
+    disk["_extend"] = {"from": old_size, "host": host["id"], "vm": running[0]["id"] if running else None}
+
+
+def _extended(tx: Tx, disk_id: str, info: dict) -> None:
+    disk = tx.get("disk", disk_id)
+    if disk is None:
+        return
+    plan = disk.pop("_extend", {})
+    disk["status"] = "ok"
+    if info.get("actual_size") is not None and disk.get("sparse", True):
+        disk["actual_size"] = disk["total_size"] = info["actual_size"]
+    tx.update("disk", disk)
+    how = " while its VM runs" if plan.get("vm") and info.get("live") else ""
+    tx.event(371, f"Size of the disk {disk['name']} was successfully updated to {disk['provisioned_size']} "
+                  f"bytes{how}.", storage_domain=disk["storage_domain"]["id"], vm=plan.get("vm"))
+
+
+def _extend_failed(tx: Tx, disk_id: str, error: str) -> None:
+    disk = tx.get("disk", disk_id)
+    if disk is None:
+        return
+    plan = disk.pop("_extend", {})
+    wanted = disk["provisioned_size"]
+    disk.update(status="ok", provisioned_size=plan.get("from", wanted))
+    if not disk.get("sparse", True):
+        disk["actual_size"] = disk["total_size"] = disk["provisioned_size"]
+    tx.update("disk", disk)
+    tx.event(370, f"Failed to update the size of the disk {disk['name']} to {wanted} bytes: {error}; it keeps "
+                  f"its size of {disk['provisioned_size']} bytes.", "error",
+             storage_domain=disk["storage_domain"]["id"], vm=plan.get("vm"))
+
+
+def _extend_job(ctx: Context, disk_id: str) -> None:
+    with ctx.engine.db.read() as conn:
+        tx = Tx(conn, ctx)
+        disk = tx.must("disk", disk_id)
+        plan = disk.get("_extend") or {}
+        host = tx.get("host", plan.get("host", ""))
+        sd = tx.must("storage_domain", disk["storage_domain"]["id"])
+    if host is None:
+        run(ctx, "extend_disk", _extend_failed, disk_id, "its host is gone")
+        return
+    try:
+        ctx.engine.broker.connect_storage(host, pool_spec(sd))
+        info = ctx.engine.broker.resize_volume(host, sd["id"], disk_id, int(disk["provisioned_size"]))
+    except AgentError as e:
+        if e.status == 404 and "no volume" in str(e):  # never made: it will be, at the new size
+            run(ctx, "extend_disk", _extended, disk_id, {})
+            return
+        run(ctx, "extend_disk", _extend_failed, disk_id, f"Host {host['name']}: {e}")
+        return
+    run(ctx, "extend_disk", _extended, disk_id, info)
+
+
+def extend(ctx: Context, disk_id: str) -> None:
+    """After a disk update: grow its volume if the update locked it for that (see ``plan_extend``)."""
+    with ctx.engine.db.read() as conn:
+        disk = Tx(conn, ctx).get("disk", disk_id)
+    if disk is not None and disk.get("status") == "locked" and disk.get("_extend"):
+        ctx.engine.jobs.submit(ctx, f"Extending disk {disk['name']}", _extend_job, ctx, disk_id)

@@ -47,9 +47,13 @@ class Broker:
     def vm_op(self, host: dict, vm_id: str, op: str, body: dict | None = None) -> dict:
         return self._call(host, f"/vms/{vm_id}/{op}", "POST", body or {})
 
-    def migrate(self, source: dict, vm_id: str, destination: dict) -> dict:
-        dest = {"url": self.url(destination), "secret": self.secret}
-        return self._call(source, f"/vms/{vm_id}/migrate", "POST", {"destination": dest}, timeout=120)
+    def migrate(self, source: dict, vm_id: str, destination: dict, bandwidth_mib: int = 0,
+                max_time: float = 120.0) -> dict:
+        """Live-migrate to the destination's hypervisor (its reported ``migration_uri``); the source agent aborts a
+        migration still running after ``max_time`` seconds, so the call waits a little longer than that."""
+        dest = {"url": self.url(destination), "secret": self.secret, "libvirt_uri": destination.get("_migration_uri")}
+        body = {"destination": dest, "bandwidth": bandwidth_mib, "max_time": max_time}
+        return self._call(source, f"/vms/{vm_id}/migrate", "POST", body, timeout=max_time + 30)
 
     def connect_storage(self, host: dict, pool: dict) -> dict:
         return self._call(host, "/storage/pools", "POST", pool)
@@ -62,3 +66,6 @@ class Broker:
 
     def remove_volume(self, host: dict, pool_id: str, volume_id: str) -> dict:
         return self._call(host, f"/storage/pools/{pool_id}/volumes/{volume_id}", "DELETE")
+
+    def resize_volume(self, host: dict, pool_id: str, volume_id: str, size: int) -> dict:
+        return self._call(host, f"/storage/pools/{pool_id}/volumes/{volume_id}/resize", "POST", {"size": size})

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from engine_api.commands import host_runtime
+from engine_api.loops import power
 
 if TYPE_CHECKING:
     from engine_api.engine import Engine
@@ -35,6 +36,7 @@ class Monitor:
                 f.result()
             except Exception:  # one host's trouble must not stop the others' monitoring
                 log.exception("monitoring a host failed")
+        power.check(self.engine)  # after the reports: a guest that did power down is not forced
 
     def _loop(self) -> None:
         interval = self.engine.config["monitor_interval"]

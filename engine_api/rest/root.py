@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -17,6 +18,7 @@ from engine_api.commands import (
     nics,
     storage,
     templates,
+    vm_migration,
     vm_runtime,
     vms,
 )
@@ -192,8 +194,8 @@ vms_ = Collection(
             "fqdn": doc_field("fqdn")},
     add=vms.add, update=vms.update, remove=vms.remove,
     actions={"start": vm_runtime.start, "stop": vm_runtime.stop, "shutdown": vm_runtime.shutdown,
-             "reboot": vm_runtime.reboot, "suspend": vm_runtime.suspend, "migrate": vm_runtime.migrate,
-             "cancelmigration": vm_runtime.cancelmigration},
+             "reboot": vm_runtime.reboot, "suspend": vm_runtime.suspend, "migrate": vm_migration.migrate,
+             "cancelmigration": vm_migration.cancelmigration},
     subs={"diskattachments": _attachments("vm"), "nics": _nics("vm")},
 )
 disks_ = Collection(
@@ -295,6 +297,16 @@ def api_root(ctx: Context) -> dict:
     return doc
 
 
+def _active_users(conn: Connection) -> int:
+    """Users with a token or session that has not expired: the ones logged in now."""
+    from sqlalchemy import func, select
+
+    from engine_api.store.schema import tokens
+
+    q = select(func.count(func.distinct(tokens.c.user_id))).where(tokens.c.expires > time.time())
+    return conn.execute(q).scalar_one()
+
+
 def _summary(conn: Connection) -> dict:
     def counts(kind: str, active_status: str) -> dict:
         total = repo.count(conn, kind)
@@ -305,12 +317,13 @@ def _summary(conn: Connection) -> dict:
     sd_active = repo.count(conn, "attached_storage_domain",
                            col("attached_storage_domain", "doc")["status"].as_string() == "active")
     return {"vms": counts("vm", "up"), "hosts": counts("host", "up"),
-            "users": {"total": repo.count(conn, "user"), "active": repo.count(conn, "user")},
+            "users": {"total": repo.count(conn, "user"), "active": _active_users(conn)},
             "storage_domains": {"total": sd_total, "active": sd_active}}
 
 
 
 
-from engine_api.rest import extras  # noqa: E402 - the extra collections join the finished tree
+from engine_api.rest import extras, scheduling  # noqa: E402 - the extra collections join the finished tree
 
+scheduling.register(ROOT)
 extras.register(ROOT)

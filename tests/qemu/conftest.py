@@ -7,6 +7,8 @@ import pytest
 from tests.conftest import under_ci
 from tests.hosts.helpers import connect, ensure_estate
 
+SHUTDOWN_TIMEOUT = 3.0  # seconds a guest has to power down or reboot by itself (the counting guest never does)
+
 
 @pytest.fixture(scope="module")
 def qemu_engine(tmp_path_factory):
@@ -19,7 +21,8 @@ def qemu_engine(tmp_path_factory):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     server = live.start(tmp_path_factory.mktemp("qlab"), lab_hosts=2, lab_hypervisor="qemu",
-                        config={"monitor_interval": 0.5, "non_responsive_timeout": 3.0})
+                        config={"monitor_interval": 0.5, "non_responsive_timeout": 3.0,
+                                "vm_graceful_shutdown_timeout": SHUTDOWN_TIMEOUT})
     try:
         yield server
     finally:

@@ -43,3 +43,19 @@ def wait_counting(estate: Estate, vm_id: str, above: int = 0, timeout: float = 2
     """Wait until the guest has counted past ``above`` (the BIOS takes a few seconds to boot it)."""
     return wait_for(lambda: counter(estate, vm_id), lambda n: n > above, timeout=timeout,
                     what=f"the guest of {vm_id} counting past {above}")
+
+
+def qemu_pid(vm_id: str) -> int | None:
+    """The pid of the qemu process running the VM on this machine (any lab host), if one does."""
+    import subprocess
+
+    out = subprocess.run(["pgrep", "-f", f"qemu-system.*-uuid {vm_id}"], capture_output=True, text=True).stdout
+    pids = [int(p) for p in out.split()]
+    assert len(pids) <= 1, f"{len(pids)} qemu processes run VM {vm_id}"
+    return pids[0] if pids else None
+
+
+def events_matching(estate: Estate, since: int, text: str) -> list[t.Event]:
+    from tests.hosts.helpers import events_since
+
+    return [e for e in events_since(estate.conn, since) if text in e.description]
