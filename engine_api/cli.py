@@ -65,6 +65,9 @@ def serve(args: argparse.Namespace) -> int:
     from engine_api.rest.app import create_app
 
     lab = args.lab_hosts > 0
+    if problem := _unbindable(*args.listen):  # before anything starts: 'ready' must never name another server
+        print(f"vdc-engine: cannot listen on {args.listen[0]}:{args.listen[1]}: {problem}", file=sys.stderr)
+        return 2
     password = os.environ.get("VDC_ADMIN_PASSWORD")
     engine = Engine(args.data_dir, args.db)
     if not password and not lab and engine_is_new(engine):
@@ -93,6 +96,24 @@ def serve(args: argparse.Namespace) -> int:
         stop.set()
         engine.close()
     return 0
+
+
+def _unbindable(host: str, port: int) -> str | None:
+    """Why the listen address cannot be bound (another server holds it), or None."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        return str(e)
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            s.bind(address)
+        except OSError as e:
+            return e.strerror or str(e)
+    return None
 
 
 def _certificate_names(host: str) -> list[str]:

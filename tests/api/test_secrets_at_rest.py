@@ -67,3 +67,21 @@ def test_tokens_stored_before_are_kept_as_digests(tmp_path: Path) -> None:
 
     assert Authenticator(db).resolve("plain-old-token") == User("u1", "someone", False)
     db.close()
+
+
+def test_a_second_engine_on_a_busy_port_never_says_ready(tmp_path: Path) -> None:
+    """It polled the first engine's URL and printed ``ready`` before failing to bind; now it refuses at once."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "engine_api", "serve", "--listen", f"127.0.0.1:{port}",
+                               "--data-dir", str(tmp_path / "d")], capture_output=True, text=True, timeout=60,
+                              env={"VDC_ADMIN_PASSWORD": "x", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ready" not in done.stdout and "cannot listen" in done.stderr
