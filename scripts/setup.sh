@@ -11,11 +11,13 @@ STAMP="$VENV/.installed"
 
 # Debian packages needed to build libvirt-python, lxml and ovirt-engine-sdk-python,
 # to run the test suite (PostgreSQL server, sshd, libvirtd), QEMU lab hosts (QEMU, qemu-img, the
-# libvirtd QEMU driver, tini as each host's init, iproute2 for their bridges) and the benchmarks (wrk).
+# libvirtd QEMU driver, tini as each host's init, iproute2 for their bridges), the benchmarks (wrk) and the
+# browser tests of the administration portal (chromium, driven by the playwright Python package).
 DEB_PACKAGES=(
   libvirt-dev pkg-config libxml2-dev libxslt1-dev libcurl4-openssl-dev libssl-dev
   libvirt-daemon postgresql openssh-server gcc python3-dev wrk
   qemu-system-x86 qemu-utils libvirt-daemon-driver-qemu libvirt-clients tini iproute2
+  chromium
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -23,6 +23,7 @@ from engine_api.rest import codec
 from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
+from engine_api.webadmin.routes import routes as webadmin_routes
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
@@ -225,6 +226,7 @@ def create_app(engine: Engine) -> Starlette:
         Route("/ovirt-engine/sso/oauth/token", sso_token, methods=["POST"]),
         Route("/ovirt-engine/services/sso-logout", sso_logout, methods=["POST", "GET"]),
         Route("/ovirt-engine/services/pki-resource", pki_resource, methods=["GET"]),
+        *webadmin_routes(engine),  # the portal, plugin resources and the UI plugin API (before the API)
         Route("/ovirt-engine/api", api.handle, methods=methods),
         Route("/ovirt-engine/api/{path:path}", api.handle, methods=methods),
     ]

@@ -1,0 +1,1 @@
+"""UI plugins of the administration portal: descriptors, user configuration, resources, managed installs."""
