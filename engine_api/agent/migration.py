@@ -126,9 +126,9 @@ class Migrations:
 
 def completed_figures(dom: libvirt.virDomain) -> dict:
     """The last migration's wall time and downtime (ms) as libvirt recorded them for the domain; the destination
-    keeps them (the source no longer has the domain). Empty when libvirt has none."""
+    keeps them (the source no longer has the domain), and keeps them for other readers. Empty when it has none."""
     try:
-        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED | libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED)
     except libvirt.libvirtError:
         return {}
     figures = {"time_ms": stats.get(libvirt.VIR_DOMAIN_JOB_TIME_ELAPSED),
