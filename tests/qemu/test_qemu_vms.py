@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import libvirt
 import ovirtsdk4.types as t
 import pytest
 
+from engine_api.agent.tls import install_libvirt, libvirt_files
+from engine_api.hosts.labvirt import Libvirtd
+from engine_api.hosts.pki import EnginePki
+from tests.live import lab_address
 from tests.qemu.vms import counter, counting_vm, disk_path, libvirt_uri, wait_counting
 
 
@@ -88,14 +93,6 @@ def test_hypervisors_talk_tls_with_certificates_of_the_qemu_ca(qestate, tmp_path
 def test_deployment_enrolls_the_hypervisor_with_the_qemu_ca(tmp_path):
     """``vdc-agent enroll --libvirt-pki`` (what deployment runs over SSH) makes libvirt's key where libvirt
     reads it; signed by the engine's QEMU CA, it is what a libvirtd serves TLS with."""
-    import sys
-
-    from engine_api.agent.tls import install_libvirt, libvirt_files
-    from engine_api.hosts.labvirt import Libvirtd
-    from engine_api.hosts.pki import EnginePki
-
-    from tests.live import lab_address
-
     pki = EnginePki(tmp_path / "engine-pki")
     address = lab_address()
     daemon = Libvirtd(tmp_path / "h", address, 7)
