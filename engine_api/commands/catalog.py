@@ -1,6 +1,6 @@
-"""Read-only things every engine has: scheduling policies, the default MAC pool, cluster levels, operating systems.
+"""Read-only things every engine has: the default MAC pool, cluster levels, operating systems.
 
-They are data, not rows: the REST layer serves them from here (``/schedulingpolicies``, ``/macpools``,
+They are data, not rows: the REST layer serves them from here (``/macpools``,
 ``/clusterlevels``, ``/operatingsystems``) and clusters refer to them by id.
 """
 
@@ -9,26 +9,6 @@ from __future__ import annotations
 import copy
 
 from engine_api.commands.errors import BadRequest
-
-# oVirt's well-known ids of its built-in scheduling policies.
-NONE_POLICY_ID = "b4ed2332-a7ac-4d5f-9596-99a439cb2812"
-SCHEDULING_POLICIES: list[dict] = [
-    {"id": NONE_POLICY_ID, "name": "none", "description": "", "locked": True, "default_policy": True},
-    {"id": "20d25257-b4bd-4589-92a6-c4c5c5d3fd1a", "name": "evenly_distributed", "description": "", "locked": True,
-     "default_policy": False,
-     "properties": [{"name": "CpuOverCommitDurationMinutes", "value": "2"},
-                    {"name": "HighUtilization", "value": "80"}]},
-    {"id": "5a2b0939-7d46-4b73-a469-e9c2c7fc6a53", "name": "power_saving", "description": "", "locked": True,
-     "default_policy": False,
-     "properties": [{"name": "CpuOverCommitDurationMinutes", "value": "2"}, {"name": "HighUtilization", "value": "80"},
-                    {"name": "LowUtilization", "value": "20"}]},
-    {"id": "8d5d7bec-68de-4a67-b53e-0ac54686d579", "name": "vm_evenly_distributed", "description": "", "locked": True,
-     "default_policy": False,
-     "properties": [{"name": "HighVmCount", "value": "10"}, {"name": "MigrationThreshold", "value": "5"},
-                    {"name": "SpmVmGrace", "value": "5"}]},
-    {"id": "7677771e-5eab-422e-83fa-dc04080d21b7", "name": "cluster_maintenance", "description": "", "locked": True,
-     "default_policy": False},
-]
 
 DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-00000000014a"
 MAC_POOLS: list[dict] = [
@@ -56,7 +36,10 @@ OPERATING_SYSTEMS: list[tuple[str, str, str]] = [
 
 
 def scheduling_policies() -> list[dict]:
-    return copy.deepcopy(SCHEDULING_POLICIES)
+    """The built-in scheduling policies (custom ones are rows: see :mod:`engine_api.commands.scheduling`)."""
+    from engine_api.commands.scheduling import builtin_docs
+
+    return builtin_docs()
 
 
 def mac_pools() -> list[dict]:
@@ -84,9 +67,9 @@ def _pick(items: list[dict], ref: dict, field: str, what: str) -> dict:
 
 
 def cluster_refs(doc: dict) -> None:
-    """Resolve (or default) a cluster's ``scheduling_policy`` and ``mac_pool`` to references by id."""
-    for member, items, default in (("scheduling_policy", SCHEDULING_POLICIES, NONE_POLICY_ID),
-                                   ("mac_pool", MAC_POOLS, DEFAULT_MAC_POOL_ID)):
+    """Resolve (or default) a cluster's ``mac_pool`` to a reference by id (its scheduling policy: see
+    :func:`engine_api.commands.scheduling.resolve_cluster_policy`)."""
+    for member, items, default in (("mac_pool", MAC_POOLS, DEFAULT_MAC_POOL_ID),):
         ref = doc.get(member)
         if not ref or not (ref.get("id") or ref.get("name")):
             doc[member] = {"id": default}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_api.commands import catalog, networks
+from engine_api.commands import catalog, networks, scheduling
 from engine_api.commands.common import deep_defaults, merge, require_name
 from engine_api.commands.context import Context
 from engine_api.commands.datacenters import MANAGEMENT_NETWORK, check_version
@@ -72,6 +72,7 @@ def create(tx: Tx, doc: dict) -> dict:
     check_version(doc.get("version"), "cluster.version")
     _check_cpu(doc)
     catalog.cluster_refs(doc)
+    scheduling.resolve_cluster_policy(tx, doc)
     mgmt_name = (doc.get("management_network") or {}).get("name", MANAGEMENT_NETWORK)
     mgmt_ref = doc.get("management_network") or {"name": mgmt_name}
     doc = {k: v for k, v in doc.items() if k not in READONLY}
@@ -100,6 +101,7 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
     check_version(changes.get("version"), "cluster.version")
     _check_cpu(doc)
     catalog.cluster_refs(doc)
+    scheduling.resolve_cluster_policy(tx, doc, current, changes)
     if doc != current:
         tx.update("cluster", doc)
         tx.event(811, f"Cluster {doc['name']} was updated by {tx.who}.", cluster=doc["id"])

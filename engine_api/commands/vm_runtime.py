@@ -21,12 +21,12 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from engine_api.agent.client import AgentError
+from engine_api.commands import placement
 from engine_api.commands.context import Context
 from engine_api.commands.errors import Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx, now_iso
-from engine_api.scheduler.placement import first_fit
 from engine_api.store.schema import col
 
 RUNNING = {"up", "paused", "powering_up", "powering_down", "reboot_in_progress", "not_responding"}
@@ -65,19 +65,8 @@ def _save(tx: Tx, vm: dict) -> None:
 
 
 def _place(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | None = None) -> dict:
-    cluster = tx.must("cluster", vm["cluster"]["id"])
-    hosts = tx.find("host", col("host", "cluster_id") == cluster["id"])
-    if wanted:
-        host = tx.ref("host", wanted, "action.host")
-        if host["cluster"]["id"] != cluster["id"]:
-            raise Conflict(f"Host {host['name']} is not in cluster {cluster['name']} of VM {vm['name']}.")
-        hosts = [host]
-    vms = tx.find("vm", col("vm", "cluster_id") == cluster["id"])
-    placement = first_fit(vm, hosts, vms, exclude)
-    if placement.host is None:
-        why = "; ".join(f"{name}: {reason}" for name, reason in placement.reasons.items()) or "it has no hosts"
-        raise Conflict(f"Cannot run VM {vm['name']}: no host in cluster {cluster['name']} can run it ({why}).")
-    return placement.host
+    """The host the cluster's scheduling policy chooses (see :mod:`engine_api.commands.placement`)."""
+    return placement.place(tx, vm, exclude, wanted)
 
 
 def spec(tx: Tx, vm: dict) -> dict:

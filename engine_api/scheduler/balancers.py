@@ -61,7 +61,7 @@ def even_guest(snapshot: Snapshot, props: dict[str, str]) -> Balance | None:
 def _over_utilized(snapshot: Snapshot, h: HostView, props: dict[str, str]) -> str | None:
     """Why a host is over-utilized, or None."""
     high = number(props, "HighUtilization")
-    if overloaded(h, high):
+    if overloaded(h, high, number(props, "CpuOverCommitDurationMinutes")):
         return f"its CPU load is over {high:g}%"
     floor = number(props, "MaxFreeMemoryForOverUtilized")
     if floor and free_memory(snapshot, h) < floor * MiB:

@@ -64,8 +64,8 @@ def hosted_engine_ha(req: Request, hosts: list[HostView]) -> Refusals:
 
 
 def cpu_overloaded(req: Request, hosts: list[HostView]) -> Refusals:
-    high = req.number("HighUtilization")
-    return {h.id: "its CPU is too loaded" for h in hosts if overloaded(h, high)}
+    high, minutes = req.number("HighUtilization"), req.number("CpuOverCommitDurationMinutes")
+    return {h.id: "its CPU is too loaded" for h in hosts if overloaded(h, high, minutes)}
 
 
 def swap(req: Request, hosts: list[HostView]) -> Refusals:

@@ -47,7 +47,8 @@ class HostView:
     cores: int = 0
     threads: int = 0
     cpu_usage: float | None = None  # percent (user + system) in the host's last report
-    load_per_cpu: float | None = None  # percent: 5-minute load average per CPU
+    cpu_high_for: float = 0.0  # seconds the reports have shown the CPU use above 50% without a break
+    cpu_high_min: float = 0.0  # the lowest CPU use (percent) reported during that time
     swap_total: int | None = None
     swap_free: int | None = None
     mem_free: int | None = None

@@ -67,9 +67,7 @@ def number(props: dict[str, str], name: str) -> float:
     return Request(Snapshot(""), VmView("", ""), props).number(name)
 
 
-def overloaded(host: HostView, high: float) -> bool:
-    """A host is CPU-overloaded when its CPU use is above ``high`` percent now and has been for a while: its
-    5-minute load average per CPU is above it too (the load average stands for oVirt's over-commit duration,
-    which needs a history of reports the engine does not keep)."""
-    return (host.cpu_usage is not None and host.cpu_usage > high
-            and host.load_per_cpu is not None and host.load_per_cpu > high)
+def overloaded(host: HostView, high: float, minutes: float) -> bool:
+    """oVirt's over-committed host: its CPU use has stayed above ``high`` percent for ``minutes`` minutes."""
+    return (host.cpu_usage is not None and host.cpu_usage > high and host.cpu_high_min > high
+            and host.cpu_high_for >= minutes * 60)

@@ -88,6 +88,9 @@ kind("nic", "nics", {"vm": "vm", "template": "template", "vnic_profile": "vnic_p
      cascade=("vm", "template"))
 kind("job", "jobs")
 kind("user", "users")
+kind("scheduling_policy", "scheduling_policies")
+kind("affinity_group", "affinity_groups", {"cluster": "cluster"}, cascade=("cluster",))
+kind("affinity_label", "affinity_labels")
 
 events = Table(
     "events",

@@ -195,7 +195,7 @@ def test_start_is_refused_with_a_fault_without_an_up_host(api: Api, env: Env) ->
     vm = new_vm(api)
     name = vm.findtext("name") or ""
     path = f"/vms/{vm.attrib['id']}"
-    fault(api.post(f"{path}/start"), 409, "Cannot run VM", name)
+    fault(api.post(f"{path}/start"), 409, "Cannot run VM. There are no hosts to use.")
     for action in ("stop", "shutdown", "reboot", "suspend", "migrate", "cancelmigration"):
         fault(api.post(f"{path}/{action}"), 409, "Cannot", name)
     assert api.one(path).findtext("status") == "down"
@@ -217,7 +217,8 @@ def _set_status(api: Api, kind: str, ident: str, status: str) -> None:
 def test_vm_power_actions_without_a_live_host_are_refused(api: Api, env: Env) -> None:
     """Running a VM needs an up host with an agent; no action pretends to succeed without one."""
     vm = new_vm(api).attrib["id"]
-    fault(api.post(f"/vms/{vm}/start"), 409, "no host in cluster Default can run it")
+    fault(api.post(f"/vms/{vm}/start"), 409, "Cannot run VM. There are no hosts to use. Check that the cluster "
+                                             "contains at least one host in Up state.")
     for action in ("stop", "shutdown", "reboot", "suspend", "migrate"):
         fault(api.post(f"/vms/{vm}/{action}"), 409, "it is down")
     fault(api.post(f"/vms/{vm}/cancelmigration"), 409, "not migrating")

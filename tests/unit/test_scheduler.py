@@ -172,7 +172,8 @@ def test_other_filters() -> None:
     assert d.host == "h0"
     assert {v.host: v.filter for v in d.verdicts} == {"h0": None, "h1": "Host-hooks",
                                                        "h2": "Compatibility-Version"}
-    busy = [host(0, cpu_usage=95.0, load_per_cpu=90.0), host(1, cpu_usage=95.0, load_per_cpu=10.0)]
+    busy = [host(0, cpu_usage=95.0, cpu_high_for=180.0, cpu_high_min=85.0),
+            host(1, cpu_usage=95.0, cpu_high_for=60.0, cpu_high_min=90.0)]  # busy for less than 2 minutes
     d = schedule(snap(busy), NEW, NONE)
     assert d.host == "h1" and d.verdicts[0].filter == "CPUOverloaded"
     swapping = [host(0, swap_total=4 * GiB, swap_free=0, mem_free=GiB), host(1)]

@@ -1,0 +1,48 @@
+"""The Scheduling API in the tree: ``/schedulingpolicyunits``, ``/schedulingpolicies`` with their ``filters``,
+``weights`` and ``balances``, and a VM's ``placement`` action (a vdc extension: where the VM would run and why,
+host by host, without starting it)."""
+
+from __future__ import annotations
+
+from engine_api.commands import placement, scheduling
+from engine_api.model.types import define
+from engine_api.rest.present import TOP
+from engine_api.rest.resources import Collection
+
+# vdc's own types: the answer of the placement action.
+define("placement_weight", {"name": "str", "factor": "int", "weight": "float", "rank": "int"}, identified=False)
+define("placement_host", {"host": "host", "name": "str", "status": "str", "filter": "str", "reason": "str",
+                          "selected": "bool", "score": "int", "weights": "[placement_weight]"}, identified=False)
+define("placement", {"vm": "vm", "host": "host", "scheduling_policy": "scheduling_policy", "migration": "bool",
+                     "fault": "str", "hosts": "[placement_host]"}, identified=False)
+define("action", {"placement": "placement"}, identified=True)
+
+
+def _units() -> Collection:
+    return Collection("schedulingpolicyunits", "scheduling_policy_unit",
+                      load=lambda conn, parent, ident: next((u for u in scheduling.units(conn, parent)
+                                                             if u["id"] == ident), None),
+                      list_items=lambda conn, parent, params: scheduling.units(conn, parent))
+
+
+def _items(name: str, type_: str, kind: str) -> Collection:
+    list_items, load = scheduling.item_loaders(kind)
+    add, remove = scheduling.item_commands(kind)
+    return Collection(name, type_, load=load, list_items=list_items, add=add, remove=remove)
+
+
+def _policies() -> Collection:
+    return Collection(
+        "schedulingpolicies", "scheduling_policy", load=scheduling.load_policy, list_items=scheduling.list_policies,
+        add=scheduling.add_policy, update=scheduling.update_policy, remove=scheduling.remove_policy,
+        subs={"filters": _items("filters", "filter", "filter"), "weights": _items("weights", "weight", "weight"),
+              "balances": _items("balances", "balance", "load_balancing")},
+    )
+
+
+def register(root: dict[str, Collection]) -> None:
+    """Add the collections to the tree (before :mod:`extras`, which leaves existing ones alone)."""
+    for coll in (_units(), _policies()):
+        root[coll.name] = coll
+        TOP[coll.type] = coll
+    root["vms"].actions["placement"] = placement.explain
