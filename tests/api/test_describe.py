@@ -109,7 +109,7 @@ def test_documents_follow_the_tree_they_are_given() -> None:
 def test_unserved_collections_are_404_not_empty(api: Api) -> None:
     vm = api.items("/vms", {"search": "name=described"})[0].attrib["id"]
     for path in ("/roles", "/groups", "/permissions", "/bookmarks", f"/vms/{vm}/permissions",
-                 f"/vms/{vm}/affinitylabels", f"/datacenters/{api.items('/datacenters')[0].attrib['id']}/quotas"):
+                 f"/datacenters/{api.items('/datacenters')[0].attrib['id']}/quotas"):
         assert api.get(path).status_code == 404, path
     # kept: empty because vdc configures none of them, and the real clients read them
     assert api.items(f"/vms/{vm}/numanodes") == []

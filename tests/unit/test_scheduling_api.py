@@ -259,3 +259,108 @@ def test_no_host_fault_names_each_hosts_refusing_filter(api: Api, placed: dict[s
     assert refusals["sched-b"] == ("PinToHost", "the host is not present in the pinning list")
     (last,) = api.items("/events", {"max": "1"})
     assert last.findtext("severity") == "error" and "did not satisfy internal filter" in last.findtext("description")
+
+
+# ---------------------------------------------------------------- affinity groups and labels
+
+
+def test_affinity_labels(api: Api, placed: dict[str, str]) -> None:
+    label = api.created("/affinitylabels", "<affinity_label><name>web</name></affinity_label>")
+    lid = label.attrib["id"]
+    assert label.findtext("read_only") == "false"
+    assert {lk.attrib["rel"] for lk in label.findall("link")} >= {"vms", "hosts"}
+    fault(api.post("/affinitylabels", "<affinity_label><name>web</name></affinity_label>"), 409,
+          "conflicting NAME")
+    fault(api.post("/affinitylabels", "<affinity_label><name>no spaces</name></affinity_label>"), 400,
+          "Only letters, numbers")
+    vm = _vm(api, "sched", GiB)
+    api.created(f"/affinitylabels/{lid}/vms", f'<vm id="{vm}"/>')
+    api.created(f"/affinitylabels/{lid}/hosts", f'<host id="{placed["a"]}"/>')
+    assert [v.attrib["id"] for v in api.items(f"/affinitylabels/{lid}/vms")] == [vm]
+    assert [lab.attrib["id"] for lab in api.items(f"/vms/{vm}/affinitylabels")] == [lid]
+    assert [lab.attrib["id"] for lab in api.items(f"/hosts/{placed['a']}/affinitylabels")] == [lid]
+    api.removed(f"/vms/{vm}/affinitylabels/{lid}")
+    assert api.items(f"/affinitylabels/{lid}/vms") == []
+    api.created(f"/vms/{vm}/affinitylabels", f'<affinity_label id="{lid}"/>')
+    assert [v.attrib["id"] for v in api.items(f"/affinitylabels/{lid}/vms")] == [vm]
+    assert api.put(f"/affinitylabels/{lid}", "<affinity_label><name>web2</name></affinity_label>").status_code == 200
+    api.removed(f"/affinitylabels/{lid}")
+
+
+def _group(api: Api, cluster: str, body: str) -> ET.Element:
+    return api.created(f"/clusters/{cluster}/affinitygroups",
+                       f"<affinity_group><name>g{next(_n)}</name>{body}</affinity_group>")
+
+
+@pytest.mark.parametrize("enforcing", ["true", "false"])
+def test_vm_affinity_groups_steer_placement(api: Api, placed: dict[str, str], enforcing: str) -> None:
+    """Host a is the fullest: memory alone would never choose it; a positive rule with a VM there does."""
+    cid = placed["cluster"]
+    assert api.put(f"/clusters/{cid}", f'<cluster><scheduling_policy id="{NONE_ID}"/></cluster>').status_code == 200
+    on_a, vm = _vm(api, "sched", 256 << 20, placed["a"]), _vm(api, "sched", GiB)
+    g = _group(api, cid, f"<vms_rule><enabled>true</enabled><positive>true</positive><enforcing>{enforcing}"
+                         f'</enforcing></vms_rule><vms><vm id="{on_a}"/><vm id="{vm}"/></vms>')
+    gid = g.attrib["id"]
+    assert g.findtext("positive") == "true" and g.findtext("enforcing") == enforcing
+    assert sorted(v.attrib["id"] for v in g.findall("vms/vm")) == sorted([on_a, vm])
+    doc = _explain(api, vm)
+    if enforcing == "true":
+        assert doc.find("host").attrib["id"] == placed["a"]
+        refused = {h.findtext("name"): h.findtext("filter") for h in doc.findall("hosts/placement_host")}
+        assert refused["sched-b"] == "VmAffinityGroups"
+    else:  # soft: the affinity weight ranks a first, the memory weights rank it last
+        scores = {h.findtext("name"): {w.findtext("name"): w.findtext("rank") for w in h.findall("weights/*")}
+                  for h in doc.findall("hosts/placement_host")}
+        assert scores["sched-a"]["VmAffinityGroups"] == "2" and scores["sched-b"]["VmAffinityGroups"] == "1"
+    # negative: away from the VM on a
+    r = api.put(f"/clusters/{cid}/affinitygroups/{gid}", "<affinity_group><vms_rule><positive>false</positive>"
+                                                         "</vms_rule></affinity_group>")
+    assert r.status_code == 200, r.text
+    assert _explain(api, vm).find("host").attrib["id"] != placed["a"]
+    api.removed(f"/clusters/{cid}/affinitygroups/{gid}")
+
+
+def test_vm_to_host_affinity_and_labels(api: Api, placed: dict[str, str]) -> None:
+    cid = placed["cluster"]
+    vm = _vm(api, "sched", GiB)
+    label = api.created("/affinitylabels", "<affinity_label><name>fullest</name></affinity_label>").attrib["id"]
+    api.created(f"/affinitylabels/{label}/hosts", f'<host id="{placed["a"]}"/>')
+    api.created(f"/affinitylabels/{label}/vms", f'<vm id="{vm}"/>')
+    g = _group(api, cid, "<hosts_rule><enabled>true</enabled><positive>true</positive><enforcing>true</enforcing>"
+                         f'</hosts_rule><vm_labels><affinity_label id="{label}"/></vm_labels>'
+                         f'<host_labels><affinity_label id="{label}"/></host_labels>')
+    assert _explain(api, vm).find("host").attrib["id"] == placed["a"]
+    hosts = api.items(f"/clusters/{cid}/affinitygroups/{g.attrib['id']}/hostlabels")
+    assert [h.attrib["id"] for h in hosts] == [label]
+    api.removed(f"/clusters/{cid}/affinitygroups/{g.attrib['id']}")
+    api.removed(f"/affinitylabels/{label}")
+
+
+def test_affinity_group_faults_and_broken(api: Api, placed: dict[str, str]) -> None:
+    cid = placed["cluster"]
+    default = named(api, "clusters", "Default").attrib["id"]
+    a1, a2 = _vm(api, "sched", 256 << 20, placed["a"]), _vm(api, "sched", 256 << 20, placed["b"])
+    g = _group(api, cid, "")
+    base = f"/clusters/{cid}/affinitygroups/{g.attrib['id']}"
+    assert g.findtext("vms_rule/enabled") == "false" and g.findtext("priority") == "1.0"
+    fault(api.post(f"/clusters/{cid}/affinitygroups",
+                   f"<affinity_group><name>{g.findtext('name')}</name></affinity_group>"), 409,
+          "Cannot add Affinity Group. Affinity Group name already exists.")
+    other = _vm(api, "Default", GiB)
+    fault(api.post(f"{base}/vms", f'<vm id="{other}"/>'), 409, "Provided VM resides in another Cluster.")
+    fault(api.post(f"{base}/vms", '<vm id="11111111-2222-3333-4444-555555555555"/>'), 400,
+          "Provided VM is invalid (does not exist).")
+    api.created(f"{base}/vms", f'<vm id="{a1}"/>')
+    fault(api.post(f"{base}/vms", f'<vm id="{a1}"/>'), 409, "Duplicate VM.")
+    # a VM whose running peers already break the hard rule is let in, and the group says it is broken
+    api.created(f"{base}/vms", f'<vm id="{a2}"/>')
+    r = api.put(base, "<affinity_group><positive>true</positive><enforcing>true</enforcing></affinity_group>")
+    assert r.status_code == 200, r.text
+    assert api.one(base).findtext("broken") == "true"
+    # two VMs kept together by one enforcing group cannot be kept apart by another
+    fault(api.post(f"/clusters/{cid}/affinitygroups",
+                   f"<affinity_group><name>apart</name><positive>false</positive><enforcing>true</enforcing>"
+                   f'<vms><vm id="{a1}"/><vm id="{a2}"/></vms></affinity_group>'), 409,
+          "Affinity Group collision detected")
+    assert api.get(f"/clusters/{default}/affinitygroups").status_code == 200
+    api.removed(base)
