@@ -200,10 +200,11 @@ def model_json() -> bytes:
                       "values": [{"name": v, "doc": ""} for v in enum_values(name)]})
     for name in sorted(STRUCTS):
         t = STRUCTS[name]
+        ident = [{"name": "id", "type": "string", "doc": ""}] if t.identified and "id" not in t.members else []
         types.append({
             "kind": "struct", "name": name, "doc": "",
-            "attributes": [{"name": m.name, "type": model_type(m), "doc": ""}
-                           for m in t.members.values() if not m.link],
+            "attributes": ident + [{"name": m.name, "type": model_type(m), "doc": ""}
+                                   for m in t.members.values() if not m.link],
             "links": [{"name": m.name, "type": model_type(m), "doc": ""} for m in t.links],
         })
     doc = {"root": "system", "types": types, "services": _model_services(walk()), "documents": []}
