@@ -38,6 +38,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "libvirt_pki_dir": "/etc/pki",  # where deployment installs the hypervisor's TLS files (libvirt/, CA/)
     "pki_organization": "vdc",  # the O= of every certificate the engine's CA signs
     "vds_certificate_validity_in_days": 1827,  # oVirt's VdsCertificateValidityInDays
+    "enable_vds_load_balancing": True,  # oVirt's EnableVdsLoadBalancing
+    "vds_load_balancing_interval_in_minutes": 1,  # oVirt's VdsLoadBalancingIntervalInMinutes (fractions allowed)
 }
 
 
@@ -61,6 +63,7 @@ class Engine:
         self._vm_locks_guard = threading.Lock()
         self.host_stats: dict[str, dict] = {}  # the last report of each host's agent
         self.monitor = None
+        self.balancer = None
         self.lab = None
 
     def vm_lock(self, vm_id: str) -> threading.Lock:
@@ -128,12 +131,17 @@ class Engine:
         self.lab.start()
 
     def start_monitoring(self) -> None:
+        from engine_api.loops.balancer import Balancer
         from engine_api.loops.monitor import Monitor
 
         self.monitor = Monitor(self)
         self.monitor.start()
+        self.balancer = Balancer(self)
+        self.balancer.start()
 
     def close(self) -> None:
+        if self.balancer:
+            self.balancer.stop()
         if self.monitor:
             self.monitor.stop()
         self.jobs.close()
