@@ -227,6 +227,9 @@ class Registry:
         """The first plugin (in load order) of that name; later ones of the same name are never loaded."""
         return next((p for p in self.plugins() if p.name == name), None)
 
+    def find_after_reload(self, name: str) -> Plugin | None:
+        return next((p for p in self.reload() if p.name == name), None)
+
     def _sorted(self) -> list[Plugin]:
         found = [e.plugin for e in self._entries.values() if e.plugin is not None]
         return sorted(found, key=lambda p: (p.user.order, p.descriptor_file.name))

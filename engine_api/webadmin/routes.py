@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from engine_api.engine import Engine
+from engine_api.uiplugins import api as uiplugins_api
 from engine_api.uiplugins.resources import find_resource, registry_for
 
 BASE = "/ovirt-engine/webadmin"
@@ -83,4 +84,5 @@ def routes(engine: Engine) -> list[Route]:
         Route(f"{BASE}/", page, methods=["GET"]),
         Route(f"{BASE}/assets/{{name}}", asset, methods=["GET"]),
         Route(f"{BASE}/plugin/{{name}}/{{path:path}}", plugin_resource, methods=["GET"]),
+        *uiplugins_api.routes(engine),
     ]

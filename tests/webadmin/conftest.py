@@ -125,3 +125,22 @@ def log_in(page, portal: Portal, user: str = "admin@internal", password: str | N
 def open_place(page, label: str, token: str) -> None:
     page.click(f"#places a:text-is('{label}')")
     page.wait_for_selector(f"body[data-loaded={token}]")
+
+
+PLUGINS = Path(__file__).parent / "plugins"
+
+
+def pack(directory: Path, extra: dict[str, bytes] | None = None) -> bytes:
+    """A tar.gz of a plugin directory (its descriptor and resource directory), as an operator would make it."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(directory.rglob("*")):
+            tar.add(path, arcname=path.relative_to(directory).as_posix(), recursive=False)
+        for name, content in (extra or {}).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
