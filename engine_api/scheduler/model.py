@@ -5,6 +5,7 @@ nothing here reads or writes anything."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 # A VM in one of these statuses holds resources on its host.
 ACTIVE = frozenset({"up", "powering_up", "wait_for_launch", "migrating", "paused", "reboot_in_progress",
@@ -95,21 +96,20 @@ class Snapshot:
     def load(self) -> dict[str, Load]:
         """What the active VMs hold on each host (computed once per snapshot)."""
         if self._load is None:
-            load: dict[str, Load] = {h.id: Load() for h in self.hosts}
-            active, pending = ACTIVE, PENDING
+            by_host: dict[str, list[VmView]] = {h.id: [] for h in self.hosts}
+            active = ACTIVE
             for vm in self.vms:
                 host = vm.host
-                if host is None or vm.status not in active:
-                    continue
-                entry = load.get(host)
-                if entry is None:
-                    entry = load[host] = Load()
-                entry.memory += vm.memory
-                entry.vcpus += vm.vcpus
-                entry.vms.append(vm)
-                if vm.status in pending:
-                    entry.pending_vcpus += vm.vcpus
-            self._load = load
+                if host is not None and vm.status in active:
+                    found = by_host.get(host)
+                    if found is None:
+                        found = by_host[host] = []
+                    found.append(vm)
+            memory, vcpus = attrgetter("memory"), attrgetter("vcpus")
+            self._load = {
+                host: Load(sum(map(memory, vms)), sum(map(vcpus, vms)),
+                           sum(v.vcpus for v in vms if v.status in PENDING), vms)
+                for host, vms in by_host.items()}
         return self._load
 
     def host(self, host_id: str) -> HostView | None:
