@@ -16,6 +16,7 @@ from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.params import flag, integer
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, now_iso
+from engine_api.model.types import enum_order
 from engine_api.store import search
 from engine_api.store.schema import events
 
@@ -48,7 +49,7 @@ def _resolve(name: str, ref: str | None) -> search.Resolved:
     spec = FIELDS.get(name) if ref is None else None
     if spec is None:
         raise search.unknown_field(name, ref, FIELDS)
-    return search.Resolved(*spec)
+    return search.Resolved(*spec, enum_order("event", name))
 
 
 def _wire(row: Any) -> dict:

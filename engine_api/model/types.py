@@ -97,6 +97,13 @@ def define(name: str, members: dict[str, str], *, identified: bool = True, links
     t.__dict__.pop("by_rel", None)
 
 
+def enum_order(type_name: str, member_name: str) -> tuple[str, ...]:
+    """The ordered values of the enum a member holds (``event.severity``: normal ... alert), else ()."""
+    t = STRUCTS.get(type_name)
+    m = t.members.get(member_name) if t else None
+    return ENUM_ORDER.get(m.type, ()) if m is not None and m.kind == "enum" else ()
+
+
 def define_enum(name: str, values: list[str]) -> None:
     ENUMS[name] = frozenset(values)
 

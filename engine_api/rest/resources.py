@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, cast, select, true
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, NotFound
 from engine_api.commands.params import MAX_INT, flag, integer
+from engine_api.model.types import enum_order
 from engine_api.store import repo, search
 from engine_api.store.schema import KINDS
 
@@ -101,7 +102,8 @@ class Collection:
         spec = self.fields.get(key) or (BASE_FIELDS.get(name) if ref is None else None)
         if spec is None:
             raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
-        return search.Resolved(spec[0](KINDS[self.kind].table), spec[1])
+        order = enum_order(self.type, name) if ref is None and spec[1] == "str" else ()
+        return search.Resolved(spec[0](KINDS[self.kind].table), spec[1], order)
 
     def get_raw(self, conn: Connection, parent: dict | None, ident: str) -> repo.RawRow:
         """One item of a plain collection, undecoded (see :attr:`plain`)."""

@@ -90,10 +90,24 @@ class Resolved:
 
     expr: Any
     kind: str = "str"
+    order: tuple[str, ...] = ()  # an ordered enum's values, lowest first: < > <= >= compare by position
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown field kind {self.kind!r}, expected one of {', '.join(KINDS)}")
+
+
+def _ordered(where: Term, resolved: Resolved) -> list[str] | None:
+    """The values an order comparison on an ordered enum admits (``severity>normal``: warning, error, alert);
+    None when the term is not one."""
+    if not resolved.order or where.op not in ("<", ">", "<=", ">="):
+        return None
+    value = where.value.strip('"').lower()
+    if value not in resolved.order:
+        raise SearchError(f"{value!r} is not a value of {_name(where.field, where.ref)!r} "
+                          f"(one of: {', '.join(resolved.order)})")
+    at = resolved.order.index(value)
+    return [v for i, v in enumerate(resolved.order) if _CMP[where.op](i, at)]
 
 
 def unknown_field(field: str, ref: str | None, known: Iterable[str]) -> SearchError:
@@ -274,6 +288,8 @@ def to_sql(
         return and_(*parts) if isinstance(where, And) else or_(*parts)
     target = resolve(where.field, where.ref)
     resolved = target if isinstance(target, Resolved) else Resolved(target)
+    if (admitted := _ordered(where, resolved)) is not None:
+        return func.lower(resolved.expr).in_(admitted)
     operand = _operand(where, resolved.kind)
     op = "=" if where.op == "!=" else where.op  # "!=" is built as NULL or not "="
     expr = resolved.expr
@@ -308,6 +324,8 @@ def matches(where: Where | None, get: Callable[[str, str | None], Any], case_sen
         return all(hits) if isinstance(where, And) else any(hits)
     got = get(where.field, where.ref)
     resolved = got if isinstance(got, Resolved) else Resolved(got, _kind_of(got))
+    if (admitted := _ordered(where, resolved)) is not None:
+        return isinstance(resolved.expr, str) and resolved.expr.lower() in admitted
     operand = _operand(where, resolved.kind)
     value = _py_value(resolved.expr, resolved.kind)
     if value is None:
