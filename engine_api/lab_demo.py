@@ -76,7 +76,8 @@ def main() -> int:
         console.rule("[bold]What exists now")
         for table in estate_tables(engine):
             console.print(table)
-        console.print(Panel(f"API: [bold]{engine.url}[/]\nuser admin@internal, password in "
+        portal = engine.url.replace("/ovirt-engine/api", "/ovirt-engine/webadmin/")
+        console.print(Panel(f"API: [bold]{engine.url}[/]\nPortal: [bold]{portal}[/]\nuser admin@internal, password in "
                             f"[bold]{engine.password_file}[/]", title="the lab engine"))
         if sys.stdin.isatty():
             console.print("serving; [bold]Ctrl-C[/] stops the engine")
