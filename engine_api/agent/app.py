@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from engine_api.agent import hooks, hookstore
 from engine_api.agent.client import AgentError, call
 from engine_api.agent.driver import Driver
 from engine_api.agent.guard import AgentGuard
@@ -63,14 +64,43 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         data = await request.json()
         return await handle(request, driver.incoming, data.get("xml", ""), bool(data.get("start", True)))
 
+    async def prepare_incoming(request: Request) -> JSONResponse:
+        data = await body(request)
+
+        def prepare() -> dict:
+            xml = str(data.get("xml", ""))
+            changed = driver.prepare_incoming(xml)
+            return {"xml": changed if changed != xml else None}
+
+        return await handle(request, prepare)
+
     def migrate(uuid: str, params: dict) -> dict:
+        return driver.migrate_out(uuid, lambda: _migrate(uuid, params))
+
+    def _native(uuid: str, dest: dict, params: dict) -> dict:
+        """libvirt's own migration, with the destination agent's hooks before (they may rewrite the
+        definition) and after."""
+        peer = (dest.get("url") or "").rstrip("/")
+        dest_xml = None
+        if peer:
+            dest_xml = call(peer + "/vms/incoming/prepare", dest["secret"], "POST",
+                            {"xml": driver.migratable_xml(uuid)}, context=client_tls).get("xml")
+        done = driver.migrate_native(uuid, dest["libvirt_uri"], int(params.get("bandwidth") or 0),
+                                     float(params.get("max_time") or 0), dest_xml)
+        if peer:
+            try:
+                call(f"{peer}/vms/{uuid}/migrated", dest["secret"], "POST", {}, context=client_tls)
+            except AgentError:
+                pass  # the VM runs there; its after hooks are reported by that agent
+        return done
+
+    def _migrate(uuid: str, params: dict) -> dict:
         dest = params.get("destination") or {}
         if not driver.test:
             if not dest.get("libvirt_uri"):
                 raise AgentError("the destination host reports no migration URI: it cannot receive a live "
                                  "migration", 409)
-            return driver.migrate_native(uuid, dest["libvirt_uri"], int(params.get("bandwidth") or 0),
-                                         float(params.get("max_time") or 0))
+            return _native(uuid, dest, params)
         # libvirt's test driver cannot migrate: the agents hand the definition over themselves. The destination
         # defines it, this host stops its copy, then the destination starts it (this host runs it again if
         # that fails), so that two copies never run, as in a real handover.
@@ -92,7 +122,7 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         fns = {"destroy": driver.destroy, "shutdown": driver.shutdown, "pause": driver.pause,
                "continue": driver.resume, "hibernate": driver.hibernate, "reboot": driver.reboot,
                "reset": driver.reset, "cancelmigration": driver.cancel_migration, "start": driver.start_defined,
-               "migrationstats": driver.migration_stats}
+               "migrationstats": driver.migration_stats, "migrated": driver.migrated_in}
         if op == "migrate":
             return await handle(request, migrate, uuid, params)
         if op == "ticket":
@@ -100,6 +130,14 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         if op not in fns:
             return JSONResponse({"error": f"unknown operation {op}"}, 404)
         return await handle(request, fns[op], uuid)
+
+    async def list_hooks(request: Request) -> JSONResponse:
+        return await handle(request, hooks.installed, driver.hooks_dir)
+
+    async def sync_hooks(request: Request) -> JSONResponse:
+        data = await body(request)
+        return await handle(request, hookstore.sync, driver.hooks, list(data.get("hooks") or []),
+                            data.get("settings") or {})
 
     async def connect_storage(request: Request) -> JSONResponse:
         return await handle(request, driver.connect_storage, await request.json())
@@ -132,7 +170,10 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         Route("/stats", stats),
         Route("/vms", create_vm, methods=["POST"]),
         Route("/vms/incoming", incoming, methods=["POST"]),
+        Route("/vms/incoming/prepare", prepare_incoming, methods=["POST"]),
         Route("/vms/{id}/{op}", vm_op, methods=["POST"]),
+        Route("/hooks", list_hooks),
+        Route("/hooks/sync", sync_hooks, methods=["POST"]),
         Route("/storage/pools", connect_storage, methods=["POST"]),
         Route("/storage/pools/{pool}", disconnect_storage, methods=["DELETE"]),
         Route("/storage/pools/{pool}/volumes", create_volume, methods=["POST"]),

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--create-bridges", action="store_true",
                    help="make a missing bridge a VM NIC names, with no uplink (lab hosts)")
     s.add_argument("--state-dir", required=True)
+    s.add_argument("--hook-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="how long a hook script may run before its process group is killed (the engine's "
+                        "setting, once it sent one, wins)")
     s.add_argument("--secret-file", help="file holding the credential the engine authenticates with "
                                          "(default: STATE_DIR/secret, created when missing)")
     s.add_argument("--tls-cert", help="this host's certificate (default: STATE_DIR/pki/agent.pem)")
@@ -66,13 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     from engine_api.agent.driver import Driver
 
     driver = Driver(args.libvirt_uri, state, migration_uri=args.migration_uri or f"qemu+tls://{host}/system",
-                    create_bridges=args.create_bridges, display_address=args.display_address)
+                    create_bridges=args.create_bridges, display_address=args.display_address,
+                    hook_timeout=args.hook_timeout)
+    driver.hooks.run_soft("before_vdsm_start")
     (state / "agent.pid").write_text(str(os.getpid()))
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
     client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers
     uvicorn.run(create_app(driver, secret, client_tls), host=host, port=int(port), log_level="warning",
                 access_log=False, ssl_certfile=str(tls["cert"]), ssl_keyfile=str(tls["key"]),
                 ssl_ca_certs=str(tls["ca"]), ssl_cert_reqs=ssl.CERT_REQUIRED)
+    driver.hooks.run_soft("after_vdsm_stop")
     return 0
 
 

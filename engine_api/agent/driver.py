@@ -27,7 +27,7 @@ libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised as exce
 
 class Driver:
     def __init__(self, uri: str, state_dir: Path, migration_uri: str | None = None, create_bridges: bool = False,
-                 display_address: str = "0.0.0.0"):
+                 display_address: str = "0.0.0.0", hook_timeout: float = hooks.DEFAULT_TIMEOUT):
         self.uri = uri
         self.display_address = display_address  # where VM consoles listen
         self.migration_uri = migration_uri  # how peers reach this hypervisor for a live migration
@@ -35,6 +35,8 @@ class Driver:
         self.state_dir = Path(state_dir)
         self.domains_dir = self.state_dir / "domains"
         self.hooks_dir = self.state_dir / "hooks"
+        self.hooks = hooks.HookRunner(self.hooks_dir, self.state_dir / "run", hook_timeout)
+        self.incoming_vms: set[str] = set()  # defined here by a migration, not started yet
         self.domains_dir.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self.conn = libvirt.open(uri)
@@ -80,6 +82,10 @@ class Driver:
     # ---------------------------------------------------------------- facts
 
     def capabilities(self) -> dict:
+        self.hooks.run("before_get_caps", {})
+        return self.hooks.run_soft("after_get_caps", self._capabilities())
+
+    def _capabilities(self) -> dict:
         model, memory_mib, cpus, mhz, _nodes, sockets, cores, threads = self.conn.getInfo()
         return {
             "hostname": socket.gethostname(), "uri": self.uri, "hypervisor": self.conn.getType(),
@@ -91,6 +97,30 @@ class Driver:
         }
 
     def stats(self) -> dict:
+        self.hooks.run("before_get_stats", {})
+        self.hooks.run("before_get_all_vm_stats", {})
+        report = self._stats()
+        vms = self.hooks.run_soft("after_get_all_vm_stats", report.pop("vms"))
+        report = self.hooks.run_soft("after_get_stats", report)
+        return {**report, "vms": vms, "hook_journal": self.hooks.journal.report()}
+
+    def _custom(self, dom: libvirt.virDomain) -> dict[str, str]:
+        """The VM's custom properties, from its domain's metadata (the hooks' environment)."""
+        try:
+            return domain.custom_properties(dom.XMLDesc(0))
+        except (libvirt.libvirtError, ValueError):
+            return {}
+
+    def _vm_hook(self, point: str, dom: libvirt.virDomain, params: dict | None = None) -> None:
+        """A VM point's chain over the domain's XML; a failure at a failing point refuses the operation."""
+        if not self.hooks.has(point):
+            return
+        try:
+            self.hooks.run(point, dom.XMLDesc(0), dom.UUIDString(), self._custom(dom), params)
+        except hooks.HookError as e:
+            raise AgentError(str(e), 409) from None
+
+    def _stats(self) -> dict:
         with self.lock:
             vms = []
             used = 0
@@ -131,9 +161,12 @@ class Driver:
             dom = self._dom(uuid)
             if not dom.isActive():
                 raise AgentError(f"VM {uuid} is not running on this host", 409)
+            self._vm_hook("before_vm_set_ticket", dom)
             try:
-                return graphics.set_ticket(dom, params.get("protocol"), str(params["password"]),
+                done = graphics.set_ticket(dom, params.get("protocol"), str(params["password"]),
                                            int(params.get("expiry") or 120))
+                self._vm_hook("after_vm_set_ticket", dom)
+                return done
             except LookupError as e:
                 raise AgentError(str(e), 409) from None
             except libvirt.libvirtError as e:
@@ -158,30 +191,39 @@ class Driver:
                 spec["display"] = {"listen": self.display_address, **spec["display"]}
             xml = domain.build(spec, self.domain_type, spec.get("arch") or "x86_64")
             try:
-                xml = hooks.run(self.hooks_dir, "before_vm_start", xml, spec["id"], env).data
-            except hooks.HookError as e:
-                raise AgentError(f"before_vm_start hook failed: {e}") from None
-            try:
                 existing = self.conn.lookupByUUIDString(spec["id"])
+            except libvirt.libvirtError:
+                existing = None
+            if existing is not None:
                 if existing.isActive():
                     return {"id": spec["id"], "status": "up"}
                 if existing.hasManagedSaveImage():  # resume a hibernated VM
+                    self._vm_hook("before_vm_dehibernate", existing)
                     existing.create()
                     self._remember(existing, True)
+                    self._vm_hook("after_vm_dehibernate", existing)
                     return {"id": spec["id"], "status": "up"}
-                existing.undefine()
-            except libvirt.libvirtError:
-                pass
+                try:
+                    existing.undefine()
+                except libvirt.libvirtError:
+                    pass
+            self.hooks.set_launch_flags(spec["id"], 0)
+            try:
+                xml = self.hooks.run("before_vm_start", xml, spec["id"], env)
+            except hooks.HookError as e:
+                self.hooks.take_launch_flags(spec["id"])
+                raise AgentError(str(e)) from None
+            flags = self.hooks.take_launch_flags(spec["id"])
             if not self.test:  # the test driver has no network devices to plug into
                 nic_bridges = [n.get("bridge") or "ovirtmgmt" for n in spec.get("nics") or []]
                 bridges.record(self.state_dir, bridges.ensure(nic_bridges, self.create_bridges))
             try:
                 dom = self.conn.defineXML(xml)
-                dom.create()
+                dom.createWithFlags(flags)
             except libvirt.libvirtError as e:
                 raise AgentError(f"libvirt could not start {spec['name']}: {e.get_error_message()}") from None
             self._remember(dom, True)
-        hooks.run(self.hooks_dir, "after_vm_start", dom.XMLDesc(0), spec["id"], env)
+        self.hooks.run_soft("after_vm_start", dom.XMLDesc(0), spec["id"], env)
         return {"id": spec["id"], "status": "up"}
 
     def vm_xml(self, uuid: str) -> str:
@@ -194,7 +236,9 @@ class Driver:
             except libvirt.libvirtError:
                 self._forget(uuid)
                 return {"id": uuid, "status": "down"}
-            hooks.run(self.hooks_dir, "before_vm_destroy", "", uuid)
+            custom = self._custom(dom)
+            self.hooks.run_soft("before_vm_destroy", None, uuid, custom)
+            xml = dom.XMLDesc(0)
             if dom.isActive():
                 dom.destroy()
             if undefine:
@@ -202,6 +246,7 @@ class Driver:
                 self._forget(uuid)
             else:
                 self._remember(dom, False)
+        self.hooks.run_soft("after_vm_destroy", xml, uuid, custom)
         return {"id": uuid, "status": "down"}
 
     def shutdown(self, uuid: str) -> dict:
@@ -248,31 +293,37 @@ class Driver:
     def pause(self, uuid: str) -> dict:
         with self.lock:
             dom = self._dom(uuid)
+            self._vm_hook("before_vm_pause", dom)
             dom.suspend()
+            self.hooks.run_soft("after_vm_pause", dom.XMLDesc(0), uuid, self._custom(dom))
         return {"id": uuid, "status": "paused"}
 
     def hibernate(self, uuid: str) -> dict:
         with self.lock:
             dom = self._dom(uuid)
+            self._vm_hook("before_vm_hibernate", dom)
+            xml, custom = dom.XMLDesc(0), self._custom(dom)
             try:
                 dom.managedSave()
             except libvirt.libvirtError as e:
                 raise AgentError(f"cannot hibernate: {e.get_error_message()}") from None
             self._remember(dom, False)
+            self.hooks.run_soft("after_vm_hibernate", xml, uuid, custom)
         return {"id": uuid, "status": "suspended"}
 
     def resume(self, uuid: str) -> dict:
         with self.lock:
             dom = self._dom(uuid)
+            self._vm_hook("before_vm_cont", dom)
             dom.resume()
+            self.hooks.run_soft("after_vm_cont", dom.XMLDesc(0), uuid, self._custom(dom))
         return {"id": uuid, "status": "up"}
 
     def incoming(self, xml: str, start: bool = True) -> dict:
         """The destination's half of a migration the hypervisor cannot do itself; with ``start`` False it is only
         defined, and started by ``start_defined`` once the source stopped its copy."""
         with self.lock:
-            uuid = etree.fromstring(xml.encode()).findtext("uuid")
-            xml = hooks.run(self.hooks_dir, "before_vm_migrate_destination", xml, uuid or "").data
+            xml = self.prepare_incoming(xml)
             try:
                 dom = self.conn.defineXML(xml)
                 if start:
@@ -280,7 +331,28 @@ class Driver:
             except libvirt.libvirtError as e:
                 raise AgentError(f"could not receive the VM: {e.get_error_message()}") from None
             self._remember(dom, start)
+            if start:
+                self.hooks.run_soft("after_vm_migrate_destination", dom.XMLDesc(0), dom.UUIDString(),
+                                    self._custom(dom))
+            else:
+                self.incoming_vms.add(dom.UUIDString())
         return {"id": dom.UUIDString(), "status": "up" if start else "down"}
+
+    def prepare_incoming(self, xml: str) -> str:
+        """The destination's ``before_vm_migrate_destination`` chain over the arriving domain's XML."""
+        if not self.hooks.has("before_vm_migrate_destination"):
+            return xml
+        uuid = etree.fromstring(xml.encode()).findtext("uuid") or ""
+        try:
+            return self.hooks.run("before_vm_migrate_destination", xml, uuid, domain.custom_properties(xml))
+        except hooks.HookError as e:
+            raise AgentError(str(e), 409) from None
+
+    def migrated_in(self, uuid: str) -> dict:
+        """A migration brought the VM here (libvirt's own, or a handover): the destination's after chain."""
+        dom = self._dom(uuid)
+        self.hooks.run_soft("after_vm_migrate_destination", dom.XMLDesc(0), uuid, self._custom(dom))
+        return {"id": uuid, "status": "up"}
 
     def start_defined(self, uuid: str) -> dict:
         """Start a domain defined here and not running (the last step of a handover)."""
@@ -292,12 +364,30 @@ class Driver:
                 except libvirt.libvirtError as e:
                     raise AgentError(f"could not start VM {uuid}: {e.get_error_message()}") from None
             self._remember(dom, True)
+        if uuid in self.incoming_vms:
+            self.incoming_vms.discard(uuid)
+            self.migrated_in(uuid)
         return {"id": uuid, "status": "up"}
 
-    def migrate_native(self, uuid: str, destination_uri: str, bandwidth_mib: int = 0, max_time: float = 0.0) -> dict:
+    def migrate_out(self, uuid: str, move) -> dict:
+        """The source's hooks around a migration ``move()`` does: before (it may refuse the migration), after."""
+        dom = self._dom(uuid)
+        self._vm_hook("before_vm_migrate_source", dom)
+        xml, custom = dom.XMLDesc(0), self._custom(dom)
+        done = move()
+        self.hooks.run_soft("after_vm_migrate_source", xml, uuid, custom)
+        return done
+
+    def migratable_xml(self, uuid: str) -> str:
+        flags = 0 if self.test else libvirt.VIR_DOMAIN_XML_MIGRATABLE
+        return self._dom(uuid).XMLDesc(flags)
+
+    def migrate_native(self, uuid: str, destination_uri: str, bandwidth_mib: int = 0, max_time: float = 0.0,
+                       dest_xml: str | None = None) -> dict:
         """Live peer-to-peer migration by the hypervisor itself (see ``migration``); not under ``self.lock``:
-        monitoring keeps reading this host while it runs."""
-        done = self.migrations.migrate(self._dom(uuid), destination_uri, bandwidth_mib, max_time)
+        monitoring keeps reading this host while it runs. ``dest_xml``: the definition as the destination's
+        hooks rewrote it."""
+        done = self.migrations.migrate(self._dom(uuid), destination_uri, bandwidth_mib, max_time, dest_xml)
         self._forget(uuid)
         return done
 

@@ -62,7 +62,7 @@ class Migrations:
         return job.progress if job else None
 
     def migrate(self, dom: libvirt.virDomain, migration_uri: str, bandwidth_mib: int = 0,
-                max_time: float = 0.0) -> dict:
+                max_time: float = 0.0, dest_xml: str | None = None) -> dict:
         """Migrate ``dom`` live to the hypervisor at ``migration_uri``; blocks until libvirt is done.
 
         ``bandwidth_mib`` caps the stream (MiB/s, 0: the hypervisor's default); a migration still running after
@@ -74,6 +74,8 @@ class Migrations:
         params: dict = {libvirt.VIR_MIGRATE_PARAM_URI: data_uri(migration_uri)}
         if bandwidth_mib > 0:
             params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = int(bandwidth_mib)
+        if dest_xml:  # the destination's before_vm_migrate_destination hooks rewrote it
+            params[libvirt.VIR_MIGRATE_PARAM_DEST_XML] = dest_xml
         job = Outgoing(uuid, migration_uri)
         with self.lock:
             if uuid in self.active:
