@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from the engine's CA naming "
                    "the listen address (clients trust the CA served at /ovirt-engine/services/pki-resource)")
     s.add_argument("--log-level", default="warning")
+    from engine_api.config_cli import add_parser as add_config
+
+    add_config(sub)
     return p
 
 
@@ -137,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "config":
+        from engine_api.config_cli import run as config
+
+        return config(args)
     return 2  # pragma: no cover
 
 

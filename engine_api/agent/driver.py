@@ -102,7 +102,8 @@ class Driver:
         report = self._stats()
         vms = self.hooks.run_soft("after_get_all_vm_stats", report.pop("vms"))
         report = self.hooks.run_soft("after_get_stats", report)
-        return {**report, "vms": vms, "hook_journal": self.hooks.journal.report()}
+        return {**report, "vms": vms, "hook_journal": self.hooks.journal.report(),
+                "hooks": hooks.installed(self.hooks_dir)}
 
     def _custom(self, dom: libvirt.virDomain) -> dict[str, str]:
         """The VM's custom properties, from its domain's metadata (the hooks' environment)."""
@@ -219,9 +220,13 @@ class Driver:
                 bridges.record(self.state_dir, bridges.ensure(nic_bridges, self.create_bridges))
             try:
                 dom = self.conn.defineXML(xml)
-                dom.createWithFlags(flags)
             except libvirt.libvirtError as e:
                 raise AgentError(f"libvirt could not start {spec['name']}: {e.get_error_message()}") from None
+        try:  # QEMU takes a while to start (seconds when many start at once): not under the host-wide lock,
+            dom.createWithFlags(flags)  # so that monitoring and the other VMs' calls go on meanwhile
+        except libvirt.libvirtError as e:
+            raise AgentError(f"libvirt could not start {spec['name']}: {e.get_error_message()}") from None
+        with self.lock:
             self._remember(dom, True)
         self.hooks.run_soft("after_vm_start", dom.XMLDesc(0), spec["id"], env)
         return {"id": spec["id"], "status": "up"}

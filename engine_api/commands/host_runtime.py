@@ -85,6 +85,12 @@ def bring_up(ctx: Context, host_id: str, activate: bool = True) -> None:
     if not activate:
         run(ctx, "host_maintenance", _set_status, host_id, "maintenance", "Host {name} is in maintenance.")
         return
+    from engine_api.commands import hook_deploy
+
+    if (why := hook_deploy.sync_host(ctx, host_id)) is not None:  # its cluster's hooks before it is up
+        run(ctx, "host_non_operational", _set_status, host_id, "non_operational",
+            "Host {name} did not take its VDSM hooks: " + why.replace("{", "{{").replace("}", "}}"), "error")
+        return
     for sd in domains:
         try:
             engine.broker.connect_storage(host, pool_spec(sd))
@@ -371,6 +377,9 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
             for vm in restart:
                 vm_runtime.restart_highly_available(ctx, vm["id"], exclude={host["id"]})
         return
+    from engine_api.commands import hook_deploy
+
+    hook_deploy.note_report(engine, host, stats, engine.host_stats.get(host["id"]), asked)
     engine.host_stats[host["id"]] = stats
     stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms), asked,
                 dict(engine.host_stats))

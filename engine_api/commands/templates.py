@@ -4,7 +4,7 @@ removed. The Blank template is built in and stays.
 
 from __future__ import annotations
 
-from engine_api.commands import disks, nics
+from engine_api.commands import custom_properties, disks, nics
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.context import Context
@@ -47,6 +47,8 @@ def create(tx: Tx, doc: dict) -> dict:
     overrides = doc.get("disk_attachments")
     drop_unresolved(doc, "template")
     doc = {k: v for k, v in doc.items() if k not in READONLY and k not in ("id", "cluster")}
+    if doc.get("custom_properties") is not None:
+        custom_properties.check(tx, doc, cluster, "template")
     inherit(doc, vm)
     base_defaults(doc)
     check(doc, "template")
@@ -97,6 +99,9 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
         require_name(doc, "template")
         tx.unique_name("template", doc["name"], "Template", exclude=doc["id"])
     check(doc, "template")
+    if changes.get("custom_properties") is not None:
+        owner = cluster or (tx.get("cluster", doc["cluster"]["id"]) if doc.get("cluster") else None)
+        custom_properties.check(tx, doc, owner, "template")
     resolve_placement(tx, doc, "template")
     if cluster is not None:
         set_architecture(doc, cluster)

@@ -7,7 +7,7 @@ actions refuse with a 409 that says why, and never pretend to succeed.
 
 from __future__ import annotations
 
-from engine_api.commands import disks, nics
+from engine_api.commands import custom_properties, disks, nics
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.context import Context
@@ -53,6 +53,8 @@ def create(tx: Tx, doc: dict) -> dict:
     overrides = doc.get("disk_attachments")
     drop_unresolved(doc, "vm")
     doc = {k: v for k, v in doc.items() if k not in READONLY and k not in ("id", "template", "cluster")}
+    if doc.get("custom_properties") is not None:
+        custom_properties.check(tx, doc, cluster, "vm")
     inherit(doc, template)
     base_defaults(doc)
     check(doc, "vm")
@@ -101,6 +103,8 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
         require_name(doc, "vm")
         tx.unique_name("vm", doc["name"], "VM", exclude=doc["id"])
     check(doc, "vm")
+    if changes.get("custom_properties") is not None:
+        custom_properties.check(tx, doc, cluster or tx.must("cluster", doc["cluster"]["id"]), "vm")
     resolve_placement(tx, doc, "vm")
     if cluster is not None:
         set_architecture(doc, cluster)

@@ -55,6 +55,10 @@ class Broker:
         body = {"destination": dest, "bandwidth": bandwidth_mib, "max_time": max_time}
         return self._call(source, f"/vms/{vm_id}/migrate", "POST", body, timeout=max_time + 30)
 
+    def sync_hooks(self, host: dict, hooks: list[dict], settings: dict) -> dict:
+        """Make the host's engine-managed hook scripts exactly ``hooks``; returns what changed and what it has."""
+        return self._call(host, "/hooks/sync", "POST", {"hooks": hooks, "settings": settings})
+
     def connect_storage(self, host: dict, pool: dict) -> dict:
         return self._call(host, "/storage/pools", "POST", pool)
 
