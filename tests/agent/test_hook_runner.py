@@ -286,3 +286,42 @@ def test_script_detection_follows_vdsm(tmp_path):
     (d / "c").chmod(0o644)
     assert [p.name for p in hooks.scripts(tmp_path, "before_vm_start")] == ["a", "b"]
     assert hooks.scripts(tmp_path, "after_vm_start") == []
+
+
+EXAMPLES = Path(__file__).parent.parent.parent / "playbooks" / "files" / "hooks"
+
+
+def install_example(driver: Driver, point: str, name: str) -> None:
+    target = driver.hooks_dir / point / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLES / point / name, target)
+    target.chmod(0o755)
+
+
+def test_example_cpushares_rewrites_the_domain(driver):
+    install_example(driver, "before_vm_start", "50_vdc_cpushares")
+    vm = spec(cpushares="2048")
+    driver.create_vm(vm)
+    assert etree.fromstring(driver.vm_xml(vm["id"])).findtext("cputune/shares") == "2048"
+    with pytest.raises(AgentError, match="cpushares: '1' is not a CPU weight"):
+        driver.create_vm(spec(cpushares="1"))
+
+
+def test_example_pinned_refuses_migration(driver):
+    install_example(driver, "before_vm_migrate_source", "50_vdc_pinned")
+    moved = []
+    pinned, free = spec(pinned="true"), spec(pinned="false")
+    driver.create_vm(pinned)
+    driver.create_vm(free)
+    with pytest.raises(AgentError, match="is pinned to this host") as refused:
+        driver.migrate_out(pinned["id"], lambda: moved.append(pinned["id"]))
+    assert refused.value.status == 409 and moved == []
+    driver.migrate_out(free["id"], lambda: moved.append(free["id"]))
+    assert moved == [free["id"]]
+
+
+def test_example_loadavg_extends_the_statistics(driver):
+    install_example(driver, "after_get_stats", "50_vdc_loadavg")
+    stats = driver.stats()
+    assert len(stats["loadavg"]) == 3 and stats["processes_running"] >= 1
+    assert "vms" in stats and "memory_total" in stats
