@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
+from ansible_collections.vdc.infra.plugins.module_utils import wire as w
 from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError
-from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+from ansible_collections.vdc.infra.plugins.module_utils.options import AnsibleType, named, opt, option_of, wire_fields
 from ansible_collections.vdc.infra.plugins.module_utils.units import parse_size
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -18,24 +19,52 @@ def _none_if_empty(value: Any) -> Any:
     return None if value == "" else value
 
 
-# The schema shows what users write (``2GiB`` or bytes), not the int the validator makes of it.
-Size = Annotated[int, BeforeValidator(parse_size, json_schema_input_type=int | str)]
+# The schema shows what users write (``2GiB`` or bytes), not the int the validator makes of it; so does the option.
+Size = Annotated[int, BeforeValidator(parse_size, json_schema_input_type=int | str), AnsibleType("str")]
 Version = Annotated[str, Field(pattern=r"^\d+\.\d+$")]
 # An int that may be cleared with an explicit "" (e.g. a VLAN tag).
-ClearableInt = Annotated[int | None, BeforeValidator(_none_if_empty, json_schema_input_type=int | Literal[""] | None)]
+ClearableInt = Annotated[int | None, BeforeValidator(_none_if_empty, json_schema_input_type=int | Literal[""] | None),
+                         AnsibleType("raw")]
 Tristate = Literal["true", "false", "inherit"]
+BiosType = Literal["i440fx_sea_bios", "q35_ovmf", "q35_sea_bios", "q35_secure_boot", "cluster_default"]
+VERSION = {"path": "version", "encode": w.version_to_wire, "decode": w.version_from_wire}
 
 
 class Entity(BaseModel):
-    """Common to every kind. ``CONTROL`` lists options that steer the run and are never compared."""
+    """Common to every kind. ``CONTROL`` lists options that steer the run and are never compared.
+
+    ``WORD`` is how messages name the kind (``VM 'web1'``); ``{what}`` in a field's documentation becomes it.
+    """
 
     model_config = ConfigDict(extra="forbid")
     KIND: ClassVar[str] = ""
+    WORD: ClassVar[str] = ""
     CONTROL: ClassVar[frozenset[str]] = frozenset({"id", "state"})
 
-    id: str | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    state: Literal["present", "absent"] = "present"  # kinds with more states override it
+    id: str | None = opt("Id of the {what}; when given, the {what} is found by id.")
+    name: str | None = opt("Name of the {what}.", min_length=1, max_length=255)
+    state: Literal["present", "absent"] = opt("Whether the {what} should exist.", "present")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if not cls.KIND:
+            return
+        what = cls.word()
+        fields = cls.__pydantic_fields__
+        renamed = {k: named(f, what) for k, f in fields.items()}
+        if any(renamed[k] is not fields[k] for k in fields):
+            fields.update(renamed)
+            cls.model_rebuild(force=True)
+
+    @classmethod
+    def word(cls) -> str:
+        return cls.WORD or cls.KIND.replace("_", " ")
+
+    @classmethod
+    def wire_fields(cls) -> tuple[w.Field, ...]:
+        """The kind's field rows: every option but the control ones, with the wire field it declares."""
+        return wire_fields(cls, cls.CONTROL)
 
     @model_validator(mode="after")
     def _named(self) -> Entity:
@@ -69,72 +98,115 @@ class Sub(BaseModel):
 class DataCenter(Entity):
     KIND = "data_center"
     CONTROL = Entity.CONTROL | {"force"}
-    description: str | None = None
-    comment: str | None = None
-    local: bool | None = None
-    compatibility_version: Version | None = None
-    quota_mode: Literal["disabled", "audit", "enabled"] | None = None
-    force: bool = False
+    description: str | None = opt('Description. C("") makes it empty.')
+    comment: str | None = opt('Comment. C("") makes it empty.')
+    local: bool | None = opt("Whether the data center uses local storage (one host, C(localfs) domains).")
+    compatibility_version: Version | None = opt('Compatibility version, for example C("4.7").', **VERSION)
+    quota_mode: Literal["disabled", "audit", "enabled"] | None = opt("Quota enforcement.")
+    force: bool = opt("With I(state=absent), remove the data center even when it has active storage domains.",
+                      False)
 
 
 class Cluster(Entity):
     KIND = "cluster"
-    data_center: str | None = None
-    description: str | None = None
-    comment: str | None = None
-    cpu_type: str | None = None
-    cpu_arch: Literal["x86_64", "ppc64", "s390x", "aarch64", "undefined"] | None = None
-    compatibility_version: Version | None = None
-    switch_type: Literal["legacy", "ovs"] | None = None
-    firewall_type: Literal["firewalld", "iptables"] | None = None
-    bios_type: Literal["i440fx_sea_bios", "q35_ovmf", "q35_sea_bios", "q35_secure_boot", "cluster_default"] | None \
-        = None
-    ballooning: bool | None = None
-    virt: bool | None = None
-    gluster: bool | None = None
-    threads_as_cores: bool | None = None
-    ha_reservation: bool | None = None
-    trusted_service: bool | None = None
-    ksm: bool | None = None
-    fence_enabled: bool | None = None
-    resilience_policy: Literal["do_not_migrate", "migrate", "migrate_highly_available"] | None = None
-    memory_policy: Literal["disabled", "server", "desktop"] | None = None
-    migration_auto_converge: Tristate | None = None
-    migration_compressed: Tristate | None = None
-    migration_encrypted: Tristate | None = None
-    network: str | None = None
+    data_center: str | None = opt("Data center of the cluster. Required to create one; cannot change later.",
+                                  ref="data_center", immutable=True)
+    description: str | None = opt('Description. C("") makes it empty.')
+    comment: str | None = opt('Comment. C("") makes it empty.')
+    cpu_type: str | None = opt("CPU type, for example C(Intel Nehalem Family) or C(Secure AMD EPYC).", path="cpu.type")
+    cpu_arch: Literal["x86_64", "ppc64", "s390x", "aarch64", "undefined"] | None = opt(
+        "CPU architecture; follows from I(cpu_type) when that is set.", path="cpu.architecture")
+    compatibility_version: Version | None = opt('Compatibility version, for example C("4.7").', **VERSION)
+    switch_type: Literal["legacy", "ovs"] | None = opt("Switch type of the cluster's hosts.")
+    firewall_type: Literal["firewalld", "iptables"] | None = opt("Firewall of the cluster's hosts.")
+    bios_type: BiosType | None = opt("Default chipset and firmware of the cluster's VMs.")
+    ballooning: bool | None = opt("Memory ballooning.", path="ballooning_enabled")
+    virt: bool | None = opt("The cluster runs VMs.", path="virt_service")
+    gluster: bool | None = opt("The cluster provides Gluster storage.", path="gluster_service")
+    threads_as_cores: bool | None = opt("Count host threads as cores.")
+    ha_reservation: bool | None = opt("Reserve capacity for highly available VMs.")
+    trusted_service: bool | None = opt("Only trusted hosts.")
+    ksm: bool | None = opt("Kernel same-page merging.", path="ksm.enabled")
+    fence_enabled: bool | None = opt("Fencing of non-responsive hosts.", path="fencing_policy.enabled")
+    resilience_policy: Literal["do_not_migrate", "migrate", "migrate_highly_available"] | None = opt(
+        "What happens to VMs when their host fails.", path="error_handling.on_error")
+    memory_policy: Literal["disabled", "server", "desktop"] | None = opt(
+        "Memory over-commit preset (100%, 150%, 200%).", path="memory_policy.over_commit.percent",
+        encode=w.overcommit_to_wire, decode=w.overcommit_from_wire)
+    migration_auto_converge: Tristate | None = opt("Auto-converge migrations.", path="migration.auto_converge")
+    migration_compressed: Tristate | None = opt("Compress migrations.", path="migration.compressed")
+    migration_encrypted: Tristate | None = opt("Encrypt migrations.", path="migration.encrypted")
+    # The management network is chosen once, by name inside the cluster's data center.
+    network: str | None = opt("Management network, by name in the data center; used when creating the cluster only.",
+                              path="management_network", encode=w.by_name, create_only=True)
 
 
 class Host(Entity):
     KIND = "host"
     CONTROL = Entity.CONTROL | {"force", "activate"}
-    cluster: str | None = None
-    address: str | None = None
-    description: str | None = None
-    comment: str | None = None
-    password: str | None = Field(default=None, repr=False)
-    public_key: bool | None = None
-    ssh_port: int | None = Field(default=None, ge=1, le=65535)
-    spm_priority: int | None = Field(default=None, ge=-1, le=10)
-    override_iptables: bool | None = None
-    activate: bool = True
-    force: bool = False
+    state: Literal["present", "absent"] = opt([
+        "Whether the host should exist.",
+        "C(present) adds it and waits until it is C(up) (or in maintenance, see I(activate)); C(absent) moves a "
+        "host that is up to maintenance first (its VMs migrate away), then removes it, as M(ovirt.ovirt.ovirt_host) "
+        "does."], "present")
+    cluster: str | None = opt("Cluster of the host.", ref="cluster")
+    address: str | None = opt("Host name or IP address the engine reaches the host at. Required to add one.")
+    description: str | None = opt("Description.")
+    comment: str | None = opt("Comment.")
+    password: str | None = opt("Root password used to deploy the host; sent when adding it only, never returned.",
+                               secret=True, path="root_password", create_only=True)
+    public_key: bool | None = opt("Deploy with the engine's SSH public key instead of a password.",
+                                  path="ssh.authentication_method", encode=w.ssh_method_to_wire,
+                                  decode=w.ssh_method_from_wire)
+    ssh_port: int | None = opt("SSH port of the host.", path="ssh.port", ge=1, le=65535)
+    spm_priority: int | None = opt("SPM priority, from -1 (never) to 10.", path="spm.priority", ge=-1, le=10)
+    override_iptables: bool | None = opt("Let the engine manage the host's firewall.")
+    activate: bool = opt([
+        "With I(state=present), whether the host should be active, as in M(ovirt.ovirt.ovirt_host).",
+        "When true, a host in C(maintenance) is activated (and waited for until C(up)).",
+        "When false, a new host is added and left in C(maintenance) once installed, and the maintenance of an "
+        "existing host is left alone (a host that is C(up) is not moved to maintenance either)."], True)
+    force: bool = opt("With I(state=absent), remove the host even when the engine would refuse (for example a host "
+                      "that does not answer and cannot reach maintenance).", False)
+
+
+def _storage_keys(sub: type[BaseModel]) -> dict[str, str]:
+    """User key → wire key inside ``<storage>``, as the suboptions of ``sub`` declare them."""
+    out = {}
+    for name, info in sub.model_fields.items():
+        option = option_of(info)
+        out[name] = (option.wire.get("path") if option else None) or name
+    return out
 
 
 class NfsStorage(Sub):
-    address: str | None = None
-    path: str | None = None
-    version: Literal["auto", "v3", "v4", "v4_0", "v4_1", "v4_2"] | None = None
-    timeout: int | None = None
-    retrans: int | None = None
-    mount_options: str | None = None
+    address: str | None = opt("NFS server.")
+    path: str | None = opt("Exported path.")
+    version: Literal["auto", "v3", "v4", "v4_0", "v4_1", "v4_2"] | None = opt("NFS version.", path="nfs_version")
+    timeout: int | None = opt("Retransmission timeout in deciseconds.", path="nfs_timeo")
+    retrans: int | None = opt("Retransmissions.", path="nfs_retrans")
+    mount_options: str | None = opt("Extra mount options.")
 
 
-class PathStorage(Sub):
-    address: str | None = None
-    path: str | None = None
-    vfs_type: str | None = None
-    mount_options: str | None = None
+class LocalStorage(Sub):
+    path: str | None = opt("Local path.")
+
+
+class PosixStorage(Sub):
+    path: str | None = opt("Device or path.")
+    vfs_type: str | None = opt("File system type.")
+    mount_options: str | None = opt("Mount options.")
+
+
+class GlusterStorage(Sub):
+    address: str | None = opt("Gluster server.")
+    path: str | None = opt("Volume path.")
+    mount_options: str | None = opt("Mount options.")
+
+
+def _storage(stype: str, sub: type[Sub], doc: str) -> Any:
+    encode, decode = w.storage_codec(stype, _storage_keys(sub))
+    return opt(doc, path="storage", encode=encode, decode=decode, immutable=True)
 
 
 STORAGE_TYPES = ("nfs", "localfs", "posixfs", "glusterfs")
@@ -143,23 +215,31 @@ STORAGE_TYPES = ("nfs", "localfs", "posixfs", "glusterfs")
 class StorageDomain(Entity):
     KIND = "storage_domain"
     CONTROL = Entity.CONTROL | {"destroy", "format"}
-    state: Literal["present", "absent", "maintenance", "unattached"] = "present"
-    data_center: str | None = None
-    domain_function: Literal["data", "iso", "export"] | None = None
-    description: str | None = None
-    comment: str | None = None
-    host: str | None = None
-    nfs: NfsStorage | None = None
-    localfs: PathStorage | None = None
-    posixfs: PathStorage | None = None
-    glusterfs: PathStorage | None = None
-    warning_low_space: int | None = Field(default=None, ge=0, le=100)
-    critical_space_action_blocker: int | None = Field(default=None, ge=0)
-    wipe_after_delete: bool | None = None
-    discard_after_delete: bool | None = None
-    backup: bool | None = None
-    destroy: bool = False
-    format: bool = False
+    state: Literal["present", "absent", "maintenance", "unattached"] = opt([  # type: ignore[assignment]
+        "C(present) creates the domain and, with I(data_center), attaches and activates it.",
+        "C(maintenance) creates and attaches it, inactive.",
+        "C(unattached) creates it, or deactivates and detaches it from its data center.",
+        "C(absent) deactivates, detaches and removes it."], "present")
+    data_center: str | None = opt("Data center the domain is attached to.", mapped=False)
+    domain_function: Literal["data", "iso", "export"] | None = opt("What the domain holds.", path="type",
+                                                                   immutable=True)
+    description: str | None = opt("Description.")
+    comment: str | None = opt("Comment.")
+    host: str | None = opt("Host that connects to the storage when the domain is created.", ref="host",
+                           create_only=True)
+    nfs: NfsStorage | None = _storage("nfs", NfsStorage, "NFS storage.")
+    localfs: LocalStorage | None = _storage("localfs", LocalStorage, "Local storage on the host (local data centers).")
+    posixfs: PosixStorage | None = _storage("posixfs", PosixStorage, "A POSIX file system.")
+    glusterfs: GlusterStorage | None = _storage("glusterfs", GlusterStorage, "A Gluster volume.")
+    warning_low_space: int | None = opt("Percentage of free space below which the engine warns.",
+                                        path="warning_low_space_indicator", ge=0, le=100)
+    critical_space_action_blocker: int | None = opt("Free space in GiB below which the engine blocks new disks.",
+                                                    ge=0)
+    wipe_after_delete: bool | None = opt("Wipe disks when they are removed.")
+    discard_after_delete: bool | None = opt("Discard blocks when disks are removed.")
+    backup: bool | None = opt("The domain holds backups.")
+    destroy: bool = opt("With I(state=absent), remove the domain without touching the storage.", False)
+    format: bool = opt("With I(state=absent), format the storage.", False)
 
     @model_validator(mode="after")
     def _one_storage(self) -> StorageDomain:
@@ -169,42 +249,58 @@ class StorageDomain(Entity):
         return self
 
 
+CLUSTER_USAGES = ("display", "migration", "gluster", "default_route")
+
+
 class NetworkCluster(Sub):
-    name: str
-    assigned: bool = True
-    required: bool | None = None
-    display: bool | None = None
-    migration: bool | None = None
-    gluster: bool | None = None
-    default_route: bool | None = None
+    """A network's assignment to a cluster (the kind ``cluster_network``); usages are flags in user terms."""
+
+    name: str = opt("Cluster name.", ...)
+    assigned: bool = opt("Whether the network is assigned to the cluster.", True, mapped=False)
+    required: bool | None = opt("Hosts of the cluster must have it.")
+    display: bool | None = opt("Carries display traffic.", path="_usage.display")
+    migration: bool | None = opt("Carries migration traffic.", path="_usage.migration")
+    gluster: bool | None = opt("Carries Gluster traffic.", path="_usage.gluster")
+    default_route: bool | None = opt("Holds the default route.", path="_usage.default_route")
 
 
 class Network(Entity):
     KIND = "network"
     CONTROL = Entity.CONTROL | {"clusters"}
-    data_center: str | None = None
-    description: str | None = None
-    comment: str | None = None
-    vlan_tag: ClearableInt = Field(default=None, ge=0, le=4094)
-    vm_network: bool | None = None
-    mtu: int | None = Field(default=None, ge=0, le=65520)
-    clusters: list[NetworkCluster] | None = None
+    data_center: str | None = opt("Data center of the network; names are unique per data center.",
+                                  ref="data_center", immutable=True)
+    description: str | None = opt("Description.")
+    comment: str | None = opt("Comment.")
+    vlan_tag: ClearableInt = opt(['VLAN tag, 0 to 4094. C("") removes the tag (no magic C(-1)).'], ge=0, le=4094,
+                                 path="vlan", encode=w.vlan_to_wire, decode=w.vlan_from_wire)
+    vm_network: bool | None = opt("The network carries VM traffic.", path="usages", encode=w.vm_usage_to_wire,
+                                  decode=w.vm_usage_from_wire)
+    mtu: int | None = opt("MTU; 0 means the default.", ge=0, le=65520)
+    clusters: list[NetworkCluster] | None = opt(["Clusters the network is assigned to. Clusters not listed are left "
+                                                 "alone."])
 
 
 class Property(Sub):
-    name: str
-    value: str
+    name: str = opt("Property name.", ...)
+    value: str = opt("Property value.", ...)
+
+
+PROPERTIES = {"encode": w.properties_to_wire, "decode": w.properties_from_wire, "unordered": True}
 
 
 class VnicProfile(Entity):
     KIND = "vnic_profile"
-    network: str | None = None
-    data_center: str | None = None
-    description: str | None = None
-    port_mirroring: bool | None = None
-    migratable: bool | None = None
-    pass_through: Literal["disabled", "enabled"] | None = None
-    custom_properties: list[Property] | None = None
+    WORD = "vNIC profile"
+    network: str | None = opt("Network of the profile. Required to create one; cannot change later.", ref="network",
+                              immutable=True)
+    data_center: str | None = opt("Data center of the network, when network names repeat across data centers.",
+                                  mapped=False)
+    description: str | None = opt("Description.")
+    port_mirroring: bool | None = opt("Mirror the traffic of the VM's NIC.")
+    migratable: bool | None = opt("Whether a passthrough NIC may migrate.")
+    pass_through: Literal["disabled", "enabled"] | None = opt("Passthrough mode.", path="pass_through.mode")
+    custom_properties: list[Property] | None = opt(["Properties sent to the host's hooks, compared as a set. C([]) "
+                                                    "removes them all."], **PROPERTIES)
 
 
 # ---------------------------------------------------------------- compute
@@ -212,13 +308,13 @@ class VnicProfile(Entity):
 
 class Template(Entity):
     KIND = "template"
-    vm: str | None = None
-    cluster: str | None = None
-    description: str | None = None
-    comment: str | None = None
-    memory: Size | None = None
-    cpu_cores: int | None = Field(default=None, ge=1)
-    cpu_sockets: int | None = Field(default=None, ge=1)
+    vm: str | None = opt("VM the template is made from; used when creating only.", ref="vm", create_only=True)
+    cluster: str | None = opt("Cluster of the template; used when creating only.", ref="cluster", create_only=True)
+    description: str | None = opt("Description.")
+    comment: str | None = opt("Comment.")
+    memory: Size | None = opt("Memory, as an IEC size such as C(2GiB).")
+    cpu_cores: int | None = opt("Cores per socket.", path="cpu.topology.cores", ge=1)
+    cpu_sockets: int | None = opt("Sockets.", path="cpu.topology.sockets", ge=1)
 
 
 DiskInterface = Literal["virtio", "virtio_scsi", "ide", "sata", "spapr_vscsi"]
@@ -228,26 +324,30 @@ NicInterface = Literal["virtio", "e1000", "e1000e", "rtl8139", "rtl8139_virtio",
 class DiskDevice(Sub):
     """What a disk declares, on its own (``vdc.infra.disk``) or inside a VM (``vms[].disks[]``)."""
 
-    size: Size | None = None
-    storage_domain: str | None = None
-    interface: DiskInterface | None = None
-    bootable: bool | None = None
-    format: Literal["cow", "raw"] | None = None
-    sparse: bool | None = None
-    shareable: bool | None = None
-    activate: bool | None = None
-    description: str | None = None
+    size: Size | None = opt("Size, as an IEC string such as C(20GiB) or bytes; disks can only grow.",
+                            path="disk.provisioned_size", grow_only=True)
+    storage_domain: str | None = opt("Data domain of a new disk.", path="disk.storage_domain", ref="storage_domain",
+                                     immutable=True)
+    interface: DiskInterface | None = opt("Bus (for a disk attached to a VM).")
+    bootable: bool | None = opt("The VM boots from it.")
+    format: Literal["cow", "raw"] | None = opt("Image format; cannot change later.", path="disk.format",
+                                               immutable=True)
+    sparse: bool | None = opt("Thin provisioning; cannot change later.", path="disk.sparse", immutable=True)
+    shareable: bool | None = opt("May be attached to several VMs (raw only).", path="disk.shareable")
+    activate: bool | None = opt("Plugged in.", path="active")
+    description: str | None = opt("Description.", path="disk.description")
 
 
 class NicDevice(Sub):
     """What a NIC declares, on its own (``vdc.infra.nic``) or inside a VM (``vms[].nics[]``)."""
 
-    network: str | None = None
-    profile: str | None = None
-    interface: NicInterface | None = None
-    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
-    linked: bool | None = None
-    plugged: bool | None = None
+    network: str | None = opt("Network; the profile defaults to the one named after it.", send=False)
+    profile: str | None = opt("vNIC profile.", path="vnic_profile", ref="vnic_profile")
+    interface: NicInterface | None = opt("Device model.")
+    mac_address: str | None = opt("MAC address; allocated by the engine when not given.", path="mac.address",
+                                  pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    linked: bool | None = opt("Link state.")
+    plugged: bool | None = opt("Plugged in.")
 
 
 class Disk(Entity, DiskDevice):
@@ -255,56 +355,78 @@ class Disk(Entity, DiskDevice):
 
     KIND = "disk"
     CONTROL = Entity.CONTROL | {"detach_only"}
-    vm: str | None = None
-    read_only: bool | None = None
-    detach_only: bool = False
+    name: str | None = opt("Name (alias) of the disk.", min_length=1, max_length=255)
+    vm: str | None = opt("VM the disk is attached to.", mapped=False)
+    read_only: bool | None = opt("Attached read-only.")
+    detach_only: bool = opt("With I(state=absent) and I(vm_name), detach the disk from the VM and keep it.", False)
+
+
+_PLUGGED = {"plugged": True, "unplugged": False}
 
 
 class Nic(Entity, NicDevice):
     KIND = "nic"
-    vm: str | None = None
+    WORD = "NIC"
+    state: Literal["present", "absent", "plugged", "unplugged"] = opt(  # type: ignore[assignment]
+        ["C(present) or C(absent); C(plugged) and C(unplugged) also set I(plugged)."], "present")
+    name: str | None = opt("Name of the NIC, for example C(nic1).", min_length=1, max_length=255)
+    vm: str | None = opt("VM of the NIC.", mapped=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plugged_state(cls, data: Any) -> Any:
+        """``state: plugged`` is ``state: present`` with ``plugged: true``, as in M(ovirt.ovirt.ovirt_nic)."""
+        if isinstance(data, dict) and data.get("state") in _PLUGGED:
+            data = {**data, "plugged": _PLUGGED[data["state"]], "state": "present"}
+        return data
 
 
 class VmDisk(DiskDevice):
     """A disk declared inside a VM (``vms[].disks[]``)."""
 
-    id: str | None = None
-    name: str | None = None
+    id: str | None = opt("Id of an existing disk.")
+    name: str | None = opt("Name (alias) of the disk.")
 
 
 class VmNic(NicDevice):
     """A NIC declared inside a VM (``vms[].nics[]``)."""
 
-    name: str
+    name: str = opt("Name of the NIC, for example C(nic1).", ...)
 
 
 class Vm(Entity):
     KIND = "vm"
+    WORD = "VM"
     CONTROL = Entity.CONTROL | {"disks", "nics", "exclusive", "force"}
-    state: Literal["present", "absent", "running", "stopped", "suspended"] = "present"
-    cluster: str | None = None
-    template: str | None = None
-    description: str | None = None
-    comment: str | None = None
-    memory: Size | None = None
-    memory_guaranteed: Size | None = None
-    memory_max: Size | None = None
-    cpu_cores: int | None = Field(default=None, ge=1)
-    cpu_sockets: int | None = Field(default=None, ge=1)
-    cpu_threads: int | None = Field(default=None, ge=1)
-    type: Literal["desktop", "server", "high_performance"] | None = None
-    operating_system: str | None = None
-    high_availability: bool | None = None
-    stateless: bool | None = None
-    delete_protected: bool | None = None
-    boot_devices: list[Literal["cdrom", "hd", "network"]] | None = None
-    bios_type: Literal["i440fx_sea_bios", "q35_ovmf", "q35_sea_bios", "q35_secure_boot", "cluster_default"] | None \
-        = None
-    custom_properties: list[Property] | None = None
-    disks: list[VmDisk] | None = None
-    nics: list[VmNic] | None = None
-    exclusive: bool = False
-    force: bool = False
+    state: Literal["present", "absent", "running", "stopped", "suspended"] = opt([  # type: ignore[assignment]
+        "C(present) makes sure the VM exists, whatever its status.",
+        "C(running), C(stopped) and C(suspended) also bring it to C(up), C(down) or C(suspended).",
+        "C(absent) stops and removes it, with its disks."], "present")
+    cluster: str | None = opt("Cluster of the VM. Required to create one.", ref="cluster")
+    template: str | None = opt("Template the VM is created from, C(Blank) when not given; used when creating only.",
+                               ref="template", create_only=True)
+    description: str | None = opt("Description.")
+    comment: str | None = opt("Comment.")
+    memory: Size | None = opt("Memory, as an IEC size such as C(2GiB) or C(512MiB), or bytes.")
+    memory_guaranteed: Size | None = opt("Guaranteed memory, as a size.", path="memory_policy.guaranteed")
+    memory_max: Size | None = opt("Maximum memory for hot plug, as a size.", path="memory_policy.max")
+    cpu_cores: int | None = opt("Cores per socket.", path="cpu.topology.cores", ge=1)
+    cpu_sockets: int | None = opt("Sockets.", path="cpu.topology.sockets", ge=1)
+    cpu_threads: int | None = opt("Threads per core.", path="cpu.topology.threads", ge=1)
+    type: Literal["desktop", "server", "high_performance"] | None = opt("Optimisation of the VM.")
+    operating_system: str | None = opt("Guest operating system type, for example C(rhel_9x64).", path="os.type")
+    high_availability: bool | None = opt("Restart the VM when its host fails.", path="high_availability.enabled")
+    stateless: bool | None = opt("Discard changes when the VM stops.")
+    delete_protected: bool | None = opt("Refuse removal.")
+    boot_devices: list[Literal["cdrom", "hd", "network"]] | None = opt("Boot order. C([]) clears it.",
+                                                                      path="os.boot.devices", decode=w.plain_list)
+    bios_type: BiosType | None = opt("Chipset and firmware.", path="bios.type")
+    custom_properties: list[Property] | None = opt("Properties for the host's hooks, compared as a set.",
+                                                   **PROPERTIES)
+    disks: list[VmDisk] | None = opt("Disks of the VM, found by name (or id) among the VM's disks.")
+    nics: list[VmNic] | None = opt("NICs of the VM, found by name among the VM's NICs.")
+    exclusive: bool = opt("Remove disks and NICs of the VM that are not declared in I(disks) and I(nics).", False)
+    force: bool = opt("With I(state=absent), remove the VM even if the engine would refuse otherwise.", False)
 
     @model_validator(mode="after")
     def _disks_named(self) -> Vm:
@@ -314,20 +436,24 @@ class Vm(Entity):
         return self
 
 
+_ABOUT = ("data_center", "cluster", "host", "storage_domain", "vm", "template")
+
+
 class Event(Entity):
     """An event the user records; ``origin`` plus ``custom_id`` make it idempotent."""
 
     KIND = "event"
-    description: str | None = None
-    severity: Literal["normal", "warning", "error", "alert"] | None = None
-    origin: str | None = None
-    custom_id: int | None = None
-    data_center: str | None = None
-    cluster: str | None = None
-    host: str | None = None
-    storage_domain: str | None = None
-    vm: str | None = None
-    template: str | None = None
+    id: str | None = opt("Id of the event (for I(state=absent)).")
+    description: str | None = opt("Message of the event.", create_only=True)
+    severity: Literal["normal", "warning", "error", "alert"] = opt("Severity.", "normal", create_only=True)
+    origin: str | None = opt("Who reports the event, for example the name of a playbook.", create_only=True)
+    custom_id: int | None = opt("A number unique per I(origin).", create_only=True)
+    data_center: str | None = opt("Data center the event is about.", ref="data_center", create_only=True)
+    cluster: str | None = opt("Cluster the event is about.", ref="cluster", create_only=True)
+    host: str | None = opt("Host the event is about.", ref="host", create_only=True)
+    storage_domain: str | None = opt("Storage domain the event is about.", ref="storage_domain", create_only=True)
+    vm: str | None = opt("VM the event is about.", ref="vm", create_only=True)
+    template: str | None = opt("Template the event is about.", ref="template", create_only=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -354,4 +480,4 @@ def parse(kind: str, values: dict[str, Any]) -> Entity:
             where = ".".join(str(p) for p in err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{where}: {msg}" if where else msg)
-        raise DesiredStateError(KINDS[kind].label(who), problems) from None
+        raise DesiredStateError(f"{cls.word()} '{who}'", problems) from None

@@ -1,7 +1,10 @@
 """The base class of every vdc.infra module: argument spec merging, connection, check mode, failures.
 
-A managing module sets ``kind`` and ``argument_spec``; :meth:`ReconcileModule.desired` maps its params to
-the desired-state model (pure, so tests call it without Ansible), and the one reconciler does the rest.
+A managing module sets ``kind``: its options are the fields of that kind's desired-state model, declared there
+once (:mod:`.options`), and its ``argument_spec`` is derived from them when the module runs. A module only says
+how it presents the model (``required``, ``exclude``, ``renames``, ``aliases``, ``extra``). A module that still
+writes its own ``argument_spec`` keeps it. :meth:`ReconcileModule.desired` maps params to the model (pure, so tests
+call it without Ansible), and the one reconciler does the rest.
 An info module sets ``collection`` and gets search, id, name, follow and max for free.
 """
 
@@ -13,15 +16,17 @@ from typing import Any, ClassVar
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vdc.infra.plugins.module_utils.auth import AUTH_SPEC, session, settings
 from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError, EngineError, VdcError
+from ansible_collections.vdc.infra.plugins.module_utils.specs import SPECS
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions
 
 try:
     from ansible_collections.vdc.infra.plugins.module_utils import model
     from ansible_collections.vdc.infra.plugins.module_utils.desired import expand
+    from ansible_collections.vdc.infra.plugins.module_utils.options import ModuleOptions, argument_spec
     from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired
     from ansible_collections.vdc.infra.plugins.module_utils.reconciler import reconcile
 
-    PYDANTIC_ERROR = None
+    PYDANTIC_ERROR: ImportError | None = None
 except ImportError as exc:  # pydantic is the one dependency beyond ansible-core
     PYDANTIC_ERROR = exc
 
@@ -69,11 +74,20 @@ class EngineModule:
         spec = copy.deepcopy(AUTH_SPEC)
         for extra in self.extra_specs:
             spec.update(copy.deepcopy(extra))
-        spec.update(copy.deepcopy(self.argument_spec))
+        spec.update(copy.deepcopy(self.options_spec()))
         kwargs = {"supports_check_mode": True, **self.module_kwargs}
-        module_class = type("Module", (_AnsibleModule,), {"entity_word": self.entity_word})
+        module_class = type("Module", (_AnsibleModule,), {"entity_word": self.word()})
         self.module = module_class(argument_spec=spec, **kwargs)
         self.params = self.module.params
+
+    @classmethod
+    def options_spec(cls) -> dict[str, Any]:
+        """The module's own options (the shared ones, such as ``auth``, come from ``extra_specs``)."""
+        return cls.argument_spec
+
+    @classmethod
+    def word(cls) -> str:
+        return cls.entity_word
 
     def run(self, client: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -109,28 +123,54 @@ class ReconcileModule(EngineModule):
 
     kind: ClassVar[str] = ""
     extra_specs = (WAIT_SPEC, ENTITY_SPEC)
+    # How the module presents its model (see options.ModuleOptions); used when it has no argument_spec of its own.
+    required: ClassVar[tuple[str, ...]] = ("name",)
+    exclude: ClassVar[tuple[str, ...]] = ()
+    renames: ClassVar[dict[str, str]] = {}  # module option -> model field, when the names differ
+    aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
+    extra: ClassVar[dict[str, dict[str, Any]]] = {}  # options that are no model field, with their description
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.kind and not cls.entity_word:
-            from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+    @classmethod
+    def derived(cls) -> bool:
+        """Whether the options come from the model (else the module writes its own ``argument_spec``)."""
+        return not cls.argument_spec
 
-            k = KINDS[cls.kind]
-            cls.entity_word = k.label_word or k.name.replace("_", " ")
-    # Module option -> model field, when the names differ (aliases are resolved by Ansible already).
-    renames: ClassVar[dict[str, str]] = {}
+    @classmethod
+    def presentation(cls) -> ModuleOptions:
+        return ModuleOptions(exclude=cls.exclude, renames=cls.renames, required=cls.required, aliases=cls.aliases,
+                             extra=cls.extra)
+
+    @classmethod
+    def options_spec(cls) -> dict[str, Any]:
+        if not cls.derived():
+            return cls.argument_spec
+        if PYDANTIC_ERROR is None:
+            return argument_spec(model.MODELS[cls.kind], cls.presentation())
+        # Without pydantic the module cannot run, but Ansible still needs its options to report that.
+        return SPECS[cls.kind]
+
+    @classmethod
+    def word(cls) -> str:
+        if cls.entity_word or PYDANTIC_ERROR is not None:
+            return cls.entity_word or cls.kind.replace("_", " ")
+        return model.MODELS[cls.kind].word()
 
     @classmethod
     def model_values(cls, params: dict[str, Any]) -> dict[str, Any]:
-        """Params that belong to the model: declared (not None), renamed, without auth and wait options."""
-        skip = set(AUTH_SPEC) | set(WAIT_SPEC)
+        """Params that belong to the model: declared (not None, nor a suboption left out), renamed, without auth
+        and wait options. A param that is no model field is a mistake in the module, never silently dropped."""
+        skip = set(AUTH_SPEC) | set(WAIT_SPEC) | set(cls.extra)
         fields = model.MODELS[cls.kind].model_fields
         values = {}
         for key, value in params.items():
             target = cls.renames.get(key, key)
-            if key in skip or value is None or target not in fields:
+            if key in skip:
                 continue
-            values[target] = value
+            if target not in fields:
+                raise VdcError(f"the module's option '{key}' is no field of the {cls.word()} model "
+                               "(declare it there, or in the module's extra options)")
+            if value is not None:
+                values[target] = _declared(value)
         return values
 
     @classmethod
@@ -148,6 +188,15 @@ class ReconcileModule(EngineModule):
         if not self.module._diff:
             result.pop("diff")
         return result
+
+
+def _declared(value: Any) -> Any:
+    """A value without the suboptions left out: Ansible passes them as None, which means "not declared"."""
+    if isinstance(value, dict):
+        return {k: _declared(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_declared(v) for v in value]
+    return value
 
 
 class InfoModule(EngineModule):

@@ -11,22 +11,23 @@ description:
   - Create, update, start, stop, suspend and remove VMs. Options follow M(ovirt.ovirt.ovirt_vm).
   - I(disks) and I(nics) are reconciled too, field by field. With I(exclusive=true), disks and NICs of the VM
     that are not declared are removed; without it they are left alone (never silently only added).
+# options: generated from the desired-state model by `make docs`; declare options there.
 options:
+  id:
+    description: Id of the VM; when given, the VM is found by id.
+    type: str
   name:
     description: Name of the VM.
     type: str
     required: true
-  id:
-    description: Id of the VM; when given, the VM is found by id.
-    type: str
   state:
     description:
       - C(present) makes sure the VM exists, whatever its status.
       - C(running), C(stopped) and C(suspended) also bring it to C(up), C(down) or C(suspended).
       - C(absent) stops and removes it, with its disks.
     type: str
-    choices: [present, absent, running, stopped, suspended]
     default: present
+    choices: [present, absent, running, stopped, suspended]
   cluster:
     description: Cluster of the VM. Required to create one.
     type: str
@@ -76,8 +77,8 @@ options:
   boot_devices:
     description: Boot order. C([]) clears it.
     type: list
-    elements: str
     choices: [cdrom, hd, network]
+    elements: str
   bios_type:
     description: Chipset and firmware.
     type: str
@@ -87,42 +88,82 @@ options:
     type: list
     elements: dict
     suboptions:
-      name: {description: Property name., type: str, required: true}
-      value: {description: Property value., type: str, required: true}
+      name:
+        description: Property name.
+        type: str
+        required: true
+      value:
+        description: Property value.
+        type: str
+        required: true
   disks:
     description: Disks of the VM, found by name (or id) among the VM's disks.
     type: list
     elements: dict
     suboptions:
-      name: {description: Name (alias) of the disk., type: str}
-      id: {description: Id of an existing disk., type: str}
-      size: {description: Size as an IEC string such as C(20GiB); disks can only grow., type: str}
-      storage_domain: {description: Data domain of a new disk., type: str}
+      size:
+        description: Size, as an IEC string such as C(20GiB) or bytes; disks can only grow.
+        type: str
+      storage_domain:
+        description: Data domain of a new disk.
+        type: str
       interface:
-        description: Bus.
+        description: Bus (for a disk attached to a VM).
         type: str
         choices: [virtio, virtio_scsi, ide, sata, spapr_vscsi]
-      bootable: {description: The VM boots from it., type: bool}
-      format: {description: Image format; cannot change later., type: str, choices: [cow, raw]}
-      sparse: {description: Thin provisioning; cannot change later., type: bool}
-      shareable: {description: May be attached to several VMs (raw only)., type: bool}
-      activate: {description: Plugged in., type: bool}
-      description: {description: Description., type: str}
+      bootable:
+        description: The VM boots from it.
+        type: bool
+      format:
+        description: Image format; cannot change later.
+        type: str
+        choices: [cow, raw]
+      sparse:
+        description: Thin provisioning; cannot change later.
+        type: bool
+      shareable:
+        description: May be attached to several VMs (raw only).
+        type: bool
+      activate:
+        description: Plugged in.
+        type: bool
+      description:
+        description: Description.
+        type: str
+      id:
+        description: Id of an existing disk.
+        type: str
+      name:
+        description: Name (alias) of the disk.
+        type: str
   nics:
     description: NICs of the VM, found by name among the VM's NICs.
     type: list
     elements: dict
     suboptions:
-      name: {description: "Name of the NIC, for example C(nic1).", type: str, required: true}
-      network: {description: Network; the profile defaults to the one named after it., type: str}
-      profile: {description: vNIC profile., type: str}
+      network:
+        description: Network; the profile defaults to the one named after it.
+        type: str
+      profile:
+        description: vNIC profile.
+        type: str
       interface:
         description: Device model.
         type: str
         choices: [virtio, e1000, e1000e, rtl8139, rtl8139_virtio, pci_passthrough, spapr_vlan]
-      mac_address: {description: MAC address; allocated by the engine when not given., type: str}
-      linked: {description: Link state., type: bool}
-      plugged: {description: Plugged in., type: bool}
+      mac_address:
+        description: MAC address; allocated by the engine when not given.
+        type: str
+      linked:
+        description: Link state.
+        type: bool
+      plugged:
+        description: Plugged in.
+        type: bool
+      name:
+        description: Name of the NIC, for example C(nic1).
+        type: str
+        required: true
   exclusive:
     description: Remove disks and NICs of the VM that are not declared in I(disks) and I(nics).
     type: bool
@@ -206,12 +247,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+# Generated by `make docs`.
 id:
   description: Id of the VM (none when absent).
   returned: always
   type: str
 vm:
-  description: The VM as the engine returns it, with C(disk_attachments) and C(nics) followed.
+  description: The VM as the engine returns it (the shape of M(vdc.infra.vm_info)), with C(disk_attachments.disk)
+    and C(nics) followed.
   returned: when it exists
   type: dict
 entity:
@@ -219,12 +262,12 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned for the VM, its disks and NICs, each with C(op), C(entity) and C(reason).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
   returned: always
   type: list
   elements: dict
 diff:
-  description: Before and after of every field that changes, disks and NICs included.
+  description: Before and after of every field that changes, for each changing step.
   returned: with --diff
   type: list
   elements: dict
@@ -232,66 +275,9 @@ diff:
 
 from ansible_collections.vdc.infra.plugins.module_utils.module import ReconcileModule  # noqa: E402
 
-DISK_OPTIONS = {
-    "name": {"type": "str"}, "id": {"type": "str"}, "size": {"type": "str"}, "storage_domain": {"type": "str"},
-    "interface": {"type": "str", "choices": ["virtio", "virtio_scsi", "ide", "sata", "spapr_vscsi"]},
-    "bootable": {"type": "bool"}, "format": {"type": "str", "choices": ["cow", "raw"]}, "sparse": {"type": "bool"},
-    "shareable": {"type": "bool"}, "activate": {"type": "bool"}, "description": {"type": "str"},
-}
-NIC_OPTIONS = {
-    "name": {"type": "str", "required": True}, "network": {"type": "str"}, "profile": {"type": "str"},
-    "interface": {"type": "str", "choices": ["virtio", "e1000", "e1000e", "rtl8139", "rtl8139_virtio",
-                                             "pci_passthrough", "spapr_vlan"]},
-    "mac_address": {"type": "str"}, "linked": {"type": "bool"}, "plugged": {"type": "bool"},
-}
-
-
-def _declared(items: list[dict] | None) -> list[dict] | None:
-    """Sub-list entries without the suboptions left out (None means not declared)."""
-    if items is None:
-        return None
-    return [{k: v for k, v in item.items() if v is not None} for item in items]
-
 
 class VmModule(ReconcileModule):
     kind = "vm"
-    argument_spec = {
-        "name": {"type": "str", "required": True},
-        "state": {"type": "str", "choices": ["present", "absent", "running", "stopped", "suspended"],
-                  "default": "present"},
-        "cluster": {"type": "str"},
-        "template": {"type": "str"},
-        "description": {"type": "str"},
-        "comment": {"type": "str"},
-        "memory": {"type": "str"},
-        "memory_guaranteed": {"type": "str"},
-        "memory_max": {"type": "str"},
-        "cpu_cores": {"type": "int"},
-        "cpu_sockets": {"type": "int"},
-        "cpu_threads": {"type": "int"},
-        "type": {"type": "str", "choices": ["desktop", "server", "high_performance"]},
-        "operating_system": {"type": "str"},
-        "high_availability": {"type": "bool"},
-        "stateless": {"type": "bool"},
-        "delete_protected": {"type": "bool"},
-        "boot_devices": {"type": "list", "elements": "str", "choices": ["cdrom", "hd", "network"]},
-        "bios_type": {"type": "str", "choices": ["i440fx_sea_bios", "q35_ovmf", "q35_sea_bios", "q35_secure_boot",
-                                                 "cluster_default"]},
-        "custom_properties": {"type": "list", "elements": "dict", "options": {
-            "name": {"type": "str", "required": True}, "value": {"type": "str", "required": True}}},
-        "disks": {"type": "list", "elements": "dict", "options": DISK_OPTIONS},
-        "nics": {"type": "list", "elements": "dict", "options": NIC_OPTIONS},
-        "exclusive": {"type": "bool", "default": False},
-        "force": {"type": "bool", "default": False},
-    }
-
-    @classmethod
-    def model_values(cls, params: dict) -> dict:
-        values = super().model_values(params)
-        for key in ("disks", "nics"):
-            if key in values:
-                values[key] = _declared(values[key])
-        return values
 
 
 def main() -> None:

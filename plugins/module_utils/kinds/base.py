@@ -12,33 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.vdc.infra.plugins.module_utils.wire import (  # noqa: F401 (re-exported for the kinds)
+    MISSING,
+    Field,
+    get_path,
+    properties_from_wire,
+    properties_to_wire,
+    set_path,
+    version_from_wire,
+    version_to_wire,
+)
+
 Facts = dict[str, Any]
 Wire = dict[str, Any]
-MISSING = object()
-
-
-@dataclass(frozen=True)
-class Field:
-    """One option: where it lives on the wire and how its value converts.
-
-    ``ref`` names the kind a reference points at: facts hold the target's name, the wire an ``{"id"}``
-    (or ``{"name"}`` when the target is created in the same run and has no id yet).
-    """
-
-    name: str
-    path: str | None = None
-    ref: str | None = None
-    encode: Callable[[Any], Any] | None = None
-    decode: Callable[[Any], Any] | None = None
-    immutable: bool = False  # cannot change after creation; the planner refuses
-    create_only: bool = False  # sent when creating, never compared (a source template, a password)
-    send: bool = True  # False: compared but never sent (a NIC's network follows from its profile)
-    unordered: bool = False  # a list compared as a set
-    grow_only: bool = False  # may only increase (a disk's size); the planner refuses a decrease
-
-    @property
-    def wire_path(self) -> str:
-        return self.path or self.name
 
 
 @dataclass(frozen=True)
@@ -87,27 +73,6 @@ class Kind:
         return (facts.get("name"),) + tuple(facts.get(s) for s in self.scope)
 
 
-# ---------------------------------------------------------------- dotted paths
-
-
-def get_path(doc: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(doc, dict) or part not in doc:
-            return MISSING
-        doc = doc[part]
-    return doc
-
-
-def set_path(doc: dict, path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        doc = doc.setdefault(part, {})
-    if isinstance(value, dict) and isinstance(doc.get(parts[-1]), dict):
-        doc[parts[-1]].update(value)
-    else:
-        doc[parts[-1]] = value
-
-
 # ---------------------------------------------------------------- conversions
 
 
@@ -153,28 +118,3 @@ def to_wire(kind: Kind, values: dict[str, Any], ids: Callable[[str, str, dict], 
             wire = value
         set_path(body, f.wire_path, wire)
     return body
-
-
-# ---------------------------------------------------------------- small converters shared by kinds
-
-
-def version_to_wire(value: str | None) -> dict | None:
-    if not value:
-        return None
-    major, minor = value.split(".")
-    return {"major": int(major), "minor": int(minor)}
-
-
-def version_from_wire(value: Any) -> str | None:
-    if isinstance(value, dict) and "major" in value:
-        return f"{value['major']}.{value.get('minor', 0)}"
-    return None
-
-
-def properties_to_wire(items: list[dict] | None) -> dict:
-    return {"custom_property": [{"name": p["name"], "value": p["value"]} for p in items or []]}
-
-
-def properties_from_wire(value: Any) -> list[dict]:
-    items = value.get("custom_property", []) if isinstance(value, dict) else value or []
-    return sorted(({"name": p.get("name"), "value": p.get("value")} for p in items), key=lambda p: p["name"] or "")

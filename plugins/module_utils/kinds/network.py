@@ -4,44 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import (
-    Facts,
-    Field,
-    Kind,
-    Wire,
-    properties_from_wire,
-    properties_to_wire,
-)
-
-CLUSTER_USAGES = ("display", "migration", "gluster", "default_route")
-
-
-def _usages(value: Any) -> list[str]:
-    """A list of usages, written plain or wrapped (``{"usage": [...]}``)."""
-    if isinstance(value, dict):
-        value = next((v for v in value.values() if isinstance(v, list)), [])
-    return list(value or [])
-
-
-def _vlan_encode(value: int | None) -> dict:
-    """An empty ``vlan`` (``<vlan/>``) removes the tag, as in oVirt; a JSON null would be ignored or refused."""
-    return {} if value is None else {"id": value}
-
+from ansible_collections.vdc.infra.plugins.module_utils import model as m
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Kind, Wire
+from ansible_collections.vdc.infra.plugins.module_utils.model import CLUSTER_USAGES
+from ansible_collections.vdc.infra.plugins.module_utils.options import wire_fields
+from ansible_collections.vdc.infra.plugins.module_utils.wire import plain_list
 
 NETWORK = Kind(
     name="network", collection="networks", order=50, scope=("data_center",), required=("data_center",),
-    fields=(
-        Field("data_center", ref="data_center", immutable=True), Field("description"), Field("comment"),
-        Field("vlan_tag", "vlan", encode=_vlan_encode, decode=lambda v: v.get("id") if isinstance(v, dict) else None),
-        Field("vm_network", "usages", encode=lambda v: ["vm"] if v else [], decode=lambda v: "vm" in _usages(v)),
-        Field("mtu"),
-    ),
+    fields=m.Network.wire_fields(),
 )
 
 
 def _assignment_facts(entity: Wire, lookup: Any) -> Facts:
     """An entry of ``/clusters/{id}/networks``; the reader adds ``_cluster``."""
-    usages = _usages(entity.get("usages"))
+    usages = plain_list(entity.get("usages"))
     facts: Facts = {u: u in usages for u in CLUSTER_USAGES}
     facts["cluster"] = lookup.name("cluster", entity.get("_cluster"))
     facts["data_center"] = lookup.name("data_center", (entity.get("data_center") or {}).get("id"))
@@ -64,7 +41,7 @@ def _assignment_body(body: Wire, values: dict[str, Any], current: Facts | None =
 CLUSTER_NETWORK = Kind(
     name="cluster_network", label_word="network assignment", collection="networks", order=55,
     scope=("cluster", "data_center"), parent="cluster", parent_kind="cluster", sub_collection="networks",
-    fields=(Field("required"), *(Field(u, f"_usage.{u}") for u in CLUSTER_USAGES)),
+    fields=wire_fields(m.NetworkCluster),
     extra_facts=_assignment_facts,
     create_body=_assignment_body,
     update_body=_assignment_body,
@@ -77,12 +54,7 @@ def _profile_facts(entity: Wire, lookup: Any) -> Facts:
 
 
 VNIC_PROFILE = Kind(
-    name="vnic_profile", label_word="vNIC profile", collection="vnicprofiles", order=60,
-    scope=("network", "data_center"), required=("network",),
-    fields=(
-        Field("network", ref="network", immutable=True), Field("description"), Field("port_mirroring"),
-        Field("migratable"), Field("pass_through", "pass_through.mode"),
-        Field("custom_properties", encode=properties_to_wire, decode=properties_from_wire, unordered=True),
-    ),
+    name="vnic_profile", label_word=m.VnicProfile.word(), collection="vnicprofiles", order=60,
+    scope=("network", "data_center"), required=("network",), fields=m.VnicProfile.wire_fields(),
     extra_facts=_profile_facts,
 )

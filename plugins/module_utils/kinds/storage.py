@@ -4,31 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.vdc.infra.plugins.module_utils import model as m
 from ansible_collections.vdc.infra.plugins.module_utils.errors import PlanError
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import ActionPlan, Facts, Field, Kind, Wire
-
-# user key -> wire key inside <storage>, per storage type
-_STORAGE_KEYS = {
-    "nfs": {"address": "address", "path": "path", "version": "nfs_version", "timeout": "nfs_timeo",
-            "retrans": "nfs_retrans", "mount_options": "mount_options"},
-    "localfs": {"path": "path"},
-    "posixfs": {"path": "path", "vfs_type": "vfs_type", "mount_options": "mount_options"},
-    "glusterfs": {"address": "address", "path": "path", "mount_options": "mount_options"},
-}
-
-
-def _storage_field(stype: str) -> Field:
-    keys = _STORAGE_KEYS[stype]
-
-    def encode(value: dict) -> dict:
-        return {"type": stype, **{keys[k]: v for k, v in value.items() if v is not None}}
-
-    def decode(value: Any) -> dict | None:
-        if not isinstance(value, dict) or value.get("type") != stype:
-            return None
-        return {k: value[w] for k, w in keys.items() if w in value}
-
-    return Field(stype, "storage", encode=encode, decode=decode, immutable=True)
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import ActionPlan, Facts, Kind, Wire
 
 
 def _attachment_facts(entity: Wire, lookup: Any) -> Facts:
@@ -89,14 +67,7 @@ def _delete_params(options: dict[str, Any]) -> dict[str, Any]:
 
 
 STORAGE_DOMAIN = Kind(
-    name="storage_domain", label_word="storage domain", collection="storagedomains", order=40,
-    fields=(
-        Field("domain_function", "type", immutable=True), Field("description"), Field("comment"),
-        Field("host", ref="host", create_only=True),
-        *(_storage_field(t) for t in _STORAGE_KEYS),
-        Field("warning_low_space", "warning_low_space_indicator"), Field("critical_space_action_blocker"),
-        Field("wipe_after_delete"), Field("discard_after_delete"), Field("backup"),
-    ),
-    defaults={"domain_function": "data"},
+    name="storage_domain", label_word=m.StorageDomain.word(), collection="storagedomains", order=40,
+    fields=m.StorageDomain.wire_fields(), defaults={"domain_function": "data"},
     extra_facts=_attachment_facts, actions=_actions, before_delete=_before_delete, delete_params=_delete_params,
 )

@@ -19,7 +19,7 @@ def module_class(name: str):
 
 def params(cls, **given):
     """What AnsibleModule passes: every option, None (or its default) unless given."""
-    spec = {**AUTH_SPEC, **WAIT_SPEC, **cls.argument_spec}
+    spec = {**AUTH_SPEC, **WAIT_SPEC, **cls.options_spec()}
     return {**{k: v.get("default") for k, v in spec.items()}, "auth": {"url": "x"}, **given}
 
 
