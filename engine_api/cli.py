@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     from engine_api.config_cli import add_parser as add_config
 
     add_config(sub)
+    from engine_api.auth.cli import add_parsers as add_aaa
+
+    add_aaa(sub)  # user, group, group-manage: the internal domain
     return p
 
 
@@ -144,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         from engine_api.config_cli import run as config
 
         return config(args)
+    if args.command in ("user", "group", "group-manage"):
+        from engine_api.auth.cli import run as aaa
+
+        return aaa(args)
     return 2  # pragma: no cover
 
 

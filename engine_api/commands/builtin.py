@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import Connection
 
+from engine_api.auth.seed import seed
 from engine_api.commands import clusters, datacenters
 from engine_api.commands.tx import Tx, now_iso
 
@@ -32,11 +33,12 @@ BLANK = {
 def create_builtins(conn: Connection) -> str:
     tx = Tx(conn, None)
     tx.insert("user", {"id": ADMIN_ID, "name": "admin", "user_name": "admin@internal", "principal": "admin",
-                       "namespace": "*", "domain": {"name": "internal-authz"}, "_admin": True})
+                       "namespace": "*", "domain": {"name": "internal-authz"}, "_imported": True})
     blank = dict(BLANK, creation_time=now_iso())
     blank["version"] = dict(BLANK["version"], base_template={"id": BLANK_ID})
     tx.insert("template", blank)
     dc = datacenters.create(tx, {"name": "Default", "description": "The default Data Center"})
     clusters.create(tx, {"name": "Default", "description": "The default server cluster",
                          "data_center": {"id": dc["id"]}, "cpu": {"type": "Intel Nehalem Family"}})
+    seed(conn)  # SuperUser on System for admin (the roles and Everyone came with the migration)
     return str(uuid.uuid4())

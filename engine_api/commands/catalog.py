@@ -51,7 +51,11 @@ def cluster_levels() -> list[dict]:
 
     cpu_types = [{"name": name, "level": level, "architecture": arch}
                  for arch, names in CPU_TYPES.items() for level, name in enumerate(names, 1)]
-    return [{"id": level, "name": level, "cpu_types": copy.deepcopy(cpu_types)} for level in CLUSTER_LEVELS]
+    from engine_api.auth.permits import PERMITS
+
+    permits = [{"id": str(p.id), "name": p.name, "administrative": p.admin} for p in PERMITS.values()]
+    return [{"id": level, "name": level, "cpu_types": copy.deepcopy(cpu_types), "permits": copy.deepcopy(permits)}
+            for level in CLUSTER_LEVELS]
 
 
 def operating_systems() -> list[dict]:

@@ -84,7 +84,7 @@ def _ticket_target(tx: Tx, vm_id: str, protocol: str | None) -> tuple[dict, dict
 
 
 def _set_ticket(ctx: Context, vm_id: str, protocol: str | None, action: dict) -> dict:
-    authorize(ctx, "set_vm_ticket")
+    authorize(ctx, "set_vm_ticket", vm_id)
     with ctx.engine.db.read() as conn:
         vm, host, protocol = _ticket_target(Tx(conn, ctx), vm_id, protocol)
     wanted = action.get("ticket") or {}

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 class User:
     id: str
     name: str  # e.g. admin@internal
-    admin: bool = False
+    admin: bool = False  # holds an administrator role somewhere (unfiltered reads by default)
+    system: bool = False  # the engine itself (monitoring, HA, balancing): no permission checks
 
 
 @dataclass
@@ -22,3 +23,4 @@ class Context:
     user: User
     correlation_id: str = ""
     params: dict[str, str] = field(default_factory=dict)  # query parameters of the request
+    authorized: set[tuple] = field(default_factory=set)  # (action, object) checks passed: a job's later steps

@@ -7,26 +7,27 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from engine_api.commands import authz
 from engine_api.commands.context import Context
-from engine_api.commands.errors import Conflict, Fault, Forbidden
+from engine_api.commands.errors import Conflict, Fault
 from engine_api.commands.tx import Tx, record_event
 
 T = TypeVar("T")
 
 
-def authorize(ctx: Context, action: str) -> None:
-    """Everything is allowed to administrators; users, roles and permissions refine this later."""
-    if not ctx.user.admin:
-        raise Forbidden(f"User {ctx.user.name} is not allowed to {action.replace('_', ' ')}")
+def authorize(ctx: Context, action: str, *args: Any) -> None:
+    """Raise the 403 fault unless the user may run ``action`` on ``args`` (see :mod:`.authz`)."""
+    with ctx.engine.db.read() as conn:
+        authz.check(ctx, Tx(conn, ctx), action, args)
 
 
 def run(ctx: Context, action: str, body: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``body(tx, ...)`` as the command ``action``; a refusal is recorded as an error event."""
-    authorize(ctx, action)
     db = ctx.engine.db
     try:
         with db.write() as conn:
             tx = Tx(conn, ctx)
+            authz.check(ctx, tx, action, args)  # before anything is read for the change or written
             result = body(tx, *args, **kwargs)
             if tx.writes and not tx.events:
                 tx.event(0, f"{action.replace('_', ' ').capitalize()} by {ctx.user.name}.")

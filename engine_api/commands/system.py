@@ -11,7 +11,7 @@ from engine_api.commands.context import Context, User
 if TYPE_CHECKING:
     from engine_api.engine import Engine
 
-SYSTEM = User(ADMIN_ID, "system", admin=True)
+SYSTEM = User(ADMIN_ID, "system", admin=True, system=True)
 
 
 def system_context(engine: Engine, purpose: str) -> Context:

@@ -7,13 +7,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert
+from sqlalchemy import Connection, delete, func, insert
 
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict, NotFound
 from engine_api.model.text import illegal_text
 from engine_api.store import repo
-from engine_api.store.schema import KINDS, events
+from engine_api.store.schema import KINDS, events, permissions
 
 EVENT_REFS = ("vm", "host", "cluster", "data_center", "storage_domain", "template", "user")
 
@@ -34,7 +34,8 @@ def record_event(conn: Connection, ctx: Context | None, code: int, description: 
     }
     if ctx is not None:
         doc["correlation_id"] = ctx.correlation_id
-        doc["user"] = {"id": ctx.user.id}
+        if not ctx.user.system:  # the engine's own work names no user
+            doc["user"] = {"id": ctx.user.id}
     for member, ident in refs.items():
         if ident:
             doc[member] = {"id": ident}
@@ -125,6 +126,7 @@ class Tx:
     def delete(self, kind: str, ident: str) -> None:
         self.writes += 1
         repo.delete_doc(self.conn, kind, ident)
+        self.conn.execute(delete(permissions).where(permissions.c.object_id == ident))  # they die with it
 
     def event(self, code: int, description: str, severity: str = "normal", **refs: Any) -> None:
         record_event(self.conn, self.ctx, code, description, severity, **refs)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, TooManyAttempts
+from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, LoginFailed, NoLoginPermit, TooManyAttempts
 from engine_api.commands.context import Context, User
 from engine_api.commands.errors import Fault, NotAuthenticated
 from engine_api.engine import Engine
@@ -23,6 +23,7 @@ from engine_api.rest import codec
 from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
+from engine_api.rest.vdc_hooks import routes as vdc_hooks_routes
 from engine_api.webadmin.routes import routes as webadmin_routes
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,10 @@ class Api:
                 name, _, password = base64.b64decode(value).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 raise NotAuthenticated("malformed Basic credentials") from None
-            user = auth.check_password(name, password, _client(request))
-            if user is None:
-                raise NotAuthenticated(f"Cannot authenticate user '{name}': wrong user name or password")
+            try:
+                user = auth.authenticate(name, password, _client(request))
+            except LoginFailed as e:
+                raise NotAuthenticated(str(e)) from None
         if user is None:
             raise NotAuthenticated("authentication is required")
         if "persistent-auth" in prefer:
@@ -110,6 +112,8 @@ class Api:
         path = "/" + request.path_params.get("path", "")
         query = request.url.query
         params = dict(parse_qsl(query if len(query) <= MAX_QUERY else "", keep_blank_values=True))
+        if "filter" not in params and (header := request.headers.get("filter")) is not None:
+            params["filter"] = header  # oVirt reads the Filter header as the filter parameter
         as_json = _wants_json(request)
         cid = _correlation_id(request, params)
         headers = {"Correlation-Id": cid}
@@ -196,13 +200,13 @@ async def sso_token(request: Request) -> Response:
     if not name or not password:
         return JSONResponse({"error_code": "invalid_request", "error": "username and password are required"}, 400)
     try:
-        user = await run_in_threadpool(engine.auth.check_password, name, password, _client(request))
+        user = await run_in_threadpool(engine.auth.authenticate, name, password, _client(request))
     except TooManyAttempts as e:
         return JSONResponse({"error_code": "access_denied", "error": f"Cannot authenticate user: {e}."}, 429,
                             {"Retry-After": str(max(1, round(e.retry_after)))})
-    if user is None:
-        return JSONResponse({"error_code": "access_denied",
-                             "error": f"Cannot authenticate user '{name}': wrong user name or password."}, 400)
+    except LoginFailed as e:  # no LOGIN anywhere is a 401, as oVirt's login answers it
+        return JSONResponse({"error_code": "access_denied", "error": f"{e}."},
+                            401 if isinstance(e, NoLoginPermit) else 400)
     token, expires = await run_in_threadpool(engine.auth.issue, user)
     return JSONResponse({"access_token": token, "scope": form.get("scope", "ovirt-app-api"),
                          "exp": str(int(expires * 1000)), "token_type": "bearer"})
@@ -225,8 +229,10 @@ def create_app(engine: Engine) -> Starlette:
     routes = [
         Route("/ovirt-engine/sso/oauth/token", sso_token, methods=["POST"]),
         Route("/ovirt-engine/services/sso-logout", sso_logout, methods=["POST", "GET"]),
+        Route("/ovirt-engine/sso/oauth/revoke", sso_logout, methods=["POST"]),
         Route("/ovirt-engine/services/pki-resource", pki_resource, methods=["GET"]),
         *webadmin_routes(engine),  # the portal, plugin resources and the UI plugin API (before the API)
+        *vdc_hooks_routes(engine),  # managed VDSM hooks and the engine configuration (before the API)
         Route("/ovirt-engine/api", api.handle, methods=methods),
         Route("/ovirt-engine/api/{path:path}", api.handle, methods=methods),
     ]

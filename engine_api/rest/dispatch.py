@@ -8,7 +8,7 @@ from typing import Any
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Fault, MethodNotAllowed, NotFound
 from engine_api.commands.params import check_flags, follow_tree
-from engine_api.rest import codec, describe, measured, options, render
+from engine_api.rest import access, codec, describe, measured, options, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
@@ -55,9 +55,12 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
         if not rest and method == "GET" and coll.plain and not ctx.params.get("follow"):
             options.check(coll, "get", ctx.params)
             with db.read() as conn:
-                return 200, render.encode(coll, base, coll.get_raw(conn, parent, ident), as_json), {}
+                row = coll.get_raw(conn, parent, ident)
+                access.check_visible(ctx, conn, coll, ident)  # hidden from a filtered user: 404
+                return 200, render.encode(coll, base, row, as_json), {}
         with db.read() as conn:
             current = coll.get(conn, parent, ident)
+            access.check_visible(ctx, conn, coll, ident)
         if not rest:
             return _entity(ctx, coll, parent, base, current, method, body, body_json, as_json)
         name = rest[0]
@@ -78,7 +81,8 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         options.check(coll, "list", ctx.params)
         follow = follow_tree(ctx.params.get("follow"))
         with ctx.engine.db.read() as conn:
-            items = coll.list(conn, parent, ctx.params, raw=not follow)
+            items = coll.list(conn, parent, ctx.params, raw=not follow, restrict=access.restriction(ctx, coll))
+            items = access.filter_items(ctx, coll, items)
             if follow:
                 present_all(conn, coll, base, items, follow, parent)
         return 200, render.encode_list(coll, base, items, as_json), {}
@@ -87,7 +91,7 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
             raise MethodNotAllowed(f"{coll.name} cannot be added to")
         options.check(coll, "add", ctx.params)
         doc = _decode(body, coll.type, body_json)
-        if "id" in doc and not _UUID.fullmatch(doc["id"]):
+        if "id" in doc and coll.type != "permit" and not _UUID.fullmatch(doc["id"]):  # permit ids are numbers
             raise BadRequest(f"{coll.type}.id '{doc['id']}' is not a UUID", "Invalid value")
         created = coll.add(ctx, parent, doc)
         with ctx.engine.db.read() as conn:

@@ -134,24 +134,28 @@ class Collection:
         return (bool(self.kind) and self.load is None and self.list_items is None and self.decorate is None
                 and self.scope is None)
 
-    def list(self, conn: Connection, parent: dict | None, params: dict[str, str], raw: bool = False) -> list:
-        """The items, as documents (or as undecoded rows with ``raw`` on a plain collection)."""
+    def list(self, conn: Connection, parent: dict | None, params: dict[str, str], raw: bool = False,
+             restrict: ColumnElement[bool] | None = None) -> list:
+        """The items, as documents (or as undecoded rows with ``raw`` on a plain collection); ``restrict``
+        narrows a list of rows to what the request may see."""
         limit = integer(params, "max", minimum=-1)
         limit = None if limit is None or limit < 0 else limit
         if self.list_items is not None:
             docs = self.list_items(conn, parent, params)
             docs = docs if limit is None else docs[:limit]
         else:
-            docs = self._query(conn, parent, params, limit, raw and self.plain)
+            docs = self._query(conn, parent, params, limit, raw and self.plain, restrict)
         if self.decorate:
             for doc in docs:
                 self.decorate(conn, parent, doc)
         return docs
 
     def _query(self, conn: Connection, parent: dict | None, params: dict[str, str], limit: int | None,
-               raw: bool = False) -> list:
+               raw: bool = False, restrict: ColumnElement[bool] | None = None) -> list:
         t = KINDS[self.kind].table
         where = self._where(parent)
+        if restrict is not None:
+            where = where & restrict
         order: Any = None
         offset = None
         text = params.get("search")

@@ -323,7 +323,8 @@ def _summary(conn: Connection) -> dict:
 
 
 
-from engine_api.rest import extras, scheduling  # noqa: E402 - the extra collections join the finished tree
+from engine_api.rest import aaa, extras, scheduling  # noqa: E402 - the extra collections join the finished tree
 
 scheduling.register(ROOT)
+aaa.register(ROOT)  # users, groups, roles, permissions and domains (before the read-only extras)
 extras.register(ROOT)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -91,6 +92,8 @@ kind("user", "users")
 kind("scheduling_policy", "scheduling_policies")
 kind("affinity_group", "affinity_groups", {"cluster": "cluster"}, cascade=("cluster",))
 kind("affinity_label", "affinity_labels")
+kind("group", "groups")
+kind("role", "roles")
 
 events = Table(
     "events",
@@ -108,6 +111,31 @@ credentials = Table(
     metadata,
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("password_hash", Text, nullable=False),
+    # the internal directory's account state (aaa-jdbc's): password validity, disabling, lockout
+    Column("valid_to", Float),  # when the password expires (None: never)
+    Column("disabled", Boolean),
+    Column("unlock_time", Float),  # locked until then
+    Column("failures", Integer),  # failed logins since the last success
+    Column("failure_times", JSON),  # times of the failed logins of the last day
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(36), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("role_id", String(36), ForeignKey("roles.id", ondelete="RESTRICT"), nullable=False, index=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    Column("group_id", String(36), ForeignKey("groups.id", ondelete="CASCADE"), index=True),
+    Column("object_type", String(32), nullable=False),  # system, data_center, cluster, host, vm, ...
+    Column("object_id", String(36), nullable=False, index=True),
+    Column("created", Float, nullable=False),
 )
 
 tokens = Table(
@@ -117,6 +145,7 @@ tokens = Table(
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("expires", Float, nullable=False, index=True),
     Column("kind", String(16), nullable=False),  # "sso" (bearer) or "session" (cookie)
+    Column("idle", Float),  # seconds of idleness that expire it; each use moves ``expires`` on by this much
 )
 
 settings = Table(
