@@ -147,7 +147,7 @@ class Driver:
         total = self.conn.getInfo()[1] * 1024 * 1024
         return {"memory_total": total, "memory_used": used, "memory_free": total - used,
                 "cpu_load": round(os.getloadavg()[0], 2), "uptime": round(time.time() - self.started, 1), "vms": vms,
-                "host": self.sampler.host(), "nics": netinfo.nics()}
+                "host": self.sampler.host(self.conn), "nics": netinfo.nics()}
 
     def _start_time(self, uuid: str) -> float | None:
         """When this agent last started the domain (its running marker was written), for its elapsed time."""

@@ -92,8 +92,25 @@ def _read_int(path: Path) -> int | None:
         return None
 
 
-def host_sample(proc: Path = Path("/proc"), sys: Path = Path("/sys"), now: float | None = None) -> HostSample:
+def hypervisor_cpu(conn: libvirt.virConnect, hz: int) -> CpuTimes | None:
+    """The node's CPU times as its hypervisor counts them (``virNodeGetCPUStats``), in jiffies: on a real host
+    the same figures as ``/proc/stat``; on libvirt's test driver, those of the simulated node, not of the
+    machine that happens to run it."""
+    try:
+        times, ncpus = conn.getCPUStats(-1), conn.getInfo()[2]
+    except libvirt.libvirtError:
+        return None
+
+    def jiffies(key: str) -> int:
+        return int(times.get(key, 0)) * hz // 1_000_000_000
+
+    return CpuTimes(jiffies("user"), jiffies("kernel"), jiffies("idle"), max(int(ncpus), 1))
+
+
+def host_sample(proc: Path = Path("/proc"), sys: Path = Path("/sys"), now: float | None = None,
+                cpu_times: CpuTimes | None = None) -> HostSample:
     cpu, boot = parse_proc_stat((proc / "stat").read_text())
+    cpu = cpu_times or cpu
     pages = _read_int(sys / "kernel/mm/ksm/pages_sharing")
     huge: dict[int, dict[str, int]] = {}
     huge_dir = sys / "kernel/mm/hugepages"
@@ -270,9 +287,10 @@ class Sampler:
             return end, sample
         return pair
 
-    def host(self) -> dict:
-        """Levels (memory, load, ...) from a fresh sample; CPU rates over the last complete window."""
-        sample = host_sample(self.proc, self.sys)
+    def host(self, conn: libvirt.virConnect | None = None) -> dict:
+        """Levels (memory, load, ...) from a fresh sample; CPU rates over the last complete window (as the
+        hypervisor of ``conn`` counts them, when given)."""
+        sample = host_sample(self.proc, self.sys, cpu_times=hypervisor_cpu(conn, self.hz) if conn else None)
         with self._lock:
             self._host = start, end = self._advance(self._host, sample)
         report = host_stats(None, sample, self.hz)

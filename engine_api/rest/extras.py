@@ -93,6 +93,7 @@ def _vm_subs() -> list[Collection]:
         _graphics_consoles("vm"),
         computed("snapshots", "snapshot", _snapshots), empty("numanodes", "vm_numa_node"),
         empty("watchdogs", "watchdog"), empty("hostdevices", "host_device"),
+        empty("reporteddevices", "reported_device"),  # what a guest agent reports; vdc talks to none
         computed("statistics", "statistic", measured.vm_statistics),
     ]
 
@@ -105,7 +106,8 @@ def _template_subs() -> list[Collection]:
 
 
 def _nic_subs() -> list[Collection]:
-    return [empty("networkfilterparameters", "network_filter_parameter")]  # vdc sets no network filter
+    return [empty("networkfilterparameters", "network_filter_parameter"),  # vdc sets no network filter
+            empty("reporteddevices", "reported_device")]  # what a guest agent reports; vdc talks to none
 
 
 # ---------------------------------------------------------------- hosts

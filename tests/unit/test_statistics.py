@@ -90,7 +90,7 @@ def test_host_stats_levels_and_rates():
 
 def test_sampler_reports_the_last_full_window(tmp_path, monkeypatch):
     samples = iter([_sample(0.0, 0, 0), _sample(0.2, 10, 0), _sample(2.0, 100, 0), _sample(2.5, 400, 0)])
-    monkeypatch.setattr(stats, "host_sample", lambda proc, sys: next(samples))
+    monkeypatch.setattr(stats, "host_sample", lambda proc, sys, cpu_times=None: next(samples))
     sampler = stats.Sampler(tmp_path, tmp_path)
     sampler.hz = 100
     assert "cpu" not in sampler.host()
@@ -210,3 +210,18 @@ def test_domain_graphics_follow_the_display():
     assert [(m.get("type"), m.get("heads")) for m in root.findall("devices/video/model")] == [("qxl", "2")]
     headless = etree.fromstring(domain.build(dict(spec, display=None), "test").encode())
     assert headless.findall("devices/graphics") == [] and headless.findall("devices/video") == []
+
+
+def test_host_cpu_is_the_hypervisors_count():
+    """A test-driver node is simulated: its CPU is what libvirt says of it, not the load of the machine it runs on."""
+    import libvirt
+
+    conn = libvirt.open("test:///default")
+    try:
+        times = stats.hypervisor_cpu(conn, 100)
+        raw = conn.getCPUStats(-1)
+        assert times is not None and times.ncpus == conn.getInfo()[2]
+        assert times.user == raw["user"] * 100 // 1_000_000_000
+        assert times.system == raw["kernel"] * 100 // 1_000_000_000
+    finally:
+        conn.close()
