@@ -1,13 +1,14 @@
 VENV := .venv
 PY   := $(VENV)/bin/python
 
-.PHONY: setup lint test demo bench schemas
+.PHONY: setup lint test demo bench schemas docs
 
 setup:
 	@bash scripts/setup.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest -n 2 -ra --strict-markers tests
@@ -21,4 +22,9 @@ bench: setup
 	$(PY) benchmarks/estate.py
 
 schemas: setup
+	$(PY) scripts/gen_schemas.py
+
+# Module docs (options, returns) and argument specs derived from the option declarations, and the schemas.
+docs: setup
+	$(PY) scripts/gen_docs.py
 	$(PY) scripts/gen_schemas.py

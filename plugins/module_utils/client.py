@@ -7,6 +7,7 @@ Paths are relative to the API URL (``vms``, ``vms/<id>/nics``) or absolute hrefs
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +39,7 @@ def _fault(status: int, raw: bytes, fallback: str, method: str, path: str) -> En
         doc = {}
         detail = raw.decode("utf-8", "replace").strip()[:500]
     if isinstance(doc, dict):
-        fault = doc.get("fault") if isinstance(doc.get("fault"), dict) else doc
+        fault: dict[str, Any] = doc["fault"] if isinstance(doc.get("fault"), dict) else doc
         reason = str(fault.get("reason") or fault.get("error_code") or fault.get("error") or reason)
         detail = str(fault.get("detail") or fault.get("error_description") or fault.get("error") or detail)
     cls = AuthError if status == 401 else EngineError
@@ -151,7 +152,7 @@ class EngineClient:
              max: int | None = None) -> list[dict]:
         return items(self.request("GET", path, params={"search": search, "follow": follow, "max": max}))
 
-    def search(self, path: str, query: str, follow: list[str] | None = None) -> list[dict]:
+    def search(self, path: str, query: str, follow: builtins.list[str] | None = None) -> builtins.list[dict]:
         return self.list(path, search=query, follow=follow)
 
     def follow(self, href: str) -> Any:

@@ -31,7 +31,7 @@ class Executor:
 
     # ------------------------------------------------------------ names and ids
 
-    def find_id(self, kind: str, name: str, values: dict[str, Any]) -> str | None:
+    def find_id(self, kind: str, name: str | None, values: dict[str, Any]) -> str | None:
         """The id of ``kind`` named ``name``, narrowed by the scope found in ``values``; None if not unique."""
         k = KINDS[kind]
         hits = [f for f in self.registry.get(kind, []) if f.get("name") == name
@@ -48,7 +48,7 @@ class Executor:
     def _path(self, kind: Kind, values: dict[str, Any]) -> str:
         """Where entities of ``kind`` live: the top collection, or the sub-collection of their owner."""
         owner = values.get(kind.parent) if kind.parent else None
-        if not owner:
+        if not owner or not kind.parent_kind:
             return kind.collection
         owner_id = self.find_id(kind.parent_kind, owner, values)
         if not owner_id:
@@ -78,6 +78,8 @@ class Executor:
         params = kind.create_params(step.options) if kind.create_params else {}
         created = self.client.add(self._path(kind, step.values), body, params or None)
         ident = created.get("id")
+        if not ident:
+            raise PlanError("the engine answered the create without an id", step.label)
         self.ids[step.label] = ident
         self.registry.setdefault(kind.name, []).append({**step.values, "id": ident})
         if kind.created_states and self.wait.wait:
@@ -89,15 +91,16 @@ class Executor:
         body = to_wire(kind, step.values, lambda k, n, v: self.find_id(k, n, {**values, **v}))
         if kind.update_body:
             body = kind.update_body(body, values, step.current or {})
-        self.client.update(self._path(kind, values), step.id, body)
+        self.client.update(self._path(kind, values), self._id_of(step), body)
 
     def _delete(self, step: Step) -> None:
         kind = KINDS[step.kind]
         params = kind.delete_params(step.options) if kind.delete_params else {}
         path = self._path(kind, step.values)
-        self.client.remove(path, step.id, params or None)
+        ident = self._id_of(step)
+        self.client.remove(path, ident, params or None)
         if self.wait.wait and kind.wait_removed:
-            wait_for(lambda: self.client.get(path, step.id), step.label, (), (), self.wait, gone=True)
+            wait_for(lambda: self.client.get(path, ident), step.label, (), (), self.wait, gone=True)
 
     def _action(self, step: Step) -> None:
         ident = self._id_of(step)
@@ -105,7 +108,7 @@ class Executor:
             self._storage_action(step, ident)
             return
         kind = KINDS[step.kind]
-        self.client.action(kind.collection, ident, step.action)
+        self.client.action(kind.collection, ident, step.action or "")
         if self.wait.wait and step.end_state:
             self._wait_status(kind, ident, step.label, (step.end_state,))
 
@@ -124,7 +127,7 @@ class Executor:
                 and (self.client.get(base, sd_id) or {}).get("status") == "maintenance":
             return  # planned after an attach that left it in maintenance (no host up): nothing to deactivate
         else:
-            self.client.action(base, sd_id, step.action)
+            self.client.action(base, sd_id, step.action or "")
         if self.wait.wait and step.end_state:
             # Attaching to a data center with a host up activates the domain at once (as oVirt does).
             ok = (step.end_state, "active") if step.action == "attach" else (step.end_state,)

@@ -27,7 +27,7 @@ ClearableInt = Annotated[int | None, BeforeValidator(_none_if_empty, json_schema
                          AnsibleType("raw")]
 Tristate = Literal["true", "false", "inherit"]
 BiosType = Literal["i440fx_sea_bios", "q35_ovmf", "q35_sea_bios", "q35_secure_boot", "cluster_default"]
-VERSION = {"path": "version", "encode": w.version_to_wire, "decode": w.version_from_wire}
+VERSION: dict[str, Any] = {"path": "version", "encode": w.version_to_wire, "decode": w.version_from_wire}
 
 
 class Entity(BaseModel):
@@ -285,7 +285,7 @@ class Property(Sub):
     value: str = opt("Property value.", ...)
 
 
-PROPERTIES = {"encode": w.properties_to_wire, "decode": w.properties_from_wire, "unordered": True}
+PROPERTIES: dict[str, Any] = {"encode": w.properties_to_wire, "decode": w.properties_from_wire, "unordered": True}
 
 
 class VnicProfile(Entity):

@@ -53,7 +53,7 @@ class _AnsibleModule(AnsibleModule):
 
     entity_word = ""
 
-    def fail_json(self, msg: str, **kwargs: Any) -> None:  # type: ignore[override]
+    def fail_json(self, msg: str, **kwargs: Any) -> None:
         name = (getattr(self, "params", None) or {}).get("name")
         label = f"{self.entity_word} '{name}'" if self.entity_word and name else None
         if label and not str(msg).startswith(label):

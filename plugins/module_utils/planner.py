@@ -60,7 +60,7 @@ class Step:
         return self.op != "noop"
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"op": self.op, "kind": self.kind, "entity": self.label, "reason": self.reason}
+        out: dict[str, Any] = {"op": self.op, "kind": self.kind, "entity": self.label, "reason": self.reason}
         if self.id:
             out["id"] = self.id
         if self.action:
@@ -85,7 +85,7 @@ class Plan:
 def entity_label(kind: str, values: dict[str, Any], ident: str | None = None) -> str:
     k = KINDS[kind]
     text = k.label(values.get("name"), ident)
-    if k.parent and values.get(k.parent):
+    if k.parent and k.parent_kind and values.get(k.parent):
         text += f" of {KINDS[k.parent_kind].label(values[k.parent])}"
     return text
 
@@ -138,7 +138,7 @@ def field_changes(kind: Kind, values: dict[str, Any], facts: Facts) -> dict[str,
 # ---------------------------------------------------------------- finding
 
 
-Index = dict[tuple[str, Any], list[Facts]]
+Index = dict[tuple[Any, ...], list[Facts]]
 
 
 def index_by_name(current: Current) -> Index:
@@ -219,8 +219,7 @@ def _plan_one(desired: Desired, current: Current, declared: set[tuple[str, str]]
         if missing:
             raise PlanError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required to create it",
                             label)
-        shown = {k: v for k, v in values.items() if kind.field(k) and not kind.field(k).create_only
-                 or k in ("name",)}
+        shown = {k: v for k, v in values.items() if k == "name" or not getattr(kind.field(k), "create_only", True)}
         steps = [Step("create", kind.name, label, values=values, reason="does not exist", options=desired.options,
                       changes={k: {"before": None, "after": v} for k, v in sorted(shown.items())})]
         actions = kind.actions(desired, None) if kind.actions else []
@@ -247,7 +246,7 @@ def _extras(owner: Desired, current: Current, declared_keys: set[tuple]) -> list
     for child in owner.owns:
         kind = KINDS[child]
         for facts in current.get(child, []):
-            if facts.get(kind.parent) != owner.name or (child, kind.key(facts)) in declared_keys:
+            if facts.get(kind.parent or "") != owner.name or (child, kind.key(facts)) in declared_keys:
                 continue
             label = entity_label(child, facts, facts.get("id"))
             steps += _delete_steps(kind, facts, label, f"not declared in exclusive {owner.label}", {})

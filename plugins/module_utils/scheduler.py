@@ -24,6 +24,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Step
@@ -40,12 +41,12 @@ def _referenced(step: Step) -> list[tuple[str, str]]:
     """(kind, name) of every entity ``step`` needs to exist first."""
     kind = KINDS[step.kind]
     values = step.values
-    out = []
+    out: list[tuple[str, str]] = []
     for f in kind.fields:
         target = values.get(f.name)
         if f.ref and isinstance(target, str) and target:
             out.append((f.ref, target))
-    if kind.parent and values.get(kind.parent):
+    if kind.parent and kind.parent_kind and values.get(kind.parent):
         out.append((kind.parent_kind, values[kind.parent]))
     if step.kind == "cluster_network" and values.get("name"):
         out.append(("network", values["name"]))
@@ -75,11 +76,11 @@ def dependencies(steps: Sequence[Step]) -> list[set[int]]:
             backward_by_order[KINDS[s.kind].order].append(i)
         elif s.values.get("name"):
             by_name[(s.kind, s.values["name"])].append(i)
-    children: dict[tuple[str, str], list[int]] = defaultdict(list)
+    children: dict[tuple[str, Any], list[int]] = defaultdict(list)
     for i, s in enumerate(steps):
-        parent = KINDS[s.kind].parent
-        if not _backward(s) and parent and s.values.get(parent):
-            children[(KINDS[s.kind].parent_kind, s.values[parent])].append(i)
+        parent, parent_kind = KINDS[s.kind].parent, KINDS[s.kind].parent_kind
+        if not _backward(s) and parent and parent_kind and s.values.get(parent):
+            children[(parent_kind, s.values[parent])].append(i)
     hosts = [i for i, s in enumerate(steps) if s.kind == "host" and not _backward(s)]
     storage = [i for i, s in enumerate(steps) if s.kind == "storage_domain" and not _backward(s)]
     for chain in by_entity.values():

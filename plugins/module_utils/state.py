@@ -116,7 +116,7 @@ def _attachments(lookup: Lookup, dcs: list[Wire]) -> None:
 
 
 def _vm_children(client: EngineClient, lookup: Lookup, vms: list[Wire], want: set[str]) -> None:
-    attached: set[str] = set()
+    attached: set[Any] = set()
     if "disk" in want:
         disks = []
         for vm in vms:

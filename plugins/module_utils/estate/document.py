@@ -165,10 +165,10 @@ class Estate(BaseModel):
 
 def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
     """Names declared twice where the engine wants them unique, as (where, message) pairs."""
-    seen: dict[tuple[str, ...], Loc] = {}
+    seen: dict[tuple[str | None, ...], Loc] = {}
     problems: list[tuple[Loc, str]] = []
 
-    def check(key: tuple[str, ...], loc: Loc, what: str) -> None:
+    def check(key: tuple[str | None, ...], loc: Loc, what: str) -> None:
         if key[-1] is None:
             return
         if key in seen:
@@ -189,11 +189,11 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
             check(("network", dc.name or "", net.name), ("data_centers", i, "networks", j), "network")
     for i, vm in enumerate(estate.vms):
         check(("vm", vm.name), ("vms", i), "VM")
-        by_kind: dict[str, set[str]] = defaultdict(set)
-        for what, items in (("disk", vm.disks or []), ("nic", vm.nics or [])):
-            for j, item in enumerate(items):
-                if item.name in by_kind[what]:
+        by_kind: dict[str, set[str | None]] = defaultdict(set)
+        for what, names in (("disk", [d.name for d in vm.disks or []]), ("nic", [n.name for n in vm.nics or []])):
+            for j, name in enumerate(names):
+                if name in by_kind[what]:
                     problems.append((("vms", i, f"{what}s", j, "name"),
-                                     f"{what} '{item.name}' is declared twice in VM '{vm.name}'"))
-                by_kind[what].add(item.name)
+                                     f"{what} '{name}' is declared twice in VM '{vm.name}'"))
+                by_kind[what].add(name)
     return problems

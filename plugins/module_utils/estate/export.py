@@ -18,6 +18,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, is_empty
 from ansible_collections.vdc.infra.plugins.module_utils.units import format_size
+from pydantic import BaseModel
 
 SIZES = frozenset({"memory", "memory_guaranteed", "memory_max", "size"})
 BUILTIN = {"data_center": {"Default"}, "cluster": {"Default"}, "network": {"ovirtmgmt"}}
@@ -25,9 +26,10 @@ BUILTIN = {"data_center": {"Default"}, "cluster": {"Default"}, "network": {"ovir
 _NESTED = {"cluster": {"data_center"}, "host": {"cluster"}, "storage_domain": {"data_center"},
            "network": {"data_center"}, "disk": {"vm"}, "nic": {"vm"}}
 # What the document accepts per kind: a field the engine reports but the schema lacks is left out.
-_SCHEMA = {"data_center": d.EstateDataCenter, "cluster": d.EstateCluster, "host": d.EstateHost,
-           "storage_domain": d.EstateStorageDomain, "network": d.EstateNetwork, "vm": d.EstateVm,
-           "disk": m.VmDisk, "nic": m.VmNic}
+_SCHEMA: dict[str, type[BaseModel]] = {
+    "data_center": d.EstateDataCenter, "cluster": d.EstateCluster, "host": d.EstateHost,
+    "storage_domain": d.EstateStorageDomain, "network": d.EstateNetwork, "vm": d.EstateVm,
+    "disk": m.VmDisk, "nic": m.VmNic}
 EXPORTED_KINDS = ("data_center", "cluster", "host", "storage_domain", "network", "cluster_network", "vm", "disk",
                   "nic")
 

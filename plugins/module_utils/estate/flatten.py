@@ -64,7 +64,7 @@ def flatten(doc: Estate, estate: str) -> Flat:
         here: Loc = ("data_centers", i)
         add(_base(dc, m.DataCenter, estate), here)
         if dc.state == "absent":
-            if dc.recursive_cleanup:
+            if dc.recursive_cleanup and dc.name:
                 flat.teardown.append(dc.name)
             continue
         for j, cluster in enumerate(dc.clusters):

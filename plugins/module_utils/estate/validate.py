@@ -45,7 +45,7 @@ def problem(source: Source, loc: Loc, message: str) -> str:
     return f"{prefix}{path}: {message}" if path else f"{prefix}{message}"
 
 
-def _message(err: dict) -> str:
+def _message(err: Any) -> str:
     return _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
 
 
