@@ -62,7 +62,7 @@ def test_deactivate_migrates_running_vms_away_first(estate):
             with pytest.raises(sdk.Error) as refused:
                 estate.vm(other).start(vm=t.Vm(placement_policy=t.VmPlacementPolicy(
                     hosts=[t.Host(id=estate.host_ids[0])])))
-            assert "status is maintenance" in str(refused.value)
+            assert "Cannot run VM" in str(refused.value)
         finally:
             estate.destroy_vm(other)
 
