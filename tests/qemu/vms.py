@@ -39,8 +39,9 @@ def counter(estate: Estate, vm_id: str) -> int:
     return read_counter(libvirt_uri(estate, host_id), vm_id)
 
 
-def wait_counting(estate: Estate, vm_id: str, above: int = 0, timeout: float = 20.0) -> int:
-    """Wait until the guest has counted past ``above`` (the BIOS takes a few seconds to boot it)."""
+def wait_counting(estate: Estate, vm_id: str, above: int = 0, timeout: float = 90.0) -> int:
+    """Wait until the guest has counted past ``above``. The BIOS takes about 3 s to boot it on a quiet machine,
+    and far longer on a loaded one: under nested KVM every port access it makes is a slow exit."""
     return wait_for(lambda: counter(estate, vm_id), lambda n: n > above, timeout=timeout,
                     what=f"the guest of {vm_id} counting past {above}")
 
