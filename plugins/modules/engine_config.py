@@ -10,7 +10,7 @@ description:
   - Sets a key through the engine's C(/ovirt-engine/api/vdc/engineconfig) API, the same keys
     C(vdc-engine config -s KEY=VALUE --cver=X.Y) sets. The engine uses the value from its next request on;
     no restart.
-  - C(UserDefinedVMProperties) and C(PredefinedVMProperties) are C(name=regex;name2=regex) per cluster level:
+  - C(UserDefinedVMProperties) and C(PredefinedVMProperties) are C(name=regex;name2=regex) per cluster level,
     the custom properties VMs and templates of that level may have (and VDSM hooks read).
     C(HookScriptTimeoutInSeconds) is general.
   - The value replaces the whole value (as engine-config does). Idempotent; supports check mode and diff.
