@@ -51,7 +51,7 @@ _Dumper.add_representer(list, _list)
 
 
 def _yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=110, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=84, allow_unicode=True, default_flow_style=False)
 
 
 def module_class(name: str) -> type | None:
@@ -107,13 +107,14 @@ def _with_options(doc: str, options: dict[str, Any]) -> str:
     ``extends_documentation_fragment``."""
     text = f"{OPTIONS_NOTE}\n" + _yaml({"options": options})
     lines = doc.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() in ("options:", OPTIONS_NOTE)), None)
+    start = next((i for i, line in enumerate(lines) if line.startswith("options:") or line.rstrip() == OPTIONS_NOTE),
+                 None)
     if start is None:
         start = end = next((i for i, line in enumerate(lines) if line.startswith("extends_documentation_fragment:")),
                            len(lines))
     else:
         end = start + 1
-        while end < len(lines) and (lines[end].startswith((" ", "\n")) or lines[end].rstrip() == "options:"):
+        while end < len(lines) and (lines[end].startswith((" ", "\n", "options:"))):
             end += 1
     return "".join(lines[:start]) + text + "".join(lines[end:])
 

@@ -91,7 +91,17 @@ class Executor:
         body = to_wire(kind, step.values, lambda k, n, v: self.find_id(k, n, {**values, **v}))
         if kind.update_body:
             body = kind.update_body(body, values, step.current or {})
-        self.client.update(self._path(kind, values), self._id_of(step), body)
+        path, ident = self._path(kind, values), self._id_of(step)
+        if not kind.update_requests:
+            self.client.update(path, ident, body)
+            return
+        for r in kind.update_requests(path, ident, body, step.values, step.current or {}):
+            if r.op == "add":
+                self.client.add(r.path, r.body or {})
+            elif r.op == "update":
+                self.client.update(r.path, r.ident or "", r.body or {})
+            elif r.ident:
+                self.client.remove(r.path, r.ident)
 
     def _delete(self, step: Step) -> None:
         kind = KINDS[step.kind]

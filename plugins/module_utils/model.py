@@ -95,6 +95,25 @@ class Sub(BaseModel):
 # ---------------------------------------------------------------- infrastructure
 
 
+class Property(Sub):
+    name: str = opt("Property name.", ...)
+    value: str = opt("Property value.", ...)
+
+
+PROPERTIES: dict[str, Any] = {"encode": w.properties_to_wire, "decode": w.properties_from_wire, "unordered": True}
+def _property_map(value: Any) -> Any:
+    """``{HighVmCount: "3"}`` → ``[{name: HighVmCount, value: "3"}]``."""
+    return [{"name": k, "value": str(v)} for k, v in value.items()] if isinstance(value, dict) else value
+
+
+# Written as a list or a mapping of names to values.
+Properties = Annotated[list[Property], BeforeValidator(
+    _property_map, json_schema_input_type=list[Property] | dict[str, str])]
+
+# Parameters of scheduling units (a policy's, a cluster's): ``{"property": [...]}`` on the wire.
+PARAMETERS: dict[str, Any] = {"encode": w.parameters_to_wire, "decode": w.parameters_from_wire, "unordered": True}
+
+
 class DataCenter(Entity):
     KIND = "data_center"
     CONTROL = Entity.CONTROL | {"force"}
@@ -136,6 +155,12 @@ class Cluster(Entity):
     migration_auto_converge: Tristate | None = opt("Auto-converge migrations.", path="migration.auto_converge")
     migration_compressed: Tristate | None = opt("Compress migrations.", path="migration.compressed")
     migration_encrypted: Tristate | None = opt("Encrypt migrations.", path="migration.encrypted")
+    scheduling_policy: str | None = opt("Scheduling policy, by name (a built-in one such as C(evenly_distributed) or "
+                                        "one of M(vdc.infra.scheduling_policy)).", ref="scheduling_policy")
+    scheduling_policy_properties: Properties | None = opt([
+        "Parameters of the scheduling policy for this cluster, compared as a set.",
+        "When the policy changes and these are not given, the cluster takes the policy's own."],
+        path="custom_scheduling_policy_properties", **PARAMETERS)
     # The management network is chosen once, by name inside the cluster's data center.
     network: str | None = opt("Management network, by name in the data center; used when creating the cluster only.",
                               path="management_network", encode=w.by_name, create_only=True)
@@ -280,14 +305,6 @@ class Network(Entity):
                                                  "alone."])
 
 
-class Property(Sub):
-    name: str = opt("Property name.", ...)
-    value: str = opt("Property value.", ...)
-
-
-PROPERTIES: dict[str, Any] = {"encode": w.properties_to_wire, "decode": w.properties_from_wire, "unordered": True}
-
-
 class VnicProfile(Entity):
     KIND = "vnic_profile"
     WORD = "vNIC profile"
@@ -418,8 +435,8 @@ class Vm(Entity):
     high_availability: bool | None = opt("Restart the VM when its host fails.", path="high_availability.enabled")
     stateless: bool | None = opt("Discard changes when the VM stops.")
     delete_protected: bool | None = opt("Refuse removal.")
-    boot_devices: list[Literal["cdrom", "hd", "network"]] | None = opt("Boot order. C([]) clears it.",
-                                                                      path="os.boot.devices", decode=w.plain_list)
+    boot_devices: list[Literal["cdrom", "hd", "network"]] | None = opt(
+        "Boot order. C([]) clears it.", path="os.boot.devices", decode=w.plain_list)
     bios_type: BiosType | None = opt("Chipset and firmware.", path="bios.type")
     custom_properties: list[Property] | None = opt("Properties for the host's hooks, compared as a set.",
                                                    **PROPERTIES)
@@ -463,8 +480,95 @@ class Event(Entity):
         return data
 
 
+# ---------------------------------------------------------------- scheduling and affinity
+
+
+def _unit_entries(default_key: str, default: Any) -> Any:
+    """``[CPU, {name: Memory, position: -1}]`` → entries with every key set (so the set compares exactly)."""
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            item = {"name": item} if isinstance(item, str) else item
+            if isinstance(item, dict) and item.get(default_key) is None:
+                item = {**item, default_key: default}
+            out.append(item)
+        return out
+
+    return convert
+
+
+class PolicyFilter(Sub):
+    name: str = opt("Name of a filter unit, for example C(Memory) (see M(vdc.infra.scheduling_policy_unit_info)).",
+                    ...)
+    position: int = opt("C(-1) runs the filter first, C(1) last, C(0) anywhere.", 0, ge=-1, le=1)
+
+
+class PolicyWeight(Sub):
+    name: str = opt("Name of a weight unit, for example C(OptimalForEvenGuestDistribution).", ...)
+    factor: int = opt("How much the unit's rank counts.", 1, ge=0)
+
+
+Filters = Annotated[list[PolicyFilter], BeforeValidator(
+    _unit_entries("position", 0), json_schema_input_type=list[PolicyFilter | str])]
+Weights = Annotated[list[PolicyWeight], BeforeValidator(
+    _unit_entries("factor", 1), json_schema_input_type=list[PolicyWeight | str])]
+
+
+class SchedulingPolicy(Entity):
+    KIND = "scheduling_policy"
+    description: str | None = opt("Description.")
+    filters: Filters | None = opt(["Filter units, each with an optional I(position); the mandatory ones always run.",
+                                   "Compared as a set: units not listed are removed."], path="_filters", send=False,
+                                  unordered=True)
+    weights: Weights | None = opt(["Weight units with their I(factor) (1 when not given).",
+                                   "Compared as a set: units not listed are removed."], path="_weights", send=False,
+                                  unordered=True)
+    balancer: str | None = opt("Load balancing unit, for example C(OptimalForEvenDistribution); C(None) balances "
+                               "nothing.", path="_balancer", send=False)
+    properties: Properties | None = opt(["Parameters of the policy's units (for example C(HighVmCount)), each checked "
+                                         "against the unit's regular expression by the engine.",
+                                         "Compared as a set. C([]) removes them all."], **PARAMETERS)
+
+
+Rule = Literal["positive", "negative", "disabled"]
+
+
+class AffinityGroup(Entity):
+    KIND = "affinity_group"
+    WORD = "affinity group"
+    cluster: str | None = opt("Cluster of the group; names are unique per cluster.", mapped=False)
+    description: str | None = opt("Description.")
+    priority: float | None = opt("Priority among the cluster's groups when their rules disagree.", ge=0)
+    vm_rule: Rule | None = opt("Whether the group's VMs run together (C(positive)), apart (C(negative)) or as they "
+                               "like (C(disabled)).", path="vms_rule", encode=w.rule_to_wire, decode=w.rule_from_wire)
+    vm_enforcing: bool | None = opt("The VM rule is hard: a VM that would break it does not start or migrate.",
+                                    path="vms_rule.enforcing")
+    host_rule: Rule | None = opt("Whether the group's VMs run on its I(hosts) (C(positive)), away from them "
+                                 "(C(negative)) or anywhere (C(disabled)).", path="hosts_rule",
+                                 encode=w.rule_to_wire, decode=w.rule_from_wire)
+    host_enforcing: bool | None = opt("The host rule is hard.", path="hosts_rule.enforcing")
+    vms: list[str] | None = opt("Names of the group's VMs, compared as a set. C([]) removes them all.",
+                                ref="vm", encode=w.wrapped("vm"), unordered=True)
+    hosts: list[str] | None = opt("Names of the group's hosts, compared as a set. C([]) removes them all.",
+                                  ref="host", encode=w.wrapped("host"), unordered=True)
+
+
+class AffinityLabel(Entity):
+    KIND = "affinity_label"
+    WORD = "affinity label"
+    description: str | None = opt("Description.")
+    vms: list[str] | None = opt("Names of the VMs carrying the label, compared as a set. C([]) removes them all.",
+                                ref="vm", encode=w.wrapped("vm"), unordered=True)
+    hosts: list[str] | None = opt("Names of the hosts carrying the label, compared as a set. C([]) removes them all.",
+                                  ref="host", encode=w.wrapped("host"), unordered=True)
+
+
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
-    DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event,
+    DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
+    AffinityGroup, AffinityLabel,
 )}
 
 

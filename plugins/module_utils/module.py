@@ -11,6 +11,7 @@ An info module sets ``collection`` and gets search, id, name, follow and max for
 from __future__ import annotations
 
 import copy
+import fnmatch
 from typing import Any, ClassVar
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -204,6 +205,7 @@ class InfoModule(EngineModule):
 
     collection: ClassVar[str] = ""
     result_key: ClassVar[str] = ""
+    searchable: ClassVar[bool] = True  # False: the engine has no search on the collection; names match as globs
     extra_specs = (INFO_SPEC,)
 
     def query(self) -> str | None:
@@ -217,6 +219,12 @@ class InfoModule(EngineModule):
         if self.params.get("id"):
             doc = client.get(self.collection, self.params["id"], follow=follow)
             found = [doc] if doc else []
+        elif not self.searchable:
+            if self.params.get("pattern"):
+                raise VdcError(f"pattern: the engine does not search {self.result_key.replace('_', ' ')}; use name")
+            name = self.params.get("name")
+            found = [d for d in client.list(self.collection, follow=follow)
+                     if not name or fnmatch.fnmatchcase(str(d.get("name")), name)][:self.params.get("max") or None]
         else:
             found = client.list(self.collection, search=self.query(), follow=follow, max=self.params.get("max"))
         return {"changed": False, self.result_key: found}

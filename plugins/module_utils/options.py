@@ -196,6 +196,8 @@ def _doc_entry(info: FieldInfo, spec: Spec) -> dict[str, Any]:
 
 def _submodel(tp: Any) -> type[BaseModel] | None:
     tp = _without_none(tp)
+    if get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
     if get_origin(tp) is list:
         tp = _without_none(get_args(tp)[0])
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None

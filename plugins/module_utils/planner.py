@@ -177,9 +177,10 @@ def _check_refs(kind: Kind, desired: Desired, values: dict[str, Any], current: C
         value = values.get(f.name)
         if not f.ref or is_empty(value):
             continue
-        exists = any(c.get("name") == value for c in current.get(f.ref, [])) or (f.ref, value) in declared
-        if not exists:
-            raise PlanError(f"{f.name}: {KINDS[f.ref].label(value)} does not exist", desired.label)
+        for one in value if isinstance(value, list) else [value]:
+            exists = any(c.get("name") == one for c in current.get(f.ref, [])) or (f.ref, one) in declared
+            if not exists:
+                raise PlanError(f"{f.name}: {KINDS[f.ref].label(one)} does not exist", desired.label)
 
 
 # ---------------------------------------------------------------- planning
@@ -198,7 +199,7 @@ def _delete_steps(kind: Kind, facts: Facts, label: str, reason: str, options: di
         steps.append(Step("action", kind.name, label, values=facts, id=facts.get("id"), action=a.action,
                           end_state=a.end_state, reason=a.reason, options=options, current=facts,
                           changes={"status": {"before": facts.get("status"), "after": a.end_state}}))
-    shown = {k: v for k, v in facts.items() if k not in ("id",) and not is_empty(v)}
+    shown = {k: v for k, v in facts.items() if k != "id" and not k.startswith("_") and not is_empty(v)}
     steps.append(Step("delete", kind.name, label, values=facts, id=facts.get("id"), reason=reason, options=options,
                       current=facts, changes={k: {"before": v, "after": None} for k, v in sorted(shown.items())}))
     return steps

@@ -46,6 +46,8 @@ def _referenced(step: Step) -> list[tuple[str, str]]:
         target = values.get(f.name)
         if f.ref and isinstance(target, str) and target:
             out.append((f.ref, target))
+        elif f.ref and isinstance(target, list):
+            out += [(f.ref, t) for t in target if isinstance(t, str) and t]
     if kind.parent and kind.parent_kind and values.get(kind.parent):
         out.append((kind.parent_kind, values[kind.parent]))
     if step.kind == "cluster_network" and values.get("name"):

@@ -12,6 +12,91 @@ from typing import Any
 
 SPECS: dict[str, dict[str, Any]] = json.loads(r"""
 {
+ "affinity_group": {
+  "cluster": {
+   "required": true,
+   "type": "str"
+  },
+  "description": {
+   "type": "str"
+  },
+  "host_enforcing": {
+   "type": "bool"
+  },
+  "host_rule": {
+   "choices": [
+    "positive",
+    "negative",
+    "disabled"
+   ],
+   "type": "str"
+  },
+  "hosts": {
+   "elements": "str",
+   "type": "list"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "priority": {
+   "type": "float"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "vm_enforcing": {
+   "type": "bool"
+  },
+  "vm_rule": {
+   "choices": [
+    "positive",
+    "negative",
+    "disabled"
+   ],
+   "type": "str"
+  },
+  "vms": {
+   "elements": "str",
+   "type": "list"
+  }
+ },
+ "affinity_label": {
+  "description": {
+   "type": "str"
+  },
+  "hosts": {
+   "elements": "str",
+   "type": "list"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "vms": {
+   "elements": "str",
+   "type": "list"
+  }
+ },
  "cluster": {
   "ballooning": {
    "type": "bool"
@@ -122,6 +207,23 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
     "migrate_highly_available"
    ],
    "type": "str"
+  },
+  "scheduling_policy": {
+   "type": "str"
+  },
+  "scheduling_policy_properties": {
+   "elements": "dict",
+   "options": {
+    "name": {
+     "required": true,
+     "type": "str"
+    },
+    "value": {
+     "required": true,
+     "type": "str"
+    }
+   },
+   "type": "list"
   },
   "state": {
    "choices": [
@@ -479,6 +581,71 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "vm": {
    "required": true,
    "type": "str"
+  }
+ },
+ "scheduling_policy": {
+  "balancer": {
+   "type": "str"
+  },
+  "description": {
+   "type": "str"
+  },
+  "filters": {
+   "elements": "dict",
+   "options": {
+    "name": {
+     "required": true,
+     "type": "str"
+    },
+    "position": {
+     "default": 0,
+     "type": "int"
+    }
+   },
+   "type": "list"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "properties": {
+   "elements": "dict",
+   "options": {
+    "name": {
+     "required": true,
+     "type": "str"
+    },
+    "value": {
+     "required": true,
+     "type": "str"
+    }
+   },
+   "type": "list"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "weights": {
+   "elements": "dict",
+   "options": {
+    "factor": {
+     "default": 1,
+     "type": "int"
+    },
+    "name": {
+     "required": true,
+     "type": "str"
+    }
+   },
+   "type": "list"
   }
  },
  "storage_domain": {

@@ -21,6 +21,7 @@ _NEEDS = {
     "disk": {"vm", "storage_domain"},
     "nic": {"vm", "vnic_profile", "network"},
     "vm": {"template"},
+    "affinity_group": {"cluster"},
 }
 
 
@@ -89,6 +90,13 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
         if follow:
             lookup.put("cluster_network", [{**n, "_cluster": c["id"], "id": f"{c['id']}/{n['id']}", "_network": n["id"]}
                                            for c in clusters for n in _sub_list(c, "networks")])
+    if "scheduling_policy" in want:
+        lookup.put("scheduling_policy", _policies(client))
+    if "affinity_group" in want:
+        lookup.put("affinity_group", [{**g, "_cluster": c["id"]} for c in lookup.entities.get("cluster", {}).values()
+                                      for g in client.list(f"clusters/{c['id']}/affinitygroups")])
+    if "affinity_label" in want:
+        lookup.put("affinity_label", client.list("affinitylabels", follow=["vms", "hosts"]))
     if want & {"vm", "disk", "nic"}:
         follow = [f for f, k in (("disk_attachments.disk", "disk"), ("nics", "nic")) if k in want]
         vms = client.list("vms", follow=follow or None)
@@ -98,6 +106,32 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
     for kind in want:
         current[kind] = [_facts(kind, doc, lookup) for doc in lookup.entities.get(kind, {}).values()]
     return current, lookup
+
+
+def _policies(client: EngineClient) -> list[Wire]:
+    """Every policy; a custom one with its units in user terms (built-in ones are locked: never changed)."""
+    names = {u["id"]: (u.get("type"), u.get("name")) for u in client.list("schedulingpolicyunits")}
+    policies = client.list("schedulingpolicies")
+    for p in policies:
+        if p.get("locked"):
+            continue
+        base = f"schedulingpolicies/{p['id']}"
+        units: dict[str, str] = {}
+        filters, weights = [], []
+        for item in client.list(f"{base}/filters"):
+            name = names.get(item["id"], ("filter", item["id"]))[1]
+            units[f"filter:{name}"] = item["id"]
+            filters.append({"name": name, "position": int(item.get("position") or 0)})
+        for item in client.list(f"{base}/weights"):
+            name = names.get(item["id"], ("weight", item["id"]))[1]
+            units[f"weight:{name}"] = item["id"]
+            weights.append({"factor": int(item.get("factor") or 0), "name": name})
+        balances = client.list(f"{base}/balances")
+        p["_filters"] = sorted(filters, key=lambda f: f["name"])
+        p["_weights"] = sorted(weights, key=lambda w: w["name"])
+        p["_balancer"] = names.get(balances[0]["id"], ("", balances[0]["id"]))[1] if balances else "None"
+        p["_units"] = units
+    return policies
 
 
 def _facts(kind: str, doc: Wire, lookup: Lookup) -> Facts:

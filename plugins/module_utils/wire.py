@@ -83,6 +83,15 @@ def properties_from_wire(value: Any) -> list[dict[str, Any]]:
     return sorted(({"name": p.get("name"), "value": p.get("value")} for p in items), key=lambda p: p["name"] or "")
 
 
+def parameters_to_wire(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {"property": [{"name": p["name"], "value": p["value"]} for p in items or []]}
+
+
+def parameters_from_wire(value: Any) -> list[dict[str, Any]]:
+    return sorted(({"name": p.get("name"), "value": p.get("value")} for p in plain_list(value)),
+                  key=lambda p: p["name"] or "")
+
+
 def plain_list(value: Any) -> list[Any]:
     """A list written plain or wrapped (``{"device": [...]}``, ``{"usage": [...]}``)."""
     if isinstance(value, dict):
@@ -144,3 +153,26 @@ def storage_codec(stype: str, keys: dict[str, str]) -> tuple[Callable[[Any], Any
 
     return encode, decode
 
+
+def rule_to_wire(value: str | None) -> dict[str, Any]:
+    """An affinity rule in ovirt.ovirt's terms (``positive``, ``negative``, ``disabled``) as the engine's struct."""
+    if value == "disabled":
+        return {"enabled": False}
+    return {"enabled": True, "positive": value == "positive"}
+
+
+def rule_from_wire(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    if not value.get("enabled"):
+        return "disabled"
+    return "positive" if value.get("positive") else "negative"
+
+
+def wrapped(kind: str) -> Callable[[Any], dict[str, Any]]:
+    """A list of references as the engine nests them: ``{"vm": [{"id": ...}, ...]}``."""
+
+    def encode(value: Any) -> dict[str, Any]:
+        return {kind: list(value or [])}
+
+    return encode

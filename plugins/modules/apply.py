@@ -16,8 +16,10 @@ description:
     adopted (marked); one marked by another estate is refused.
   - "A mistake in the document is reported with its file, line and path, for example
     C(estate.yml:12: vms[3].memory: '2GB x' is not a size)."
-  - The sections C(scheduling_policy_units), C(scheduling_policies), C(vdsm_hooks) and C(ui_plugins), and a
-    cluster's C(scheduling_policy), are accepted by the schema but refused as not supported yet.
+  - Besides data centers and VMs, the document declares C(scheduling_policies), C(affinity_groups) and
+    C(affinity_labels) (clusters choose a policy with C(scheduling_policy)); these have no comment, so they are
+    never marked and never pruned. The sections C(scheduling_policy_units), C(vdsm_hooks) and C(ui_plugins) are
+    accepted by the schema but refused as not supported yet.
 options:
   state:
     description:
@@ -44,7 +46,8 @@ options:
   only:
     description:
       - Limit the run to some kinds (C(data_centers), C(clusters), C(hosts), C(storage_domains), C(networks),
-        C(vms), C(disks), C(nics), or the singular forms) or names (an entity, and the disks and NICs of a
+        C(vms), C(disks), C(nics), C(scheduling_policies), C(affinity_groups), C(affinity_labels), or the singular
+        forms) or names (an entity, and the disks and NICs of a
         VM of that name). Pruning is limited the same way.
     type: list
     elements: str

@@ -100,8 +100,29 @@ options:
     description: Encrypt migrations.
     type: str
     choices: ['true', 'false', inherit]
+  scheduling_policy:
+    description: Scheduling policy, by name (a built-in one such as C(evenly_distributed)
+      or one of M(vdc.infra.scheduling_policy)).
+    type: str
+  scheduling_policy_properties:
+    description:
+      - Parameters of the scheduling policy for this cluster, compared as a set.
+      - When the policy changes and these are not given, the cluster takes the policy's
+        own.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Property name.
+        type: str
+        required: true
+      value:
+        description: Property value.
+        type: str
+        required: true
   network:
-    description: Management network, by name in the data center; used when creating the cluster only.
+    description: Management network, by name in the data center; used when creating the
+      cluster only.
     type: str
 extends_documentation_fragment:
   - vdc.infra.engine
@@ -133,7 +154,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

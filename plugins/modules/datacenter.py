@@ -41,7 +41,8 @@ options:
     type: str
     choices: [disabled, audit, enabled]
   force:
-    description: With I(state=absent), remove the data center even when it has active storage domains.
+    description: With I(state=absent), remove the data center even when it has active
+      storage domains.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -78,7 +79,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

@@ -64,7 +64,8 @@ options:
     description: Attached read-only.
     type: bool
   detach_only:
-    description: With I(state=absent) and I(vm_name), detach the disk from the VM and keep it.
+    description: With I(state=absent) and I(vm_name), detach the disk from the VM and
+      keep it.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -98,7 +99,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

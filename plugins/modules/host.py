@@ -24,8 +24,9 @@ options:
   state:
     description:
       - Whether the host should exist.
-      - C(present) adds it and waits until it is C(up) (or in maintenance, see I(activate)); C(absent) moves a host
-        that is up to maintenance first (its VMs migrate away), then removes it, as M(ovirt.ovirt.ovirt_host) does.
+      - C(present) adds it and waits until it is C(up) (or in maintenance, see I(activate));
+        C(absent) moves a host that is up to maintenance first (its VMs migrate away),
+        then removes it, as M(ovirt.ovirt.ovirt_host) does.
     type: str
     default: present
     choices: [present, absent]
@@ -33,7 +34,8 @@ options:
     description: Cluster of the host.
     type: str
   address:
-    description: Host name or IP address the engine reaches the host at. Required to add one.
+    description: Host name or IP address the engine reaches the host at. Required to add
+      one.
     type: str
   description:
     description: Description.
@@ -42,7 +44,8 @@ options:
     description: Comment.
     type: str
   password:
-    description: Root password used to deploy the host; sent when adding it only, never returned.
+    description: Root password used to deploy the host; sent when adding it only, never
+      returned.
     type: str
   public_key:
     description: Deploy with the engine's SSH public key instead of a password.
@@ -61,13 +64,14 @@ options:
     description:
       - With I(state=present), whether the host should be active, as in M(ovirt.ovirt.ovirt_host).
       - When true, a host in C(maintenance) is activated (and waited for until C(up)).
-      - When false, a new host is added and left in C(maintenance) once installed, and the maintenance of an existing
-        host is left alone (a host that is C(up) is not moved to maintenance either).
+      - When false, a new host is added and left in C(maintenance) once installed, and
+        the maintenance of an existing host is left alone (a host that is C(up) is not
+        moved to maintenance either).
     type: bool
     default: true
   force:
-    description: With I(state=absent), remove the host even when the engine would refuse (for example a host that
-      does not answer and cannot reach maintenance).
+    description: With I(state=absent), remove the host even when the engine would refuse
+      (for example a host that does not answer and cannot reach maintenance).
     type: bool
     default: false
   timeout:
@@ -112,7 +116,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

@@ -18,7 +18,8 @@ description:
 # options: generated from the desired-state model by `make docs`; declare options there.
 options:
   id:
-    description: Id of the storage domain; when given, the storage domain is found by id.
+    description: Id of the storage domain; when given, the storage domain is found by
+      id.
     type: str
   name:
     description: Name of the storage domain.
@@ -26,7 +27,8 @@ options:
     required: true
   state:
     description:
-      - C(present) creates the domain and, with I(data_center), attaches and activates it.
+      - C(present) creates the domain and, with I(data_center), attaches and activates
+        it.
       - C(maintenance) creates and attaches it, inactive.
       - C(unattached) creates it, or deactivates and detaches it from its data center.
       - C(absent) deactivates, detaches and removes it.
@@ -169,7 +171,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

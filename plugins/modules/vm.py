@@ -32,7 +32,8 @@ options:
     description: Cluster of the VM. Required to create one.
     type: str
   template:
-    description: Template the VM is created from, C(Blank) when not given; used when creating only.
+    description: Template the VM is created from, C(Blank) when not given; used when creating
+      only.
     type: str
   description:
     description: Description.
@@ -102,7 +103,8 @@ options:
     elements: dict
     suboptions:
       size:
-        description: Size, as an IEC string such as C(20GiB) or bytes; disks can only grow.
+        description: Size, as an IEC string such as C(20GiB) or bytes; disks can only
+          grow.
         type: str
       storage_domain:
         description: Data domain of a new disk.
@@ -165,7 +167,8 @@ options:
         type: str
         required: true
   exclusive:
-    description: Remove disks and NICs of the VM that are not declared in I(disks) and I(nics).
+    description: Remove disks and NICs of the VM that are not declared in I(disks) and
+      I(nics).
     type: bool
     default: false
   force:
@@ -253,8 +256,8 @@ id:
   returned: always
   type: str
 vm:
-  description: The VM as the engine returns it (the shape of M(vdc.infra.vm_info)), with C(disk_attachments.disk)
-    and C(nics) followed.
+  description: The VM as the engine returns it (the shape of M(vdc.infra.vm_info)), with
+    C(disk_attachments.disk) and C(nics) followed.
   returned: when it exists
   type: dict
 entity:
@@ -262,7 +265,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

@@ -86,7 +86,8 @@ entity:
   returned: when it exists
   type: dict
 plan:
-  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and, for changes, C(changes).
+  description: The steps planned, each with C(op), C(kind), C(entity), C(reason) and,
+    for changes, C(changes).
   returned: always
   type: list
   elements: dict

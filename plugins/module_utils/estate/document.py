@@ -57,16 +57,24 @@ class EstateHost(m.Host):
 
 
 class EstateCluster(m.Cluster):
-    """A cluster of the enclosing data center, with its hosts."""
+    """A cluster of the enclosing data center, with its hosts; ``scheduling_policy`` may also be written
+    ``{name: ..., properties: {...}}`` (properties: ``scheduling_policy_properties``, a list or a mapping)."""
 
-    CONTROL = m.Cluster.CONTROL | {"hosts", "scheduling_policy"}
+    CONTROL = m.Cluster.CONTROL | {"hosts"}
     hosts: list[EstateHost] = Field(default_factory=list)
-    scheduling_policy: Any = Field(default=None, description="Not supported yet.")
 
-    @field_validator("scheduling_policy")
+    @model_validator(mode="before")
     @classmethod
-    def _policy(cls, value: Any) -> Any:
-        return _not_yet("a cluster's scheduling policy", value)
+    def _policy(cls, data: Any) -> Any:
+        policy = data.get("scheduling_policy") if isinstance(data, dict) else None
+        if not isinstance(policy, dict):
+            return data
+        data = {**data, "scheduling_policy": policy.get("name")}
+        if policy.get("properties") is not None:
+            if data.get("scheduling_policy_properties") is not None:
+                raise ValueError("scheduling_policy.properties and scheduling_policy_properties: write one of them")
+            data["scheduling_policy_properties"] = policy["properties"]
+        return data
 
 
 class EstateStorageDomain(m.StorageDomain):
@@ -139,25 +147,30 @@ class EstateDataCenter(m.DataCenter):
 
 
 class Estate(BaseModel):
-    """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks) and VMs.
+    """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks), VMs, scheduling
+    policies, affinity groups and affinity labels.
 
     Entities that ``apply`` creates or adopts carry the ownership marker ``vdc-estate:<estate>`` at the end
-    of their ``comment``; ``prune`` deletes only marked entities of this estate that are no longer declared.
+    of their ``comment``; ``prune`` deletes only marked entities of this estate that are no longer declared
+    (scheduling policies, affinity groups and labels have no comment, so they are never marked nor pruned).
     """
 
     model_config = ConfigDict(extra="forbid", title="vdc estate")
-    SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
+                                           "affinity_labels")
 
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
                                description="Name of the estate: the owner written in the ownership marker.")
     data_centers: list[EstateDataCenter] = Field(default_factory=list)
     vms: list[EstateVm] = Field(default_factory=list)
     scheduling_policy_units: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
-    scheduling_policies: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+    scheduling_policies: list[m.SchedulingPolicy] = Field(default_factory=list)
+    affinity_groups: list[m.AffinityGroup] = Field(default_factory=list)
+    affinity_labels: list[m.AffinityLabel] = Field(default_factory=list)
     vdsm_hooks: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
     ui_plugins: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
 
-    @field_validator("scheduling_policy_units", "scheduling_policies", "vdsm_hooks", "ui_plugins")
+    @field_validator("scheduling_policy_units", "vdsm_hooks", "ui_plugins")
     @classmethod
     def _not_supported(cls, value: Any, info: Any) -> Any:
         return _not_yet(info.field_name.replace("_", " "), value)
@@ -187,6 +200,12 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
             check(("storage_domain", sd.name), ("data_centers", i, "storage_domains", j), "storage domain")
         for j, net in enumerate(dc.networks):
             check(("network", dc.name or "", net.name), ("data_centers", i, "networks", j), "network")
+    for i, p in enumerate(estate.scheduling_policies):
+        check(("scheduling_policy", p.name), ("scheduling_policies", i), "scheduling policy")
+    for i, g in enumerate(estate.affinity_groups):
+        check(("affinity_group", g.cluster or "", g.name), ("affinity_groups", i), "affinity group")
+    for i, lab in enumerate(estate.affinity_labels):
+        check(("affinity_label", lab.name), ("affinity_labels", i), "affinity label")
     for i, vm in enumerate(estate.vms):
         check(("vm", vm.name), ("vms", i), "VM")
         by_kind: dict[str, set[str | None]] = defaultdict(set)

@@ -38,7 +38,10 @@ def entry(kind: str, facts: Facts) -> dict[str, Any]:
     """One entity in the document's terms: name first, then its fields in the kind's order."""
     out: dict[str, Any] = {"name": facts.get("name")}
     accepted = _SCHEMA[kind].model_fields
+    default_policy = kind == "cluster" and facts.get("scheduling_policy") == "none"
     for f in KINDS[kind].fields:
+        if default_policy and f.name.startswith("scheduling_policy"):
+            continue  # the engine's default: what every cluster has unless told otherwise
         value = facts.get(f.name)
         if f.name in _NESTED.get(kind, ()) or f.create_only or f.name not in accepted:
             continue

@@ -24,8 +24,11 @@ ONLY_KINDS: dict[str, frozenset[str]] = {
     "data_centers": frozenset({"data_center"}), "clusters": frozenset({"cluster"}), "hosts": frozenset({"host"}),
     "storage_domains": frozenset({"storage_domain"}), "networks": frozenset({"network", "cluster_network"}),
     "vms": frozenset({"vm", "disk", "nic"}), "disks": frozenset({"disk"}), "nics": frozenset({"nic"}),
+    "scheduling_policies": frozenset({"scheduling_policy"}), "affinity_groups": frozenset({"affinity_group"}),
+    "affinity_labels": frozenset({"affinity_label"}),
 }
 ONLY_KINDS.update({k.rstrip("s"): v for k, v in list(ONLY_KINDS.items())})
+ONLY_KINDS["scheduling_policy"] = ONLY_KINDS["scheduling_policies"]
 
 
 @dataclass
@@ -78,6 +81,12 @@ def flatten(doc: Estate, estate: str) -> Flat:
             add(_base(net, m.Network, estate, data_center=dc.name), here + ("networks", j))
     for i, vm in enumerate(doc.vms):
         add(_base(vm, m.Vm, estate), ("vms", i))
+    for i, policy in enumerate(doc.scheduling_policies):
+        add(policy, ("scheduling_policies", i))
+    for i, group in enumerate(doc.affinity_groups):
+        add(group, ("affinity_groups", i))
+    for i, label in enumerate(doc.affinity_labels):
+        add(label, ("affinity_labels", i))
     return flat
 
 

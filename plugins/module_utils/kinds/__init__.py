@@ -6,8 +6,13 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Kind
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.compute import DISK, EVENT, NIC, TEMPLATE, VM
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.infra import CLUSTER, DATA_CENTER, HOST
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.network import CLUSTER_NETWORK, NETWORK, VNIC_PROFILE
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.scheduling import (
+    AFFINITY_GROUP,
+    AFFINITY_LABEL,
+    SCHEDULING_POLICY,
+)
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.storage import STORAGE_DOMAIN
 
 KINDS: dict[str, Kind] = {k.name: k for k in sorted(
     (DATA_CENTER, CLUSTER, HOST, STORAGE_DOMAIN, NETWORK, CLUSTER_NETWORK, VNIC_PROFILE, TEMPLATE, VM, DISK, NIC,
-     EVENT), key=lambda k: k.order)}
+     EVENT, SCHEDULING_POLICY, AFFINITY_GROUP, AFFINITY_LABEL), key=lambda k: k.order)}

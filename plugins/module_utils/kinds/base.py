@@ -12,16 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.vdc.infra.plugins.module_utils.wire import (  # noqa: F401 (re-exported for the kinds)
-    MISSING,
-    Field,
-    get_path,
-    properties_from_wire,
-    properties_to_wire,
-    set_path,
-    version_from_wire,
-    version_to_wire,
-)
+from ansible_collections.vdc.infra.plugins.module_utils.wire import MISSING, Field, get_path, plain_list, set_path
 
 Facts = dict[str, Any]
 Wire = dict[str, Any]
@@ -34,6 +25,16 @@ class ActionPlan:
     action: str
     reason: str
     end_state: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a change that takes several (``add`` to, ``update`` in or ``remove`` from ``path``)."""
+
+    op: str
+    path: str
+    ident: str | None = None
+    body: Wire | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Kind:
     create_params: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # query parameters of a create
     create_body: Callable[[Wire, dict[str, Any]], Wire] | None = None
     update_body: Callable[[Wire, dict[str, Any], Facts], Wire] | None = None
+    # An update that takes several requests (sub-collections): (path, id, body, changed values, facts) -> requests.
+    update_requests: Callable[[str, str, Wire, dict[str, Any], Facts], list[Request]] | None = None
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # sent at create when the user gave nothing
 
     def field(self, name: str) -> Field | None:
@@ -76,6 +79,11 @@ class Kind:
 # ---------------------------------------------------------------- conversions
 
 
+def _many(value: Any) -> bool:
+    """A list of references (plain or wrapped, ``{"vm": [...]}``), not one (``{"id": ...}``)."""
+    return isinstance(value, list) or (isinstance(value, dict) and "id" not in value and "name" not in value)
+
+
 def to_facts(kind: Kind, entity: Wire, lookup: Any) -> Facts:
     """The current state of ``entity`` in user terms; ``lookup.name(kind, id)`` turns a reference into a name."""
     facts: Facts = {"id": entity.get("id"), "name": entity.get("name")}
@@ -85,7 +93,9 @@ def to_facts(kind: Kind, entity: Wire, lookup: Any) -> Facts:
         value = get_path(entity, f.wire_path)
         if value is MISSING:
             continue
-        if f.ref:
+        if f.ref and _many(value):
+            value = sorted(n for n in (lookup.name(f.ref, r.get("id")) for r in plain_list(value)) if n)
+        elif f.ref:
             value = lookup.name(f.ref, value.get("id")) if isinstance(value, dict) and value.get("id") else None
         elif f.decode:
             value = f.decode(value)
@@ -102,13 +112,17 @@ def to_wire(kind: Kind, values: dict[str, Any], ids: Callable[[str, str, dict], 
     the reference goes by name for the engine to resolve).
     """
     body: Wire = {}
+    wire: Any
     for name, value in values.items():
         f = kind.field(name)
         if f is None or not f.send:
             continue
-        if f.ref:
+        if f.ref and isinstance(value, list):  # a list of references, wrapped by the field's encoder
+            refs = [{"id": i} if (i := ids(f.ref, v, values)) else {"name": v} for v in value]
+            wire = f.encode(refs) if f.encode else refs
+        elif f.ref:
             if value in (None, ""):
-                wire: Any = None
+                wire = None
             else:
                 ident = ids(f.ref, value, values)
                 wire = {"id": ident} if ident else {"name": value}

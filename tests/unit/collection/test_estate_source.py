@@ -63,13 +63,11 @@ def test_sections_not_supported_yet_are_refused_clearly(tmp_path):
         vms: []
         vdsm_hooks:
           - {name: 50_pincpu, event: before_vm_start, src: files/pincpu.py}
-        data_centers:
-          - name: dc1
-            clusters:
-              - {name: c1, scheduling_policy: {name: max_vms}}
+        scheduling_policy_units:
+          - {name: max_vms, type: filter, src: files/max_vms.py}
         """)
-    assert found[0].startswith("estate.yml:7: data_centers[0].clusters[0].scheduling_policy: not supported yet")
-    assert found[1].startswith("estate.yml:2: vdsm_hooks: not supported yet")
+    assert sorted(p.split(": not supported yet")[0] for p in found) == [
+        "estate.yml:2: vdsm_hooks", "estate.yml:4: scheduling_policy_units"]
 
 
 def test_names_declared_twice(tmp_path):
