@@ -35,13 +35,6 @@ OPERATING_SYSTEMS: list[tuple[str, str, str]] = [
 ]
 
 
-def scheduling_policies() -> list[dict]:
-    """The built-in scheduling policies (custom ones are rows: see :mod:`engine_api.commands.scheduling`)."""
-    from engine_api.commands.scheduling import builtin_docs
-
-    return builtin_docs()
-
-
 def mac_pools() -> list[dict]:
     return copy.deepcopy(MAC_POOLS)
 

@@ -187,12 +187,9 @@ def register(root: dict[str, Collection]) -> None:
     _add_subs(root["clusters"], computed("cpuprofiles", "cpu_profile", _cpu_profiles))
     _add_subs(root["storagedomains"], computed("diskprofiles", "disk_profile", _disk_profiles))
 
-    policies = _static("schedulingpolicies", "scheduling_policy", catalog.scheduling_policies)
-    _add_subs(policies, empty("filters", "filter"), empty("weights", "weight"), empty("balances", "balance"))
     users = computed("users", "user", _users)
     for coll in (
-        _static("macpools", "mac_pool", catalog.mac_pools), policies,
-        empty("schedulingpolicyunits", "scheduling_policy_unit"),
+        _static("macpools", "mac_pool", catalog.mac_pools),
         _static("clusterlevels", "cluster_level", catalog.cluster_levels),
         _static("operatingsystems", "operating_system", catalog.operating_systems),
         _static("tags", "tag", _root_tag), users,
