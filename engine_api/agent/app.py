@@ -17,6 +17,7 @@ from engine_api.agent import hooks, hookstore
 from engine_api.agent.client import AgentError, call
 from engine_api.agent.driver import Driver
 from engine_api.agent.guard import AgentGuard
+from engine_api.agent.images import Images
 
 
 def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = None) -> Starlette:
@@ -43,6 +44,15 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         if not isinstance(data, dict):
             raise AgentError("the request body must be a JSON object", 400)
         return data
+
+    images = Images(driver)
+
+    async def image_op(request: Request) -> JSONResponse:
+        try:
+            data = await body(request)
+        except AgentError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return await handle(request, images.handle, request.path_params["op"], data)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -179,4 +189,5 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         Route("/storage/pools/{pool}/volumes", create_volume, methods=["POST"]),
         Route("/storage/pools/{pool}/volumes/{vol}", remove_volume, methods=["DELETE"]),
         Route("/storage/pools/{pool}/volumes/{vol}/resize", resize_volume, methods=["POST"]),
+        Route("/images/{op}", image_op, methods=["POST"]),
     ], middleware=[Middleware(AgentGuard, secret=secret)])  # the credential before the body, bounded JSON

@@ -14,7 +14,7 @@ import uuid
 
 from sqlalchemy import Connection
 
-from engine_api.commands import volumes
+from engine_api.commands import images, volumes
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import deep_defaults, merge, positive
 from engine_api.commands.context import Context
@@ -158,9 +158,18 @@ def _update_disk(tx: Tx, current: dict, changes: dict) -> dict:
     return doc
 
 
+def _refuse_thin_users(tx: Tx, disk: dict) -> None:
+    """A template's disk under thin disks of VMs stays where it is while they use it."""
+    users = images.thin_users(tx, disk["id"])
+    if users:
+        raise Conflict(f"Cannot remove disk {disk.get('alias') or disk['name']}: thin disks rest on it "
+                       f"({', '.join(sorted(u['name'] for u in users)[:5])}).")
+
+
 def delete_disk(tx: Tx, disk: dict) -> None:
     """Remove a disk and its attachments; refused while a running VM uses it or a template owns it."""
     alias = disk.get("alias") or disk["name"]
+    _refuse_thin_users(tx, disk)
     for att in attachments_of(tx, disk["id"]):
         if att.get("vm"):
             vm = tx.must("vm", att["vm"]["id"])
@@ -297,11 +306,13 @@ def create_attachment(tx: Tx, kind: str, owner_doc: dict, doc: dict) -> dict:
 
 
 def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_doc: dict, overrides: list[dict] | None,
-             what: str) -> int:
+             what: str, thin: bool = False) -> int:
     """Copy the disks of a VM or template as new disks attached to another one.
 
     ``overrides`` are the ``disk_attachments`` of the request: per source disk id, a new ``alias``,
-    ``format``, ``sparse`` or ``storage_domains``. Templates take no shareable disks.
+    ``format``, ``sparse`` or ``storage_domains``. Templates take no shareable disks. With ``thin`` the new
+    disks are qcow2 overlays on the source's volumes, in the source's storage domain. Each new disk names its
+    source in ``_source``: the image job (``images.fill``) fills it.
     """
     rows = _rows(tx, src_kind, src_id)
     wanted: dict[str, dict] = {}
@@ -322,14 +333,21 @@ def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_doc: dict, o
             raise Conflict(f"Cannot copy disk {disk['name']}: it is {disk.get('status')}.")
         over = wanted.get(disk["id"], {})
         spec = {k: v for k, v in disk.items()
-                if k not in ("id", "image_id", "storage_domain", "name", "alias")}
+                if k not in ("id", "image_id", "storage_domain", "name", "alias") and not k.startswith("_")}
         spec.update(alias=over.get("alias") or over.get("name") or disk["name"],
                     storage_domains=over.get("storage_domains") or [disk["storage_domain"]])
         for key in ("format", "sparse", "description"):
             if over.get(key) is not None:
                 spec[key] = over[key]
+        if thin:
+            wanted_sd = tx.ref("storage_domain", spec["storage_domains"][0], f"{what}.disk_attachments")
+            if wanted_sd["id"] != disk["storage_domain"]["id"]:
+                raise BadRequest(f"{what}.disk_attachments: a thin disk lives on the storage domain of its "
+                                 f"template's disk {disk['name']}; use clone=true to copy it elsewhere")
+            spec.update(format="cow", sparse=True, qcow_version="qcow2_v3")
         if spec.get("format") == "raw":
             spec.pop("qcow_version", None)
+        spec["_source"] = {"disk": disk["id"], "thin": thin}
         new = create_disk(tx, spec, event=False)
         _check_domain(tx, new, dst_kind, dst_doc)
         att = {k: v for k, v in row.items() if k not in ("id", "vm", "template", "disk")}
@@ -374,6 +392,7 @@ def _remove_attachment(tx: Tx, parent: dict | None, current: dict, detach_only: 
     if row.get("active"):
         refuse_hotplug(kind, owner_doc, "unplug a disk from")
     disk = tx.must("disk", row["disk"]["id"])
+    _refuse_thin_users(tx, disk)
     tx.delete("disk_attachment", row["id"])
     what = what_of(kind, owner_doc)
     if detach_only:

@@ -4,11 +4,11 @@ removed. The Blank template is built in and stays.
 
 from __future__ import annotations
 
-from engine_api.commands import custom_properties, disks, nics
+from engine_api.commands import custom_properties, disks, images, nics, template_versions
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
+from engine_api.commands.errors import Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.commands.vmbase import (
@@ -30,13 +30,12 @@ READONLY = frozenset({
 
 
 def create(tx: Tx, doc: dict) -> dict:
+    sub_version = template_versions.plan(tx, doc)  # a version takes its base's name
     name = require_name(doc, "template")
-    tx.unique_name("template", name, "Template")
+    if sub_version is None:
+        tx.unique_name("template", name, "Template")
     vm = tx.ref("vm", doc.get("vm"), "template.vm")
     version_in = doc.get("version") or {}
-    base = version_in.get("base_template") or {}
-    if base.get("id") or base.get("name"):
-        raise BadRequest("template.version.base_template: template sub-versions are not supported yet")
     if vm.get("status") != "down":
         raise Conflict(f"Cannot add template {name}: VM {vm['name']} is {vm.get('status')}; it must be down.")
     cluster = tx.ref("cluster", doc.get("cluster"), "template.cluster", required=False) \
@@ -55,7 +54,7 @@ def create(tx: Tx, doc: dict) -> dict:
     resolve_placement(tx, doc, "template")
     set_architecture(doc, cluster)
     ident = new_id()
-    version = {"version_number": 1, "base_template": {"id": ident}}
+    version = sub_version or {"version_number": 1, "base_template": {"id": ident}}
     if version_in.get("version_name"):
         version["version_name"] = version_in["version_name"]
     doc.update(id=ident, cluster={"id": cluster["id"]}, status="ok", creation_time=now_iso(), origin="ovirt",
@@ -122,6 +121,10 @@ def _remove(tx: Tx, current: dict) -> None:
     if users:
         names = ", ".join(v["name"] for v in users[:5])
         raise Conflict(f"Cannot remove template {name}: VMs are based on it ({names}).")
+    if template_versions.sub_versions(tx, current):
+        raise Conflict(f"Cannot remove template {name}: it has sub-versions; remove them first.")
+    if current.get("status") == "locked":
+        raise Conflict(f"Cannot remove template {name}: it is locked while its disks are copied.")
     removed = disks.remove_owned(tx, "template", current["id"])
     tx.delete("template", current["id"])  # its NICs and disk attachments go with it
     extra = f" with {removed} disk(s)" if removed else ""
@@ -132,7 +135,16 @@ def _remove(tx: Tx, current: dict) -> None:
 
 
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
-    return run(ctx, "add_template", create, doc)
+    created = run(ctx, "add_template", _create_and_plan, doc)
+    if created.pop("_fill", False):
+        images.fill(ctx, "template", created["id"], created["name"])
+    return created
+
+
+def _create_and_plan(tx: Tx, doc: dict) -> dict:
+    created = create(tx, doc)
+    work = images.plan_fill(tx, "template", created["id"])
+    return dict(tx.must("template", created["id"]), _fill=work)
 
 
 def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
@@ -140,4 +152,6 @@ def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> d
 
 
 def remove(ctx: Context, parent: dict | None, current: dict) -> None:
+    owned = images.owned_disks(ctx, "template", current["id"])
     run(ctx, "remove_template", _remove, current)
+    images.discard(ctx, owned)

@@ -77,7 +77,8 @@ def spec(tx: Tx, vm: dict) -> dict:
             continue
         disk = tx.must("disk", a["disk"]["id"])
         sd_id = (disk.get("storage_domain") or {}).get("id")
-        disks.append({"id": disk["id"], "pool": sd_id, "volume": disk["id"], "size": disk.get("provisioned_size"),
+        disks.append({"id": disk["id"], "pool": sd_id, "volume": disk.get("_volume") or disk["id"],
+                      "size": disk.get("provisioned_size"),
                       "format": disk.get("format", "cow"), "sparse": disk.get("sparse", True),
                       "interface": a.get("interface"), "bootable": a.get("bootable", False),
                       "read_only": a.get("read_only", False)})

@@ -7,7 +7,7 @@ actions refuse with a 409 that says why, and never pretend to succeed.
 
 from __future__ import annotations
 
-from engine_api.commands import custom_properties, disks, nics
+from engine_api.commands import custom_properties, disks, images, nics, template_versions
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.context import Context
@@ -40,11 +40,13 @@ LIVE = frozenset({"name", "description", "comment", "delete_protected", "high_av
                   "placement_policy", "next_run_configuration_exists"})
 
 
-def create(tx: Tx, doc: dict) -> dict:
+def create(tx: Tx, doc: dict, clone: bool = False) -> dict:
+    """``clone``: the VM's disks are full copies of the template's, not thin overlays on them."""
     name = require_name(doc, "vm")
     tx.unique_name("vm", name, "VM")
     cluster = tx.ref("cluster", doc.get("cluster"), "vm.cluster")
-    template = tx.ref("template", doc.get("template") or {"id": BLANK_ID}, "vm.template")
+    template = template_versions.pick(tx, doc.get("template") or {"id": BLANK_ID}, "vm.template",
+                                      bool(doc.get("use_latest_template_version")))
     if template.get("status", "ok") != "ok":
         raise Conflict(f"Cannot add VM {name}: template {template['name']} is {template['status']}.")
     if not same_data_center(tx, (template.get("cluster") or {}).get("id"), cluster["id"]):
@@ -66,7 +68,7 @@ def create(tx: Tx, doc: dict) -> dict:
                origin="ovirt", next_run_configuration_exists=False, run_once=False, has_illegal_images=False)
     doc.setdefault("use_latest_template_version", False)
     created = tx.insert("vm", doc)
-    copies = disks.copy_all(tx, "template", template["id"], "vm", created, overrides, "vm")
+    copies = disks.copy_all(tx, "template", template["id"], "vm", created, overrides, "vm", thin=not clone)
     nics.copy_all(tx, "template", template["id"], "vm", created["id"])
     extra = f" with {copies} disk(s)" if copies else ""
     tx.event(34, f"VM {name} was created from template {template['name']}{extra} by {tx.who}.",
@@ -134,7 +136,15 @@ def _remove(tx: Tx, current: dict, detach_only: bool) -> None:
 
 
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
-    return run(ctx, "add_vm", create, doc)
+    created = run(ctx, "add_vm", _create_and_plan, doc, flag(ctx.params, "clone"))
+    if created.pop("_fill", False):
+        images.fill(ctx, "vm", created["id"], created["name"])
+    return created
+
+
+def _create_and_plan(tx: Tx, doc: dict, clone: bool) -> dict:
+    created = create(tx, doc, clone)
+    return dict(created, _fill=images.plan_fill(tx, "vm", created["id"]))
 
 
 def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
@@ -142,4 +152,7 @@ def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> d
 
 
 def remove(ctx: Context, parent: dict | None, current: dict) -> None:
-    run(ctx, "remove_vm", _remove, current, flag(ctx.params, "detach_only"))
+    detach_only = flag(ctx.params, "detach_only")
+    owned = [] if detach_only else images.owned_disks(ctx, "vm", current["id"])
+    run(ctx, "remove_vm", _remove, current, detach_only)
+    images.discard(ctx, owned)

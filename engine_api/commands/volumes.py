@@ -77,7 +77,8 @@ def discard(ctx: Context, disk: dict) -> None:
         host = _serving_host(Tx(conn, ctx), sd_id)
     if host is not None:
         try:
-            ctx.engine.broker.remove_volume(host, sd_id, disk["id"])
+            for vol in disk.get("_chain") or [disk.get("_volume") or disk["id"]]:  # its own volumes, not a base
+                ctx.engine.broker.remove_volume(host, sd_id, vol)
         except AgentError:
             pass
 

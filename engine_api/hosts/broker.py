@@ -73,3 +73,7 @@ class Broker:
 
     def resize_volume(self, host: dict, pool_id: str, volume_id: str, size: int) -> dict:
         return self._call(host, f"/storage/pools/{pool_id}/volumes/{volume_id}/resize", "POST", {"size": size})
+
+    def image_op(self, host: dict, op: str, body: dict, timeout: float = 3600.0) -> dict:
+        """Image work on the host (copy, overlay, chain, snapshot, merge, live move: ``agent.images``)."""
+        return self._call(host, f"/images/{op}", "POST", body, timeout=timeout)

@@ -27,6 +27,7 @@ HONOURED: dict[tuple[str, str], frozenset[str]] = {
     ("host", "add"): frozenset({"activate"}),
     ("host", "remove"): frozenset({"force"}),
     ("data_center", "remove"): frozenset({"force"}),
+    ("vm", "add"): frozenset({"clone"}),  # full copies of the template's disks instead of thin overlays
     ("vm", "remove"): frozenset({"detach_only"}),
     ("vm", "update"): frozenset({"next_run"}),  # a running VM keeps its configuration until its next run
     ("disk_attachment", "remove"): frozenset({"detach_only"}),

@@ -128,8 +128,9 @@ def test_wrong_method_is_405(api: Api) -> None:
 
 
 def test_options_vdc_would_ignore_are_refused(api: Api) -> None:
-    fault(api.post("/vms", VM.format("cloned"), {"clone": "true"}), 400, "clone=true")
-    assert api.items("/vms", {"search": "name=cloned"}) == []
+    fault(api.post("/vms", VM.format("permitted"), {"clone_permissions": "true"}), 400, "clone_permissions=true")
+    assert api.items("/vms", {"search": "name=permitted"}) == []
+    assert api.post("/vms", VM.format("cloned"), {"clone": "true"}).status_code == 201  # honoured: full copies
     fault(api.post("/templates", "<template/>", {"seal": "true"}), 400, "seal=true")
     fault(api.get("/operatingsystems", {"search": "name=rhel*"}), 400, "search")
     fault(api.get("/vms", {"from": "3"}), 400, "from")
