@@ -76,6 +76,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     password = os.environ.get("VDC_ADMIN_PASSWORD")
     engine = Engine(args.data_dir, args.db)
+    engine.api_url = f"{'https' if args.tls else 'http'}://{args.listen[0]}:{args.listen[1]}/ovirt-engine/api"
     if not password and not lab and engine_is_new(engine):
         print("vdc-engine: set VDC_ADMIN_PASSWORD for the first start (or use --lab-hosts)", file=sys.stderr)
         return 2

@@ -65,6 +65,7 @@ class Engine:
         self.monitor = None
         self.balancer = None
         self.lab = None
+        self.api_url: str | None = None  # where this engine's API is served (external scheduling units call it)
 
     def vm_lock(self, vm_id: str) -> threading.Lock:
         with self._vm_locks_guard:
@@ -118,6 +119,9 @@ class Engine:
                     conn.execute(update(credentials).where(credentials.c.user_id == builtin.ADMIN_ID)
                                  .values(password_hash=hash_password(admin_password)))
             record_event(conn, None, 9700, "vdc engine started.")
+        from engine_api.commands import external_runtime
+
+        external_runtime.resume(self)  # warm the workers of external scheduling units, if there are any
         return generated
 
     def start_lab(self, count: int, first_address: str, port: int, hypervisor: str = "test") -> None:
@@ -142,6 +146,9 @@ class Engine:
     def close(self) -> None:
         if self.balancer:
             self.balancer.stop()
+        from engine_api.commands import external_runtime
+
+        external_runtime.close(self)
         if self.monitor:
             self.monitor.stop()
         self.jobs.close()

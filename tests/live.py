@@ -59,12 +59,13 @@ def start(data_dir: Path, db_url: str | None = None, lab_hosts: int = 0, config:
           monitor: bool | None = None, lab_hypervisor: str = "test") -> LiveEngine:
     """An engine on a free port; with ``lab_hosts`` its agents listen on a loopback range of their own."""
     engine = Engine(data_dir, db_url, config)
+    port = free_port()
+    engine.api_url = f"http://127.0.0.1:{port}/ovirt-engine/api"  # before initialise: external units call it
     engine.initialise(ADMIN_PASSWORD)
     if lab_hosts:
         engine.start_lab(lab_hosts, lab_address(), 54321, lab_hypervisor)
     if monitor if monitor is not None else bool(lab_hosts):
         engine.start_monitoring()
-    port = free_port()
     config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="off")
     server = uvicorn.Server(config)

@@ -8,6 +8,7 @@ engine sharing the database.
   VM and template custom properties a cluster of that level accepts (a value must match its regex whole).
 - ``HookScriptTimeoutInSeconds``: how long a hook script may run on a host before its process group is killed;
   sent to each host with its hooks.
+- ``ExternalSchedulerResponseTimeout``: how long (ms) one call of an external scheduling unit may run.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ KEYS = {k.name: k for k in (
     Key("UserDefinedVMProperties", "User defined VM properties (name=regex;...), per cluster level", True, ""),
     Key("PredefinedVMProperties", "Predefined VM properties (name=regex;...), per cluster level", True, PREDEFINED),
     Key("HookScriptTimeoutInSeconds", "Seconds a VDSM hook script may run before it is killed", False, "60"),
+    Key("ExternalSchedulerResponseTimeout", "Milliseconds an external scheduling unit may run before it is "
+        "killed (oVirt's default)", False, "120000"),
 )}
 
 
@@ -97,6 +100,9 @@ def _check(key: Key, value: str) -> str:
             raise BadRequest(f"{key.name} must be a number of seconds, got '{value[:40]}'") from None
         if not 0 < seconds <= 3600:
             raise BadRequest(f"{key.name} must be within (0, 3600], got {value}")
+    elif key.name == "ExternalSchedulerResponseTimeout":
+        if not value.isdigit() or not 100 <= int(value) <= 3_600_000:
+            raise BadRequest(f"{key.name} must be a number of milliseconds from 100 to 3600000, got '{value[:40]}'")
     return value
 
 

@@ -12,6 +12,7 @@ import re
 
 from sqlalchemy import Connection
 
+from engine_api.commands import external_units
 from engine_api.commands.context import Context
 from engine_api.commands.errors import BadRequest, Conflict, NotFound
 from engine_api.commands.runner import run
@@ -34,7 +35,15 @@ def unit_doc(unit: Unit) -> dict:
 
 
 def units(conn: Connection, parent: dict | None) -> list[dict]:
-    return [unit_doc(u) for u in UNITS]
+    return [unit_doc(u) for u in UNITS] + [external_units.unit_doc(u) for u in external_units.all_units(conn)]
+
+
+def any_unit(conn: Connection | None, unit_id: str) -> Unit | external_units.ExternalUnit | None:
+    """A built-in unit, or an external one (registered from a scheduler plugin)."""
+    found = BY_ID.get(unit_id)
+    if found is None and conn is not None:
+        return external_units.lookup(conn, unit_id)
+    return found
 
 
 def _props(items: list | None) -> dict[str, str]:
@@ -103,18 +112,24 @@ def cluster_policy(conn: Connection, cluster: dict) -> tuple[Policy, dict[str, s
 # ---------------------------------------------------------------- validation
 
 
-def regexes(policy: Policy) -> dict[str, str]:
-    """The parameters the policy's units (and the mandatory filters) take, with their regexes."""
+def regexes(policy: Policy, conn: Connection | None = None) -> dict[str, str]:
+    """The parameters the policy's units (and the mandatory filters) take, with their regexes (an external
+    unit's regex must match a whole value)."""
     ids = [u for u, _ in policy.filters] + [u for u, _ in policy.weights] + ([policy.balance] if policy.balance else [])
     names: list[str] = []
     for unit in [BY_ID[i] for i in ids if i in BY_ID] + MANDATORY:
         names.extend(unit.parameters)
-    return {n: PARAMETERS[n] for n in dict.fromkeys(names)}
+    out = {n: PARAMETERS[n] for n in dict.fromkeys(names)}
+    for i in ids:
+        ext = external_units.lookup(conn, i) if conn is not None and i not in BY_ID else None
+        for name, regex in ext.properties if ext else ():
+            out.setdefault(name, f"^(?:{regex})$")
+    return out
 
 
-def check_properties(props: dict[str, str], policy: Policy, prefix: str) -> str | None:
+def check_properties(props: dict[str, str], policy: Policy, prefix: str, conn: Connection | None = None) -> str | None:
     """Why ``props`` do not fit the policy's units, or None."""
-    allowed = regexes(policy)
+    allowed = regexes(policy, conn)
     for name, value in props.items():
         if name not in allowed:
             known = ", ".join(sorted(allowed)) or "none"
@@ -136,10 +151,11 @@ def _validate(tx: Tx, policy: Policy, verb: str) -> None:
                              (WEIGHT, [u for u, _ in policy.weights], "weights")):
         for unit_id in ids:
             if unit_id in seen:
+                found = any_unit(tx.conn, unit_id)
                 raise BadRequest(f"{head} policy unit already exists in Scheduling Policy "
-                                 f"({field}: {BY_ID[unit_id].name if unit_id in BY_ID else unit_id}).")
+                                 f"({field}: {found.name if found else unit_id}).")
             seen.add(unit_id)
-            _check_unit(unit_id, kind, head, field)
+            _check_unit(unit_id, kind, head, field, tx.conn)
     positions = [p for _, p in policy.filters]
     if positions.count(-1) > 1:
         raise BadRequest(f"{head} Only a single filter can be selected as first.")
@@ -147,17 +163,18 @@ def _validate(tx: Tx, policy: Policy, verb: str) -> None:
         raise BadRequest(f"{head} Only a single filter can be selected as last.")
     for unit_id, factor in policy.weights:
         if factor < 0:
-            raise BadRequest(f"{head} Function factor cannot be negative (weights: {BY_ID[unit_id].name} has "
-                             f"factor {factor}).")
+            found = any_unit(tx.conn, unit_id)
+            raise BadRequest(f"{head} Function factor cannot be negative (weights: {found.name if found else unit_id}"
+                             f" has factor {factor}).")
     if policy.balance:
-        _check_unit(policy.balance, BALANCE, head, "balances")
-    why = check_properties(policy.properties, policy, "scheduling_policy.properties")
+        _check_unit(policy.balance, BALANCE, head, "balances", tx.conn)
+    why = check_properties(policy.properties, policy, "scheduling_policy.properties", tx.conn)
     if why:
         raise BadRequest(f"{head} Parameters are invalid: {why}.")
 
 
-def _check_unit(unit_id: str, kind: str, head: str, field: str) -> None:
-    unit = BY_ID.get(unit_id)
+def _check_unit(unit_id: str, kind: str, head: str, field: str, conn: Connection | None = None) -> None:
+    unit = any_unit(conn, unit_id)
     if unit is None:
         raise BadRequest(f"{head} Policy unit is unknown ({field}: '{unit_id}').")
     if unit.type != kind:
@@ -165,13 +182,16 @@ def _check_unit(unit_id: str, kind: str, head: str, field: str) -> None:
                          f"{unit.type.replace('_', ' ')} unit).")
 
 
-def _unit_ref(ref: object, kind: str, field: str) -> str:
-    """A policy unit given by id (any type: validation names a wrong one) or by name (of the expected type)."""
+def _unit_ref(ref: object, kind: str, field: str, conn: Connection | None = None) -> str:
+    """A policy unit given by id (any type: validation names a wrong one) or by name (of the expected type; a
+    built-in unit's, else an external one's)."""
     if not isinstance(ref, dict) or not (ref.get("id") or ref.get("name")):
         raise BadRequest(f"{field}.scheduling_policy_unit is required (an id or a name)")
     if ref.get("id"):
         return str(ref["id"])
-    unit = by_name(str(ref["name"]), kind)
+    unit: Unit | external_units.ExternalUnit | None = by_name(str(ref["name"]), kind)
+    if unit is None and conn is not None:
+        unit = external_units.by_name(conn, str(ref["name"]), kind)
     if unit is None:
         raise BadRequest(f"{field}.scheduling_policy_unit: no {kind.replace('_', ' ')} unit named '{ref['name']}'")
     return unit.id
@@ -200,17 +220,19 @@ def _create(tx: Tx, doc: dict) -> dict:
     policy = Policy(doc.get("id") or "", str(doc.get("name") or ""), str(doc.get("description") or ""),
                     properties=_props(doc.get("properties")))
     for i, f in enumerate(doc.get("filters") or []):
-        policy.filters.append((_unit_ref(f.get("scheduling_policy_unit"), FILTER, f"scheduling_policy.filters[{i}]"),
+        policy.filters.append((_unit_ref(f.get("scheduling_policy_unit"), FILTER, f"scheduling_policy.filters[{i}]",
+                                         tx.conn),
                                _integer(f.get("position", 0), f"scheduling_policy.filters[{i}].position")))
     for i, w in enumerate(doc.get("weight") or []):
         field = f"scheduling_policy.weight[{i}]"
-        policy.weights.append((_unit_ref(w.get("scheduling_policy_unit"), WEIGHT, field),
+        policy.weights.append((_unit_ref(w.get("scheduling_policy_unit"), WEIGHT, field, tx.conn),
                                _integer(w.get("factor", 1), f"{field}.factor")))
     balances = doc.get("balances") or []
     if len(balances) > 1:
         raise BadRequest("scheduling_policy.balances: a policy has one load balancer")
     if balances:
-        policy.balance = _unit_ref(balances[0].get("scheduling_policy_unit"), BALANCE, "scheduling_policy.balances[0]")
+        policy.balance = _unit_ref(balances[0].get("scheduling_policy_unit"), BALANCE, "scheduling_policy.balances[0]",
+                                   tx.conn)
     else:
         policy.balance = by_name("None", BALANCE).id  # type: ignore[union-attr]
     _validate(tx, policy, "add")
@@ -309,7 +331,7 @@ def item_loaders(kind: str):
 def _add_item(tx: Tx, policy_id: str, kind: str, doc: dict) -> dict:
     policy = _editable(tx, policy_id, "edit")
     field = {FILTER: "filter", WEIGHT: "weight", BALANCE: "balance"}[kind]
-    unit_id = _unit_ref(doc.get("scheduling_policy_unit"), kind, field)
+    unit_id = _unit_ref(doc.get("scheduling_policy_unit"), kind, field, tx.conn)
     if kind == FILTER:
         policy.filters.append((unit_id, _integer(doc.get("position", 0), "filter.position")))
     elif kind == WEIGHT:
@@ -368,7 +390,7 @@ def resolve_cluster_policy(tx: Tx, doc: dict, current: dict | None = None, chang
     doc["scheduling_policy"] = {"id": policy.id}
     if "custom_scheduling_policy_properties" in given and given["custom_scheduling_policy_properties"] is not None:
         props = _props(given["custom_scheduling_policy_properties"])
-        why = check_properties(props, policy, "cluster.custom_scheduling_policy_properties")
+        why = check_properties(props, policy, "cluster.custom_scheduling_policy_properties", tx.conn)
         if why:
             raise BadRequest(why)
         doc["custom_scheduling_policy_properties"] = _prop_list(props)

@@ -23,7 +23,9 @@ from engine_api.rest import codec
 from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
+from engine_api.rest.read_only import ReadOnlyTokens
 from engine_api.rest.vdc_hooks import routes as vdc_hooks_routes
+from engine_api.rest.vdc_scheduler import routes as vdc_scheduler_routes
 from engine_api.webadmin.routes import routes as webadmin_routes
 
 log = logging.getLogger(__name__)
@@ -233,9 +235,11 @@ def create_app(engine: Engine) -> Starlette:
         Route("/ovirt-engine/services/pki-resource", pki_resource, methods=["GET"]),
         *webadmin_routes(engine),  # the portal, plugin resources and the UI plugin API (before the API)
         *vdc_hooks_routes(engine),  # managed VDSM hooks and the engine configuration (before the API)
+        *vdc_scheduler_routes(engine),  # external scheduling units (before the API)
         Route("/ovirt-engine/api", api.handle, methods=methods),
         Route("/ovirt-engine/api/{path:path}", api.handle, methods=methods),
     ]
     app = Starlette(routes=routes)
+    app.add_middleware(ReadOnlyTokens, engine=engine)  # external scheduling units' tokens: GET only
     app.state.engine = engine
     return app

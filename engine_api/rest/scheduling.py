@@ -5,7 +5,7 @@ starting it)."""
 
 from __future__ import annotations
 
-from engine_api.commands import affinity, placement, scheduling
+from engine_api.commands import affinity, external_units, placement, scheduling
 from engine_api.model.types import define
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import Collection, ref_name
@@ -23,7 +23,8 @@ def _units() -> Collection:
     return Collection("schedulingpolicyunits", "scheduling_policy_unit",
                       load=lambda conn, parent, ident: next((u for u in scheduling.units(conn, parent)
                                                              if u["id"] == ident), None),
-                      list_items=lambda conn, parent, params: scheduling.units(conn, parent))
+                      list_items=lambda conn, parent, params: scheduling.units(conn, parent),
+                      remove=external_units.remove_unit)  # an external unit; a built-in one is a 409
 
 
 def _items(name: str, type_: str, kind: str) -> Collection:

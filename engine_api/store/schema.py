@@ -94,6 +94,9 @@ kind("affinity_group", "affinity_groups", {"cluster": "cluster"}, cascade=("clus
 kind("affinity_label", "affinity_labels")
 kind("group", "groups")
 kind("role", "roles")
+# external scheduling units: a Python file (content, sha256) and the unit classes found in it
+kind("scheduler_plugin", "scheduler_plugins")
+kind("external_policy_unit", "external_policy_units", {"plugin": "scheduler_plugin"}, cascade=("plugin",))
 
 events = Table(
     "events",
