@@ -258,7 +258,10 @@ def vm_sample(conn: libvirt.virConnect, now: float | None = None) -> VmSample:
         flags |= getattr(libvirt, f"VIR_DOMAIN_STATS_{name}", 0)
     taken = time.monotonic() if now is None else now
     try:
-        records = conn.getAllDomainStats(flags, libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
+        # NOWAIT: a domain busy with a job (a migration, say) is reported with what needs no wait, never blocking
+        # the whole report (the engine would see the host stop answering)
+        records = conn.getAllDomainStats(flags, libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+                                         | getattr(libvirt, "VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT", 0))
     except libvirt.libvirtError:
         return VmSample(taken, {})
     return VmSample(taken, {dom.UUIDString(): dict(record) for dom, record in records})

@@ -3,6 +3,9 @@ copies never run, and a canceled or failed migration leaves the VM running where
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
 import time
 
@@ -67,14 +70,17 @@ def throttled(qemu_engine):
     config["migration_max_bandwidth"] = before
 
 
-def never_converging(estate, vm_id: str) -> None:
-    """Allow the guest 1 ms of downtime: at 1 MiB/s the pages it dirties between two passes never fit in it,
-    so its migration runs until it is canceled."""
-    conn = libvirt.open(libvirt_uri(estate, estate.vm(vm_id).get().host.id))
-    try:
-        conn.lookupByUUIDString(vm_id).migrateSetMaxDowntime(1)
-    finally:
-        conn.close()
+def stalled_destination(vm_id: str, source_pid: int) -> int:
+    """Stop the destination's incoming qemu as soon as it appears (SIGSTOP): the migration stream stalls and the
+    migration runs until it is canceled. Returns its pid (to SIGCONT afterwards)."""
+
+    def incoming() -> int | None:
+        out = subprocess.run(["pgrep", "-f", f"qemu-system.*-uuid {vm_id}"], capture_output=True, text=True).stdout
+        return next((int(p) for p in out.split() if int(p) != source_pid), None)
+
+    pid = wait_for(incoming, lambda p: p is not None, interval=0.01, what="the destination's qemu")
+    os.kill(pid, signal.SIGSTOP)
+    return pid
 
 
 def test_live_migration_hands_the_running_guest_over(qestate):
@@ -115,26 +121,38 @@ def test_live_migration_hands_the_running_guest_over(qestate):
 
 
 def test_cancel_migration_keeps_the_vm_on_its_source(qestate, throttled):
+    """A migration whose destination stalls runs until canceled: it shows its progress, then the VM stays up on
+    its source, still the same running guest."""
     vm_id, _ = counting_vm(qestate, "q-cancel")
+    stalled = None
     try:
         qestate.start_on(vm_id, 0)
+        source_pid = qemu_pid(vm_id)
         wait_counting(qestate, vm_id, 5)
-        never_converging(qestate, vm_id)
         mark = last_event_index(qestate.conn)
         qestate.vm(vm_id).migrate(host=t.Host(id=qestate.host_ids[1]))
+        stalled = stalled_destination(vm_id, source_pid)
         agent = qestate.live.engine.broker
         source = {"address": qestate.address(0), "port": 54321}
-        progress = wait_for(lambda: next((v.get("migration_progress") for v in agent.stats(source)["vms"]
-                                          if v["id"] == vm_id), None),
-                            lambda p: p is not None and p > 0, what="the migration advancing on the source")
+
+        def advanced() -> int | None:  # let the stream move a little (50 ms at a time), then stall it again
+            os.kill(stalled, signal.SIGCONT)
+            time.sleep(0.05)
+            os.kill(stalled, signal.SIGSTOP)
+            return next((v.get("migration_progress") for v in agent.stats(source)["vms"] if v["id"] == vm_id), None)
+
+        progress = wait_for(advanced, lambda p: p is not None and p > 0, what="the migration advancing")
         assert 0 < progress <= 99  # vdsm's progress, capped below 100 until done
         kept = wait_for(lambda: _progress_in_engine(qestate.live.engine.db, vm_id), lambda p: p and p > 0,
                         what="the progress kept in the engine")
         assert kept <= 99
         assert qestate.vm(vm_id).get().status == t.VmStatus.MIGRATING
         qestate.vm(vm_id).cancel_migration()
+        os.kill(stalled, signal.SIGCONT)  # libvirt ends the destination's copy
         vm = qestate.wait_vm_status(vm_id, t.VmStatus.UP)
         assert vm.host.id == qestate.host_ids[0]
+        assert qemu_pid(vm_id) == source_pid or wait_for(lambda: qemu_pid(vm_id), lambda p: p == source_pid,
+                                                         what="only the source's qemu left")
         running = wait_counting(qestate, vm_id, 0)
         assert wait_counting(qestate, vm_id, running) > running  # still the source's guest, still running
         assert vm_id not in qestate.agent_vms(1)  # libvirt removed the destination's paused copy
@@ -143,6 +161,11 @@ def test_cancel_migration_keeps_the_vm_on_its_source(qestate, throttled):
             qestate.vm(vm_id).cancel_migration()
         assert "not migrating" in str(refused.value)
     finally:
+        if stalled is not None:
+            try:
+                os.kill(stalled, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
         qestate.destroy_vm(vm_id)
 
 
