@@ -40,6 +40,19 @@ DEFAULTS = {
 }
 
 
+def decorate_summary(conn, parent: dict | None, doc: dict) -> None:
+    """``summary``: the VMs on the host now (active: holding its resources, migrating: moving off it)."""
+    from sqlalchemy import select
+
+    from engine_api.scheduler.model import ACTIVE
+    from engine_api.store.schema import KINDS
+
+    t = KINDS["vm"].table
+    statuses = [r[0] for r in conn.execute(select(t.c.doc["status"].as_string()).where(t.c.host_id == doc["id"]))]
+    active = sum(1 for st in statuses if st in ACTIVE)
+    doc["summary"] = {"active": active, "migrating": statuses.count("migrating"), "total": active}
+
+
 def check_address(address: str | None) -> str:
     if not address:
         raise BadRequest("host.address is required", "Incomplete parameters")

@@ -15,7 +15,9 @@ from engine_api.commands.runner import run
 from engine_api.commands.scheduling import cluster_policy
 from engine_api.commands.tx import Tx
 from engine_api.scheduler.model import Group, HostView, Rule, Snapshot, VmView
+from engine_api.scheduler.policies import Policy
 from engine_api.scheduler.select import Decision, schedule
+from engine_api.scheduler.units import BY_ID
 from engine_api.store.schema import col
 
 MOVING = {"up", "migrating", "paused", "powering_up", "reboot_in_progress", "powering_down", "not_responding"}
@@ -146,7 +148,17 @@ def decide(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | Non
         candidates = {host["id"]} if candidates is None else candidates & {host["id"]}
     drop = set(exclude or ()) - ({view.host} if migrating and view.host else set())
     return schedule(snap, view, policy, props, candidates=candidates, exclude=drop, migrating=migrating,
-                    balancing=balancing, explain=explain)
+                    balancing=balancing, explain=explain, external=external_units(tx, policy, cluster))
+
+
+def external_units(tx: Tx, policy: Policy, cluster: dict):
+    """The runner of the policy's external units for this decision, or None when it has none."""
+    ids = [u for u, _ in policy.filters] + [u for u, _ in policy.weights] + [policy.balance or ""]
+    if tx.ctx is None or all(not u or u in BY_ID for u in ids):
+        return None
+    from engine_api.commands.external_runtime import External
+
+    return External(tx.ctx.engine, tx.conn, cluster.get("name") or "")
 
 
 def place(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | None = None,

@@ -46,15 +46,31 @@ def proposals(engine: Engine) -> list[tuple[str, Balance]]:
         for cluster in tx.find("cluster"):
             policy, props = scheduling.cluster_policy(conn, cluster)
             unit = BY_ID.get(policy.balance or "")
-            if unit is None or unit.name == "None":
+            if not policy.balance or (unit is not None and unit.name == "None"):
                 continue
             snap = placement.snapshot(tx, cluster)
             if any(v.status in TRANSIENT or v.id in busy for v in snap.vms):
                 continue  # a VM is moving: the next cycle sees where it ends
-            proposal = unit.fn(snap, props)
+            proposal = unit.fn(snap, props) if unit is not None else _external(tx, cluster, policy, snap, props)
             if proposal is not None:
                 out.append((cluster["name"], proposal))
     return out
+
+
+def _external(tx: Tx, cluster: dict, policy, snap, props: dict[str, str]) -> Balance | None:
+    """An external balancer (one per cluster, as the proxy runs it) on the cluster's up hosts: ``(vm id, [host
+    ids])``; no hosts named: any other host of the cluster."""
+    runner = placement.external_units(tx, policy, cluster)
+    if runner is None or runner.name(policy.balance) is None:
+        return None
+    up = [h.id for h in snap.hosts if h.status == "up"]
+    found = runner.balance(policy.balance, up, props)
+    if found is None or snap.vm(found[0]) is None:
+        return None
+    vm, targets = found
+    source = snap.vm(vm).host  # type: ignore[union-attr]
+    return Balance(vm, tuple(targets or [h for h in up if h != source]),
+                   f"the external balancer {runner.name(policy.balance)} chose it")
 
 
 def run_once(engine: Engine) -> list[Move]:

@@ -128,7 +128,7 @@ hosts_ = Collection(
     "hosts", "host", "host",
     fields={"status": doc_field("status"), "address": doc_field("address"), "type": doc_field("type"),
             "cluster": ref_name("cluster", "cluster"), "datacenter": DATACENTER_OF_CLUSTER},
-    add=hosts.add, update=hosts.update, remove=hosts.remove,
+    add=hosts.add, update=hosts.update, remove=hosts.remove, decorate=hosts.decorate_summary,
     actions={"activate": host_runtime.activate, "deactivate": host_runtime.deactivate,
              "install": host_runtime.install, "refresh": host_runtime.refresh},
 )
@@ -323,8 +323,9 @@ def _summary(conn: Connection) -> dict:
 
 
 
-from engine_api.rest import aaa, extras, scheduling  # noqa: E402 - the extra collections join the finished tree
+from engine_api.rest import aaa, extras, scheduling, snapshots  # noqa: E402 - the extra collections join the tree
 
 scheduling.register(ROOT)
+snapshots.register(ROOT)  # a VM's snapshots and their actions (before the read-only extras)
 aaa.register(ROOT)  # users, groups, roles, permissions and domains (before the read-only extras)
 extras.register(ROOT)

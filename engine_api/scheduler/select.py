@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
+from engine_api.scheduler.external import Units
 from engine_api.scheduler.model import HostView, Snapshot, VmView
 from engine_api.scheduler.policies import Policy
 from engine_api.scheduler.request import Request
@@ -37,6 +38,7 @@ class Verdict:
     reason: str = ""
     scores: list[Score] = field(default_factory=list)
     score: int = 0
+    external: bool = False  # refused by an external filter
 
     @property
     def passed(self) -> bool:
@@ -57,7 +59,7 @@ class Decision:
         if not refused:
             return (f"Cannot {verb} VM. There are no hosts to use. Check that the cluster contains at least one host "
                     "in Up state.")
-        lines = [f"The host {v.name} did not satisfy internal filter {v.filter}"
+        lines = [f"The host {v.name} did not satisfy {'external' if v.external else 'internal'} filter {v.filter}"
                  + (f" because {v.reason}." if v.reason else ".") for v in refused]
         return (f"Cannot {verb} VM. There is no host that satisfies current scheduling constraints. "
                 "See below for details:, " + ", ".join(lines))
@@ -72,10 +74,13 @@ def merged_properties(policy: Policy, cluster_properties: dict[str, str] | None)
 
 def schedule(snapshot: Snapshot, vm: VmView, policy: Policy, props: dict[str, str] | None = None, *,
              candidates: set[str] | None = None, exclude: set[str] | frozenset[str] = frozenset(),
-             migrating: bool = False, balancing: bool = False, explain: bool = False) -> Decision:
+             migrating: bool = False, balancing: bool = False, explain: bool = False,
+             external: Units | None = None) -> Decision:
     """Choose a host of ``snapshot`` for ``vm``. ``candidates`` limits the hosts considered (a host asked for, a
     balancer's destinations), ``exclude`` drops some. ``explain`` computes every weight even when the choice is
-    already made (one host left), for the placement explanation."""
+    already made (one host left), for the placement explanation. ``external`` runs the policy's external units,
+    after the internal ones: filters on the hosts left (each on the same list, the results intersected), weights
+    ranked as internal ones are."""
     req = Request(snapshot, vm, props if props is not None else dict(policy.properties), migrating, balancing)
     verdicts: dict[str, Verdict] = {}
     hosts: list[HostView] = []
@@ -105,25 +110,44 @@ def schedule(snapshot: Snapshot, vm: VmView, policy: Policy, props: dict[str, st
                 v = verdicts[host_id]
                 v.filter, v.reason = unit.name, reason
             hosts = [h for h in hosts if h.id not in refused]
+    outside = [u for u in policy.ordered_filters() if u not in BY_ID]
+    if external is not None and outside and hosts:
+        accepted = external.filter(outside, [h.id for h in hosts], vm.id, req.props)
+        for unit_id in outside:
+            if unit_id not in accepted:
+                continue  # it failed: skipped, as the proxy does
+            for h in hosts:
+                v = verdicts[h.id]
+                if h.id not in accepted[unit_id] and v.filter is None:
+                    v.filter, v.reason, v.external = external.name(unit_id), "the external filter refused it", True
+            hosts = [h for h in hosts if h.id in accepted[unit_id]]
     chosen = None
     if len(hosts) == 1 and not explain:
         chosen = hosts[0].id
     elif hosts:
-        totals = _rank(req, policy, hosts, verdicts, explain)
+        totals = _rank(req, policy, hosts, verdicts, explain, external)
         best = max(range(len(hosts)), key=lambda i: (totals[i], -i))
         chosen = hosts[best].id
     return Decision(chosen, list(verdicts.values()))
 
 
 def _rank(req: Request, policy: Policy, hosts: list[HostView], verdicts: dict[str, Verdict],
-          explain: bool) -> list[int]:
+          explain: bool, external: Units | None = None) -> list[int]:
     n = len(hosts)
     totals = [0] * n
-    for unit_id, factor in policy.weights:
+    outside = [(u, f) for u, f in policy.weights if u not in BY_ID and (f or explain)]
+    scored = external.score([u for u, _ in outside], [h.id for h in hosts], req.vm.id, req.props) \
+        if external is not None and outside else {}
+    for unit_id, factor in [*((u, f) for u, f in policy.weights if u in BY_ID), *outside]:  # external ones last
         unit = BY_ID.get(unit_id)
-        if unit is None or (factor == 0 and not explain):
+        if unit is None:
+            if unit_id not in scored or external is None:
+                continue  # it failed: skipped, as the proxy does
+            name, weights = external.name(unit_id) or unit_id, [scored[unit_id][h.id] for h in hosts]
+        elif factor == 0 and not explain:
             continue
-        weights = unit.fn(req, hosts)
+        else:
+            name, weights = unit.name, unit.fn(req, hosts)
         ordered = sorted(weights)
         if ordered[0] == ordered[-1] and not explain:
             continue  # every host ranks the same: nothing to add
@@ -131,7 +155,7 @@ def _rank(req: Request, policy: Policy, hosts: list[HostView], verdicts: dict[st
             rank = (n - 1) - bisect_left(ordered, w)
             totals[i] += factor * rank
             if explain:
-                verdicts[hosts[i].id].scores.append(Score(unit.name, factor, w, rank))
+                verdicts[hosts[i].id].scores.append(Score(name, factor, w, rank))
     for i, h in enumerate(hosts):
         verdicts[h.id].score = totals[i]
     return totals
