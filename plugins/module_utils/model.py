@@ -101,6 +101,8 @@ class Property(Sub):
 
 
 PROPERTIES: dict[str, Any] = {"encode": w.properties_to_wire, "decode": w.properties_from_wire, "unordered": True}
+
+
 def _property_map(value: Any) -> Any:
     """``{HighVmCount: "3"}`` → ``[{name: HighVmCount, value: "3"}]``."""
     return [{"name": k, "value": str(v)} for k, v in value.items()] if isinstance(value, dict) else value
