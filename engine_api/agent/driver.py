@@ -126,20 +126,13 @@ class Driver:
             vms = []
             used = 0
             for dom in self.conn.listAllDomains():
-                state, _reason = dom.state()
-                info = dom.info()
-                status = domain.STATES.get(state, "unknown")
-                if status == "down" and dom.hasManagedSaveImage():  # hibernated: its saved state is here
-                    status = "suspended"
-                if dom.isActive():
-                    used += info[2] * 1024
-                vms.append({"id": dom.UUIDString(), "name": dom.name(), "status": status,
-                            "memory": info[2] * 1024, "vcpus": info[3], "cpu_time": info[4]})
-                vms[-1]["reboots"] = self.reboots.count(dom.UUIDString())  # the engine's proof of a reboot
-                if (progress := self.migrations.progress(dom.UUIDString())) is not None:
-                    vms[-1]["migration_progress"] = progress  # oVirt's migration.progress statistic
-                if dom.isActive():
-                    vms[-1]["graphics"] = graphics.devices(dom.XMLDesc(0))
+                try:
+                    entry = self._domain_report(dom)
+                except libvirt.libvirtError:  # gone while listed: a migration's source, undefined by libvirt
+                    continue
+                if entry.pop("_active"):
+                    used += entry["memory"]
+                vms.append(entry)
             measured = self.sampler.vms(self.conn, self._start_time)
             for vm in vms:
                 if vm["id"] in measured:
@@ -148,6 +141,22 @@ class Driver:
         return {"memory_total": total, "memory_used": used, "memory_free": total - used,
                 "cpu_load": round(os.getloadavg()[0], 2), "uptime": round(time.time() - self.started, 1), "vms": vms,
                 "host": self.sampler.host(self.conn), "nics": netinfo.nics()}
+
+    def _domain_report(self, dom: libvirt.virDomain) -> dict:
+        state, _reason = dom.state()
+        info = dom.info()
+        status = domain.STATES.get(state, "unknown")
+        if status == "down" and dom.hasManagedSaveImage():  # hibernated: its saved state is here
+            status = "suspended"
+        uuid, active = dom.UUIDString(), dom.isActive()
+        entry = {"id": uuid, "name": dom.name(), "status": status, "memory": info[2] * 1024, "vcpus": info[3],
+                 "cpu_time": info[4], "_active": active}
+        entry["reboots"] = self.reboots.count(uuid)  # the engine's proof of a reboot
+        if (progress := self.migrations.progress(uuid)) is not None:
+            entry["migration_progress"] = progress  # oVirt's migration.progress statistic
+        if active:
+            entry["graphics"] = graphics.devices(dom.XMLDesc(0))
+        return entry
 
     def _start_time(self, uuid: str) -> float | None:
         """When this agent last started the domain (its running marker was written), for its elapsed time."""
