@@ -11,7 +11,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 test: lint
-	$(PY) -m pytest -n 2 -ra --strict-markers tests
+	$(PY) -m pytest -n 2 --dist loadfile -ra --strict-markers tests
 
 demo: setup
 	$(PY) -m engine_api.lab_demo
@@ -19,6 +19,7 @@ demo: setup
 bench: setup
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/hosts.py
+	$(PY) benchmarks/qemu_hosts.py
 	$(PY) benchmarks/estate.py
 
 schemas: setup
