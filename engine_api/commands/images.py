@@ -28,6 +28,14 @@ def volume(disk: dict) -> str:
     return disk.get("_volume") or disk["id"]
 
 
+def set_top(disk: dict, vol: str) -> None:
+    """Make ``vol`` the disk's top volume; the API shows it as the disk's ``image_id`` (its active image), and
+    its ``format`` is the top's: a snapshot's overlay is qcow2 even over a raw volume."""
+    disk.setdefault("_format", disk.get("format", "cow"))
+    disk["_volume"] = disk["image_id"] = vol
+    disk["format"] = disk["_format"] if vol == disk["id"] else "cow"
+
+
 def chain(disk: dict) -> list[str]:
     """The disk's own volumes, bottom first (a thin disk's template volume is not one of them)."""
     return list(disk.get("_chain") or [volume(disk)])
@@ -100,7 +108,8 @@ def _settle(tx: Tx, kind: str, owner_id: str, outcome: dict[str, tuple[str, dict
             tx.update("disk", src)
         disk["status"] = status
         if status == "ok" and isinstance(detail, dict):
-            disk["_chain"], disk["_volume"] = [disk["id"]], disk["id"]
+            disk["_chain"] = [disk["id"]]
+            set_top(disk, disk["id"])
             if source.get("thin"):
                 disk["_base"] = {"disk": source["disk"], "volume": source["volume"], "pool": source["pool"]}
             if detail.get("actual_size") is not None:

@@ -78,20 +78,11 @@ def _cdroms(owner: str) -> Items:
     return items
 
 
-def _snapshots(conn: Connection, parent: dict | None) -> list[dict]:
-    """The "Active VM" snapshot every VM has."""
-    if parent is None:
-        return []
-    return [{"id": derived_id(parent["id"], "active-snapshot"), "description": "Active VM",
-             "snapshot_type": "active", "snapshot_status": "ok", "persist_memorystate": False,
-             "date": parent.get("creation_time"), "vm": {"id": parent["id"]}}]
-
-
 def _vm_subs() -> list[Collection]:
     return [
         computed("cdroms", "cdrom", _cdroms("vm")),
         _graphics_consoles("vm"),
-        computed("snapshots", "snapshot", _snapshots), empty("numanodes", "vm_numa_node"),
+        empty("numanodes", "vm_numa_node"),  # snapshots: rest.snapshots
         empty("watchdogs", "watchdog"), empty("hostdevices", "host_device"),
         empty("reporteddevices", "reported_device"),  # what a guest agent reports; vdc talks to none
         computed("statistics", "statistic", measured.vm_statistics),
