@@ -311,7 +311,14 @@ def _child(req: dict, out_w: int, err_w: int, res_w: int) -> None:
 def _call(req: dict, sandboxed: bool) -> dict:
     pipes = [os.pipe() for _ in range(3)]
     deadline = time.monotonic() + float(req.get("timeout", 30))
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as e:  # out of processes (RLIMIT_NPROC): this call fails, the worker lives on
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+        return {"rc": 1, "timeout": False, "overflow": False, "stdout": "", "result": "",
+                "stderr": f"the worker could not start the call: {e}"}
     if pid == 0:
         for r, _ in pipes:
             os.close(r)
