@@ -243,7 +243,7 @@ def test_runaway_units_are_contained(estate: Estate, plugins) -> None:
     text = {n: next(e.description for e in events if f"plugin {n} " in e.description) for n in names}
     assert "did not finish within 3 s" in text["ext_loops"] and "did not finish within 3 s" in text["ext_bomb"]
     assert "exited with status 2" in text["ext_fails"] and "no Python literal" in text["ext_garbage"]
-    assert "MemoryError" in text["ext_hog"] or "signal" in text["ext_hog"]
+    assert any(w in text["ext_hog"] for w in ("MemoryError", "signal", "did not finish"))  # limit, or timeout first
     assert "Forbidden" in text["ext_writer"] or "403" in text["ext_writer"], text["ext_writer"]
     assert not estate.system.data_centers_service().list(search="name=written_by_a_unit")
     estate.start_on(vm)  # and a start goes through the same way
