@@ -93,7 +93,7 @@ def wait(fn, cond, timeout: float, what: str, interval: float = 0.1):
 class Engine:
     """The engine process, with its lab agents (its children)."""
 
-    def __init__(self, data_dir: Path, hosts: int, config: dict):
+    def __init__(self, data_dir: Path, hosts: int, config: dict, hypervisor: str = "test"):
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
@@ -103,7 +103,7 @@ class Engine:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         cmd = [sys.executable, "-m", "engine_api", "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
                str(data_dir), "--lab-hosts", str(hosts), "--lab-address", self.lab_address, "--lab-port",
-               str(self.lab_port)]
+               str(self.lab_port), "--lab-hypervisor", hypervisor]
         env = dict(os.environ, VDC_ADMIN_PASSWORD=PASSWORD, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self._log,
                                      start_new_session=True)

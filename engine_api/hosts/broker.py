@@ -42,7 +42,8 @@ class Broker:
         return self._call(host, "/stats", timeout=timeout)
 
     def create_vm(self, host: dict, spec: dict) -> dict:
-        return self._call(host, "/vms", "POST", spec)
+        """Returns once the hypervisor started the VM: a busy host starting many QEMU processes takes a while."""
+        return self._call(host, "/vms", "POST", spec, timeout=max(self.timeout, 120.0))
 
     def vm_op(self, host: dict, vm_id: str, op: str, body: dict | None = None) -> dict:
         return self._call(host, f"/vms/{vm_id}/{op}", "POST", body or {})
