@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from engine_api.commands import catalog, consoles
-from engine_api.rest import measured
+from engine_api.rest import measured, tags
 from engine_api.rest.measured import derived_id
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import Collection
@@ -161,12 +161,9 @@ def _users(conn: Connection, parent: dict | None) -> list[dict]:
     return repo.find(conn, "user")
 
 
-def _root_tag() -> list[dict]:
-    return [{"id": ZERO_ID, "name": "root", "description": "root"}]
-
-
 def register(root: dict[str, Collection]) -> None:
     """Add the extra collections and sub-collections to the API tree (``ROOT`` of :mod:`root`)."""
+    tags.register(root)  # /tags and the tags of VMs, hosts, templates, users and groups
     templates = root["templates"]
     root["vms"].actions.setdefault("ticket", consoles.vm_ticket)
     _add_subs(root["vms"], *_vm_subs())
@@ -183,7 +180,7 @@ def register(root: dict[str, Collection]) -> None:
         _static("macpools", "mac_pool", catalog.mac_pools),
         _static("clusterlevels", "cluster_level", catalog.cluster_levels),
         _static("operatingsystems", "operating_system", catalog.operating_systems),
-        _static("tags", "tag", _root_tag), users,
+        users,
         computed("cpuprofiles", "cpu_profile", _all("cluster", _cpu_profiles)),
         computed("diskprofiles", "disk_profile", _all("storage_domain", _disk_profiles)),
     ):

@@ -102,8 +102,11 @@ class Collection:
         spec = self.fields.get(key) or (BASE_FIELDS.get(name) if ref is None else None)
         if spec is None:
             raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
+        expr = spec[0](KINDS[self.kind].table)
+        if isinstance(expr, search.Resolved):  # a field that builds its own condition (tag=)
+            return expr
         order = enum_order(self.type, name) if ref is None and spec[1] == "str" else ()
-        return search.Resolved(spec[0](KINDS[self.kind].table), spec[1], order)
+        return search.Resolved(expr, spec[1], order)
 
     def get_raw(self, conn: Connection, parent: dict | None, ident: str) -> repo.RawRow:
         """One item of a plain collection, undecoded (see :attr:`plain`)."""

@@ -97,6 +97,8 @@ kind("role", "roles")
 # external scheduling units: a Python file (content, sha256) and the unit classes found in it
 kind("scheduler_plugin", "scheduler_plugins")
 kind("external_policy_unit", "external_policy_units", {"plugin": "scheduler_plugin"}, cascade=("plugin",))
+# tags: a tree under the root tag (a parent of None is the root, which is not stored); removing one removes its subtree
+kind("tag", "tags", {"parent": "tag"}, cascade=("parent",))
 
 events = Table(
     "events",
@@ -139,6 +141,19 @@ permissions = Table(
     Column("object_type", String(32), nullable=False),  # system, data_center, cluster, host, vm, ...
     Column("object_id", String(36), nullable=False, index=True),
     Column("created", Float, nullable=False),
+)
+
+TAGGED = ("vm", "host", "template", "user", "group")  # the kinds tags are assigned to
+
+# A tag assigned to one VM, host, template, user or group (exactly one of the object columns is set); an
+# assignment goes with its tag or its object.
+tag_assignments = Table(
+    "tag_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tag_id", String(36), ForeignKey("tags.id", ondelete="CASCADE"), nullable=False, index=True),
+    *(Column(f"{k}_id", String(36), ForeignKey(f"{KINDS[k].table_name}.id", ondelete="CASCADE"), index=True)
+      for k in TAGGED),
 )
 
 tokens = Table(

@@ -91,6 +91,9 @@ class Resolved:
     expr: Any
     kind: str = "str"
     order: tuple[str, ...] = ()  # an ordered enum's values, lowest first: < > <= >= compare by position
+    # A field of many values (a VM's tags): ``each(cond)`` is "some value satisfies cond", cond being built on
+    # ``expr``; "!=" is then "no value equals".
+    each: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -308,6 +311,8 @@ def to_sql(
         cond = _date_cond(op, expr, _sql_date(expr, lo, day), _sql_date(expr, hi, day), and_)
     else:
         cond = _CMP[op](expr, operand)
+    if resolved.each is not None:
+        return not_(resolved.each(cond)) if where.op == "!=" else resolved.each(cond)
     return or_(resolved.expr.is_(None), not_(cond)) if where.op == "!=" else cond
 
 
