@@ -323,9 +323,9 @@ def _summary(conn: Connection) -> dict:
 
 
 
-from engine_api.rest import aaa, extras, scheduling, snapshots  # noqa: E402 - the extra collections join the tree
+from engine_api.rest import aaa, extras, images, scheduling  # noqa: E402 - the extra collections join the tree
 
 scheduling.register(ROOT)
-snapshots.register(ROOT)  # a VM's snapshots and their actions (before the read-only extras)
+images.register(ROOT)  # snapshots, snapshot and disk actions (before the read-only extras)
 aaa.register(ROOT)  # users, groups, roles, permissions and domains (before the read-only extras)
 extras.register(ROOT)

@@ -1,10 +1,11 @@
-"""A VM's snapshots (``/vms/{id}/snapshots``) and the snapshot actions of a VM: their place in the tree."""
+"""Image work in the tree: a VM's snapshots (``/vms/{id}/snapshots``), its snapshot actions, and the ``copy``
+and ``move`` actions of disks."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from engine_api.commands import snapshots
+from engine_api.commands import disk_moves, snapshots
 from engine_api.rest.measured import derived_id
 from engine_api.rest.resources import Collection
 from engine_api.store import repo
@@ -33,3 +34,4 @@ def register(root: dict[str, Collection]) -> None:
     vms.subs["snapshots"] = collection()
     vms.actions.update(previewsnapshot=snapshots.preview, commitsnapshot=snapshots.commit,
                        undosnapshot=snapshots.undo)
+    root["disks"].actions.update(copy=disk_moves.copy, move=disk_moves.move)
