@@ -21,81 +21,26 @@ Faults are ``{reason, detail}`` with the API's status codes. Only administrators
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Awaitable, Callable
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine_api.auth.tokens import TooManyAttempts
 from engine_api.commands import engine_config, hook_deploy, vdsm_hooks
-from engine_api.commands.context import Context, User
-from engine_api.commands.errors import BadRequest, Fault, Forbidden, NotAuthenticated
+from engine_api.commands.context import Context
+from engine_api.commands.errors import BadRequest
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.engine import Engine
-from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
+from engine_api.rest.extension import guarded, json_body
 
 HOOKS = "/ovirt-engine/api/vdc/hooks"
 CONFIG = "/ovirt-engine/api/vdc/engineconfig"
 MAX_BODY = 2 << 20
-
-
-def _user(engine: Engine, request: Request) -> User:
-    auth = engine.auth
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    user = None
-    if scheme.lower() == "bearer" and value:
-        user = auth.resolve(value.strip())
-    elif scheme.lower() == "basic" and value:
-        try:
-            name, _, password = base64.b64decode(value).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            raise NotAuthenticated("malformed Basic credentials") from None
-        try:
-            user = auth.check_password(name, password, request.client.host if request.client else "")
-        except TooManyAttempts as e:
-            raise Fault(str(e), "Too many requests") from None
-    elif session := request.cookies.get("JSESSIONID"):
-        user = auth.resolve(session)
-    if user is None:
-        raise NotAuthenticated("authentication is required")
-    if not user.admin:
-        raise Forbidden("only an administrator may manage VDSM hooks and the engine configuration")
-    return user
-
-
-async def _json(request: Request) -> dict:
-    raw = await read_body(request, MAX_BODY)
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as e:
-        raise BadRequest(f"the request body is not JSON: {e}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return body
+WHAT = "VDSM hooks and the engine configuration"
 
 
 def routes(engine: Engine) -> list[Route]:
-    def guarded(work: Callable[[Request, Context], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        async def handle(request: Request) -> Response:
-            try:
-                user = await run_in_threadpool(_user, engine, request)
-                cid = request.headers.get("correlation-id", "")[:36]
-                return await work(request, Context(engine, user, cid))
-            except BodyTooLarge as e:
-                return JSONResponse({"reason": "Request entity too large", "detail": f"[{e}]"}, 413)
-            except BodyIncomplete:
-                return JSONResponse({"reason": "Bad request", "detail": "[the request body ended early]"}, 400)
-            except Fault as e:
-                headers = {"WWW-Authenticate": 'Basic realm="RESTAPI"'} if e.status == 401 else None
-                status = 429 if e.reason == "Too many requests" else e.status
-                return JSONResponse({"reason": e.reason, "detail": f"[{e.detail}]"}, status, headers)
-        return handle
-
     def show(ctx: Context, doc: dict, deploy_errors: dict | None = None) -> dict:
         with engine.db.read() as conn:
             out = vdsm_hooks.describe(Tx(conn, ctx), vdsm_hooks.get(conn, doc["id"]))
@@ -111,7 +56,7 @@ def routes(engine: Engine) -> list[Route]:
         return JSONResponse(await run_in_threadpool(work))
 
     async def add(request: Request, ctx: Context) -> Response:
-        body = await _json(request)
+        body = await json_body(request, MAX_BODY)
 
         def work() -> dict:
             doc = run(ctx, "add_vdsm_hook", vdsm_hooks.add, body)
@@ -131,7 +76,7 @@ def routes(engine: Engine) -> list[Route]:
                 errors = hook_deploy.deploy(ctx, hosts)
                 return {"status": "complete", **({"deploy_errors": errors} if errors else {})}
             return JSONResponse(await run_in_threadpool(remove))
-        body = await _json(request)
+        body = await json_body(request, MAX_BODY)
 
         def change() -> dict:
             doc, before = run(ctx, "update_vdsm_hook", vdsm_hooks.change, ident, body)
@@ -169,7 +114,7 @@ def routes(engine: Engine) -> list[Route]:
 
     async def config_set(request: Request, ctx: Context) -> Response:
         name = request.path_params["name"]
-        body = await _json(request)
+        body = await json_body(request, MAX_BODY)
         if not isinstance(body.get("value"), str):
             raise BadRequest("value is required (text)")
         version = body.get("version")
@@ -190,12 +135,12 @@ def routes(engine: Engine) -> list[Route]:
         return JSONResponse(await run_in_threadpool(work))
 
     return [
-        Route(HOOKS, guarded(listing), methods=["GET"]),
-        Route(HOOKS, guarded(add), methods=["POST"]),
-        Route(f"{HOOKS}/deploy", guarded(deploy_all), methods=["POST"]),
-        Route(f"{HOOKS}/{{id}}", guarded(one), methods=["GET", "PUT", "DELETE"]),
-        Route(f"{HOOKS}/{{id}}/deploy", guarded(deploy_one), methods=["POST"]),
-        Route(CONFIG, guarded(config_list), methods=["GET"]),
-        Route(f"{CONFIG}/{{name}}", guarded(config_list), methods=["GET"]),
-        Route(f"{CONFIG}/{{name}}", guarded(config_set), methods=["PUT"]),
+        Route(HOOKS, guarded(engine, WHAT, listing), methods=["GET"]),
+        Route(HOOKS, guarded(engine, WHAT, add), methods=["POST"]),
+        Route(f"{HOOKS}/deploy", guarded(engine, WHAT, deploy_all), methods=["POST"]),
+        Route(f"{HOOKS}/{{id}}", guarded(engine, WHAT, one), methods=["GET", "PUT", "DELETE"]),
+        Route(f"{HOOKS}/{{id}}/deploy", guarded(engine, WHAT, deploy_one), methods=["POST"]),
+        Route(CONFIG, guarded(engine, WHAT, config_list), methods=["GET"]),
+        Route(f"{CONFIG}/{{name}}", guarded(engine, WHAT, config_list), methods=["GET"]),
+        Route(f"{CONFIG}/{{name}}", guarded(engine, WHAT, config_set), methods=["PUT"]),
     ]

@@ -12,7 +12,6 @@ Authentication is the API's (SSO bearer token, Basic, or the session cookie); on
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 
@@ -21,77 +20,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine_api.auth.tokens import TooManyAttempts
-from engine_api.commands.context import User
+from engine_api.commands.context import Context
 from engine_api.engine import Engine
-from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
+from engine_api.rest import extension
+from engine_api.rest.extension import Handler
+from engine_api.rest.limits import read_body
 from engine_api.uiplugins import manage
 from engine_api.uiplugins.descriptors import InvalidPlugin
 from engine_api.uiplugins.resources import registry_for
 
 BASE = "/ovirt-engine/api/vdc/uiplugins"
 MAX_CONFIG = 1 << 20
-
-
-class _Denied(Exception):
-    def __init__(self, status: int, reason: str, detail: str):
-        self.status, self.reason, self.detail = status, reason, detail
-
-
-def _fault(status: int, reason: str, detail: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"reason": reason, "detail": f"[{detail}]"}, status, headers)
-
-
-def _user(engine: Engine, request: Request) -> User:
-    auth = engine.auth
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    user = None
-    if scheme.lower() == "bearer" and value:
-        user = auth.resolve(value.strip())
-    elif scheme.lower() == "basic" and value:
-        try:
-            name, _, password = base64.b64decode(value).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            raise _Denied(401, "Unauthorized", "malformed Basic credentials") from None
-        client = request.client.host if request.client else ""
-        try:
-            user = auth.check_password(name, password, client)
-        except TooManyAttempts as e:
-            raise _Denied(429, "Too many requests", str(e)) from None
-    elif session := request.cookies.get("JSESSIONID"):
-        user = auth.resolve(session)
-    if user is None:
-        raise _Denied(401, "Unauthorized", "authentication is required")
-    if not user.admin:
-        raise _Denied(403, "Forbidden", "only an administrator may manage UI plugins")
-    return user
-
-
-Handler = Callable[[Request], Awaitable[Response]]
+ERRORS: dict[type[Exception], tuple[int, str]] = {
+    InvalidPlugin: (400, "Invalid UI plugin"), manage.Conflict: (409, "Conflict"), manage.Missing: (404, "Not found")}
 
 
 def routes(engine: Engine) -> list[Route]:
     registry = registry_for(engine)
 
     def guarded(work: Callable[[Request], Awaitable[Response]]) -> Handler:
-        async def handle(request: Request) -> Response:
-            try:
-                await run_in_threadpool(_user, engine, request)
-                return await work(request)
-            except _Denied as e:
-                headers = {"WWW-Authenticate": 'Basic realm="RESTAPI"'} if e.status == 401 else None
-                return _fault(e.status, e.reason, e.detail, headers)
-            except BodyTooLarge as e:
-                return _fault(413, "Request entity too large", str(e))
-            except BodyIncomplete:
-                return _fault(400, "Bad request", "the request body ended early")
-            except InvalidPlugin as e:
-                return _fault(400, "Invalid UI plugin", str(e))
-            except manage.Conflict as e:
-                return _fault(409, "Conflict", str(e))
-            except manage.Missing as e:
-                return _fault(404, "Not found", str(e))
-        return handle
+        async def with_context(request: Request, _ctx: Context) -> Response:
+            return await work(request)
+        return extension.guarded(engine, "UI plugins", with_context, ERRORS)
 
     def doc(plugin) -> dict:
         return manage.describe(registry, plugin)
