@@ -21,6 +21,10 @@ bench: setup
 	$(PY) benchmarks/hosts.py
 	$(PY) benchmarks/qemu_hosts.py
 	$(PY) benchmarks/estate.py
+	$(PY) benchmarks/scheduling.py
+	$(PY) benchmarks/external_units.py
+	$(PY) benchmarks/hooks.py
+	$(PY) benchmarks/rbac.py
 
 schemas: setup
 	$(PY) scripts/gen_schemas.py
