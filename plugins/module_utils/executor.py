@@ -47,6 +47,8 @@ class Executor:
 
     def _path(self, kind: Kind, values: dict[str, Any]) -> str:
         """Where entities of ``kind`` live: the top collection, or the sub-collection of their owner."""
+        if kind.locate:
+            return kind.locate(values, self.find_id)
         owner = values.get(kind.parent) if kind.parent else None
         if not owner or not kind.parent_kind:
             return kind.collection

@@ -568,9 +568,111 @@ class AffinityLabel(Entity):
                                   ref="host", encode=w.wrapped("host"), unordered=True)
 
 
+# ---------------------------------------------------------------- users, groups, roles and permissions
+
+INTERNAL_AUTHZ = "internal-authz"
+
+
+class User(Entity):
+    KIND = "user"
+    name: str | None = opt("Login name of the user in its domain, for example C(alice) (not C(alice@internal-authz)).",
+                           min_length=1, max_length=255)
+    authz_name: str | None = opt("Authorization provider (domain) of the user; C(internal-authz), vdc's internal "
+                                 "domain, when not given.", path="domain.name", immutable=True)
+    namespace: str | None = opt("Namespace of the user in its domain; used when adding only.", create_only=True)
+    password: str | None = opt([
+        "Password of a new internal user: the account is created in the internal domain, then added to the engine "
+        "(M(ovirt.ovirt.ovirt_user) can only add accounts that already exist in a directory).",
+        "Used when adding the user only; never compared, returned or shown in a diff. An existing account keeps its "
+        "password (change it with C(vdc-engine user password-reset))."], secret=True, create_only=True)
+    first_name: str | None = opt("First name.")
+    last_name: str | None = opt("Last name.")
+    email: str | None = opt("E-mail address.")
+    department: str | None = opt("Department.")
+    description: str | None = opt("Description.")
+
+
+class Group(Entity):
+    KIND = "group"
+    authz_name: str | None = opt("Authorization provider (domain) of the group; C(internal-authz) when not given. "
+                                 "A group of the internal domain is made there on its first add.",
+                                 path="domain.name", immutable=True)
+    namespace: str | None = opt("Namespace of the group in its domain; used when adding only.", create_only=True)
+
+
+def _permit_names(value: Any) -> Any:
+    """Permit names in the engine's spelling (lower case), C(login) included, each once and sorted."""
+    if not isinstance(value, list):
+        return value
+    return sorted({str(v).strip().lower() for v in value} | {"login"})
+
+
+Permits = Annotated[list[str], BeforeValidator(_permit_names)]
+
+
+class Role(Entity):
+    KIND = "role"
+    description: str | None = opt("Description.")
+    administrative: bool | None = opt("Whether the role is administrative (it may hold administrative permits, and "
+                                      "only SuperUser on System gives it); false for a new role when not given; "
+                                      "cannot change later.", immutable=True)
+    permits: Permits | None = opt([
+        "Names of the role's permits (action groups), such as C(run_vm) or C(create_vm); the engine lists them at "
+        "C(/roles/{id}/permits). C(login) is always added, as M(ovirt.ovirt.ovirt_role) does.",
+        "Compared as a set: permits not listed are removed."], path="_permits", send=False, unordered=True)
+
+
+PermissionObject = Literal["system", "data_center", "cluster", "host", "storage_domain", "network", "vnic_profile",
+                           "template", "vm", "disk"]
+
+
+class Permission(Entity):
+    """A role given to a user or a group on an object (or on System); what identifies it is its name, made of
+    the role, the object and the principal (as the planner finds entities by name)."""
+
+    KIND = "permission"
+    CONTROL = Entity.CONTROL | {"authz_name"}
+    name: str | None = opt("Made of the role, the object and the user or group (C(UserRole on vm web1 to user "
+                           "alice)); never given.")
+    role: str = opt("Role given, by name, for example C(UserRole), C(ClusterAdmin) or a role of M(vdc.infra.role).",
+                    "UserRole", ref="role", immutable=True)
+    user: str | None = opt("Login name of the user who gets the role (see M(vdc.infra.user)). Give I(user) or "
+                           "I(group).", ref="user", immutable=True)
+    group: str | None = opt("Name of the group that gets the role.", ref="group", immutable=True)
+    object_type: PermissionObject = opt(
+        "Kind of the object the role is given on; C(system) gives it everywhere.", "vm", mapped=False)
+    object_name: str | None = opt("Name of the object; not used with I(object_type=system).", mapped=False)
+    authz_name: str = opt("Authorization provider (domain) of the user or group.", INTERNAL_AUTHZ)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _identity(cls, data: Any) -> Any:
+        """The defaults made explicit (they are part of what the permission is) and the name they make."""
+        if not isinstance(data, dict):
+            return data
+        data = {**data, "role": data.get("role") or "UserRole", "object_type": data.get("object_type") or "vm"}
+        return {**data, "name": permission_name(data)}
+
+    @model_validator(mode="after")
+    def _principal(self) -> Permission:
+        if (self.user is None) == (self.group is None):
+            raise ValueError("give user or group (one of them)")
+        if self.object_type != "system" and not self.object_name:
+            raise ValueError(f"object_name is required with object_type {self.object_type}")
+        return self
+
+
+def permission_name(values: dict[str, Any]) -> str:
+    """``UserRole on vm web1 to user alice``: how plans and messages name a permission."""
+    where = "system" if values.get("object_type") == "system" else \
+        f"{values.get('object_type')} {values.get('object_name')}"
+    who = f"user {values['user']}" if values.get("user") else f"group {values.get('group')}"
+    return f"{values.get('role')} on {where} to {who}"
+
+
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
     DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
-    AffinityGroup, AffinityLabel,
+    AffinityGroup, AffinityLabel, User, Group, Role, Permission,
 )}
 
 

@@ -50,6 +50,8 @@ def _referenced(step: Step) -> list[tuple[str, str]]:
             out += [(f.ref, t) for t in target if isinstance(t, str) and t]
     if kind.parent and kind.parent_kind and values.get(kind.parent):
         out.append((kind.parent_kind, values[kind.parent]))
+    if kind.refers:
+        out += kind.refers(values)
     if step.kind == "cluster_network" and values.get("name"):
         out.append(("network", values["name"]))
     for scope in kind.scope:

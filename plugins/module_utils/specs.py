@@ -411,6 +411,32 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "type": "str"
   }
  },
+ "group": {
+  "authz_name": {
+   "aliases": [
+    "domain"
+   ],
+   "type": "str"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "namespace": {
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  }
+ },
  "host": {
   "activate": {
    "default": true,
@@ -580,6 +606,85 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   },
   "vm": {
    "required": true,
+   "type": "str"
+  }
+ },
+ "permission": {
+  "authz_name": {
+   "default": "internal-authz",
+   "type": "str"
+  },
+  "group": {
+   "aliases": [
+    "group_name"
+   ],
+   "type": "str"
+  },
+  "id": {
+   "type": "str"
+  },
+  "object_name": {
+   "type": "str"
+  },
+  "object_type": {
+   "choices": [
+    "system",
+    "data_center",
+    "cluster",
+    "host",
+    "storage_domain",
+    "network",
+    "vnic_profile",
+    "template",
+    "vm",
+    "disk"
+   ],
+   "default": "vm",
+   "type": "str"
+  },
+  "role": {
+   "default": "UserRole",
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "user": {
+   "aliases": [
+    "user_name"
+   ],
+   "type": "str"
+  }
+ },
+ "role": {
+  "administrative": {
+   "type": "bool"
+  },
+  "description": {
+   "type": "str"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "permits": {
+   "elements": "str",
+   "type": "list"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
    "type": "str"
   }
  },
@@ -815,6 +920,51 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "type": "str"
   },
   "vm": {
+   "type": "str"
+  }
+ },
+ "user": {
+  "authz_name": {
+   "aliases": [
+    "domain"
+   ],
+   "type": "str"
+  },
+  "department": {
+   "type": "str"
+  },
+  "description": {
+   "type": "str"
+  },
+  "email": {
+   "type": "str"
+  },
+  "first_name": {
+   "type": "str"
+  },
+  "id": {
+   "type": "str"
+  },
+  "last_name": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "namespace": {
+   "type": "str"
+  },
+  "password": {
+   "no_log": true,
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
    "type": "str"
   }
  },

@@ -10,6 +10,7 @@ from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient, items
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import OBJECT_COLLECTIONS, OBJECT_MEMBERS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Wire, to_facts
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
 
@@ -22,6 +23,8 @@ _NEEDS = {
     "nic": {"vm", "vnic_profile", "network"},
     "vm": {"template"},
     "affinity_group": {"cluster"},
+    "permission": {"user", "group", "role", "data_center", "cluster", "host", "storage_domain", "network",
+                   "vnic_profile", "template", "vm", "disk"},
 }
 
 
@@ -73,7 +76,7 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
     want = needed(kinds)
     lookup = Lookup()
     simple = {"host": "hosts", "network": "networks", "vnic_profile": "vnicprofiles", "template": "templates",
-              "storage_domain": "storagedomains", "event": "events"}
+              "storage_domain": "storagedomains", "event": "events", "user": "users", "group": "groups"}
     for kind, path in simple.items():
         if kind in want:
             lookup.put(kind, client.list(path))
@@ -102,6 +105,10 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
         vms = client.list("vms", follow=follow or None)
         lookup.put("vm", vms)
         _vm_children(client, lookup, vms, want)
+    if "role" in want:
+        lookup.put("role", _roles(client))
+    if "permission" in want:
+        lookup.put("permission", _permissions(client, lookup))
     current: Current = {}
     for kind in want:
         current[kind] = [_facts(kind, doc, lookup) for doc in lookup.entities.get(kind, {}).values()]
@@ -132,6 +139,45 @@ def _policies(client: EngineClient) -> list[Wire]:
         p["_balancer"] = names.get(balances[0]["id"], ("", balances[0]["id"]))[1] if balances else "None"
         p["_units"] = units
     return policies
+
+
+def _roles(client: EngineClient) -> list[Wire]:
+    """Every role; a mutable one with its permits' names and ids (built-in roles are read-only)."""
+    roles = client.list("roles")
+    for role in roles:
+        if role.get("mutable") is False:
+            continue
+        permits = client.list(f"roles/{role['id']}/permits")
+        role["_permits"] = sorted(str(p.get("name")) for p in permits)
+        role["_permit_ids"] = {str(p.get("name")): p["id"] for p in permits}
+    return roles
+
+
+def _permissions(client: EngineClient, lookup: Lookup) -> list[Wire]:
+    """The permissions of every user and group the caller sees, each with the object it is on (``_object_type``,
+    ``_object_id``). The engine names the object of a permission except on System, a network or a vNIC
+    profile: those are told apart by the lists of System's and, only when some remain, networks' and profiles'."""
+    found: dict[str, Wire] = {}
+    for kind, path in (("user", "users"), ("group", "groups")):
+        for ident in lookup.entities.get(kind, {}):
+            for p in client.list(f"{path}/{ident}/permissions"):
+                member = next((k for k in OBJECT_MEMBERS if isinstance(p.get(k), dict)), None)
+                if member:
+                    p["_object_type"], p["_object_id"] = member, p[member].get("id")
+                found.setdefault(p["id"], p)
+    unplaced = {i for i, p in found.items() if "_object_type" not in p}
+    if unplaced:
+        for p in client.list("permissions"):
+            if p["id"] in unplaced:
+                found[p["id"]]["_object_type"] = "system"
+                unplaced.discard(p["id"])
+    for kind in ("network", "vnic_profile"):  # a network's permissions also show in its profiles' lists
+        for ident in lookup.entities.get(kind, {}) if unplaced else ():
+            for p in client.list(f"{OBJECT_COLLECTIONS[kind]}/{ident}/permissions"):
+                if p["id"] in unplaced:
+                    found[p["id"]].update(_object_type=kind, _object_id=ident)
+                    unplaced.discard(p["id"])
+    return list(found.values())
 
 
 def _facts(kind: str, doc: Wire, lookup: Lookup) -> Facts:

@@ -148,16 +148,17 @@ class EstateDataCenter(m.DataCenter):
 
 class Estate(BaseModel):
     """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks), VMs, scheduling
-    policies, affinity groups and affinity labels.
+    policies, affinity groups and affinity labels, users, groups, roles and permissions.
 
     Entities that ``apply`` creates or adopts carry the ownership marker ``vdc-estate:<estate>`` at the end
     of their ``comment``; ``prune`` deletes only marked entities of this estate that are no longer declared
-    (scheduling policies, affinity groups and labels have no comment, so they are never marked nor pruned).
+    (scheduling policies, affinity groups and labels, users, groups, roles and permissions have no comment, so
+    they are never marked nor pruned).
     """
 
     model_config = ConfigDict(extra="forbid", title="vdc estate")
     SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
-                                           "affinity_labels")
+                                           "affinity_labels", "users", "groups", "roles", "permissions")
 
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
                                description="Name of the estate: the owner written in the ownership marker.")
@@ -167,6 +168,10 @@ class Estate(BaseModel):
     scheduling_policies: list[m.SchedulingPolicy] = Field(default_factory=list)
     affinity_groups: list[m.AffinityGroup] = Field(default_factory=list)
     affinity_labels: list[m.AffinityLabel] = Field(default_factory=list)
+    users: list[m.User] = Field(default_factory=list)
+    groups: list[m.Group] = Field(default_factory=list)
+    roles: list[m.Role] = Field(default_factory=list)
+    permissions: list[m.Permission] = Field(default_factory=list)
     vdsm_hooks: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
     ui_plugins: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
 
@@ -206,6 +211,10 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
         check(("affinity_group", g.cluster or "", g.name), ("affinity_groups", i), "affinity group")
     for i, lab in enumerate(estate.affinity_labels):
         check(("affinity_label", lab.name), ("affinity_labels", i), "affinity label")
+    for section, kind, word in (("users", "user", "user"), ("groups", "group", "group"), ("roles", "role", "role"),
+                                ("permissions", "permission", "permission")):
+        for i, item in enumerate(getattr(estate, section)):
+            check((kind, item.name), (section, i), word)
     for i, vm in enumerate(estate.vms):
         check(("vm", vm.name), ("vms", i), "VM")
         by_kind: dict[str, set[str | None]] = defaultdict(set)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import GROUP, PERMISSION, ROLE, USER
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Kind
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.compute import DISK, EVENT, NIC, TEMPLATE, VM
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.infra import CLUSTER, DATA_CENTER, HOST
@@ -15,4 +16,5 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds.storage import STO
 
 KINDS: dict[str, Kind] = {k.name: k for k in sorted(
     (DATA_CENTER, CLUSTER, HOST, STORAGE_DOMAIN, NETWORK, CLUSTER_NETWORK, VNIC_PROFILE, TEMPLATE, VM, DISK, NIC,
-     EVENT, SCHEDULING_POLICY, AFFINITY_GROUP, AFFINITY_LABEL), key=lambda k: k.order)}
+     EVENT, SCHEDULING_POLICY, AFFINITY_GROUP, AFFINITY_LABEL, USER, GROUP, ROLE, PERMISSION),
+    key=lambda k: k.order)}

@@ -64,6 +64,10 @@ class Kind:
     # An update that takes several requests (sub-collections): (path, id, body, changed values, facts) -> requests.
     update_requests: Callable[[str, str, Wire, dict[str, Any], Facts], list[Request]] | None = None
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # sent at create when the user gave nothing
+    # Where an entity lives when its values say it (a permission: under its object): (values, find_id) -> path.
+    locate: Callable[[dict[str, Any], Callable[[str, str, dict[str, Any]], str | None]], str] | None = None
+    # (kind, name) of entities it needs beyond its reference fields (a permission: its object).
+    refers: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
