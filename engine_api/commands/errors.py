@@ -51,6 +51,10 @@ class MethodNotAllowed(Fault):
     status = 405
     reason = "Method Not Allowed"
 
+    def __init__(self, detail: str, allow: tuple[str, ...] = ("GET",)):
+        super().__init__(detail)
+        self.allow = allow  # the methods the path takes: the answer's Allow header
+
 
 class Conflict(Fault):
     status = 409

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, LoginFailed, NoLoginPermit, TooManyAttempts
 from engine_api.commands.context import Context, User
-from engine_api.commands.errors import Fault, NotAuthenticated
+from engine_api.commands.errors import Fault, MethodNotAllowed, NotAuthenticated
 from engine_api.engine import Engine
-from engine_api.rest import codec
+from engine_api.rest import codec, describe
 from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
@@ -63,6 +63,18 @@ def _fault_body(fault: Fault, as_json: bool, action: bool = False) -> bytes:
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return JSON in accept and XML not in accept.split(JSON)[0]
+
+
+_PRODUCED = frozenset({"*/*", "application/*", "text/*", XML, "text/xml", JSON})
+
+
+def _acceptable(request: Request, path: str, params: dict[str, str]) -> bool:
+    """Whether the request accepts XML or JSON, which the API produces (the self-description documents choose
+    their own types)."""
+    accept = request.headers.get("accept", "").strip()
+    if not accept or "rsdl" in params or "schema" in params or path.strip("/") in describe.DOCUMENTS:
+        return True
+    return any(part.split(";")[0].strip().lower() in _PRODUCED for part in accept.split(","))
 
 
 def _correlation_id(request: Request, params: dict[str, str]) -> str:
@@ -148,6 +160,10 @@ class Api:
                 fault = Fault(str(e), "Request entity too large")
                 headers["Connection"] = "close"  # the rest of the body is not read
                 return Response(_fault_body(fault, as_json), 413, headers, media)
+            if not _acceptable(request, path, params):
+                fault = Fault(f"the API answers in {XML} or {JSON}, not in "
+                              f"'{request.headers.get('accept', '')[:100]}'", "Not Acceptable")
+                return Response(_fault_body(fault, False), 406, headers, XML)
             ctx = Context(self.engine, user, cid, params)
             body_json = "json" in request.headers.get("content-type", "")
             status, payload, extra = await run_in_threadpool(
@@ -161,6 +177,8 @@ class Api:
             return Response(_fault_body(fault, as_json), 400, headers, media)
         except Fault as e:
             status = 400 if type(e) is Fault else e.status
+            if isinstance(e, MethodNotAllowed):
+                headers["Allow"] = ", ".join(e.allow)
             return Response(_fault_body(e, as_json, getattr(e, "action", False)), status, headers, media)
         except BodyIncomplete:
             return Response(b"", 400, headers, media)

@@ -69,10 +69,17 @@ def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
             continue
         if name in coll.actions and len(rest) == 1:
             if method != "POST":
-                raise MethodNotAllowed(f"the action '{name}' needs POST")
+                raise MethodNotAllowed(f"the action '{name}' needs POST", ("POST",))
             options.check(coll, name, ctx.params)
             return _action(ctx, coll, parent, current, name, body, body_json, as_json)
         raise NotFound(f"{coll.type.replace('_', ' ')} has no sub-collection or action '{name}'")
+
+
+def _methods(coll: Collection, entity: bool) -> tuple[str, ...]:
+    """The HTTP methods a collection's path (or an entity's, with ``entity``) takes."""
+    if not entity:
+        return ("GET", "POST") if coll.add is not None else ("GET",)
+    return ("GET",) + (("PUT",) if coll.update is not None else ()) + (("DELETE",) if coll.remove is not None else ())
 
 
 def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, method: str, body: bytes,
@@ -88,7 +95,7 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         return 200, render.encode_list(coll, base, items, as_json), {}
     if method == "POST":
         if coll.add is None:
-            raise MethodNotAllowed(f"{coll.name} cannot be added to")
+            raise MethodNotAllowed(f"{coll.name} cannot be added to", _methods(coll, False))
         options.check(coll, "add", ctx.params)
         doc = _decode(body, coll.type, body_json)
         if "id" in doc and coll.type != "permit" and not _UUID.fullmatch(doc["id"]):  # permit ids are numbers
@@ -98,7 +105,7 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
             created = coll.get(conn, parent, created["id"])
         present(coll, base, created)
         return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
-    raise MethodNotAllowed(f"{method} is not supported on a collection")
+    raise MethodNotAllowed(f"{method} is not supported on a collection", _methods(coll, False))
 
 
 def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, current: dict, method: str,
@@ -112,7 +119,7 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, render.encode(coll, base, current, as_json), {}
     if method == "PUT":
         if coll.update is None:
-            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be updated")
+            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be updated", _methods(coll, True))
         options.check(coll, "update", ctx.params)
         changes = _decode(body, coll.type, body_json)
         changes.pop("id", None)
@@ -123,11 +130,11 @@ def _entity(ctx: Context, coll: Collection, parent: dict | None, base: str, curr
         return 200, _encode(coll.type, updated, as_json), {}
     if method == "DELETE":
         if coll.remove is None:
-            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be removed")
+            raise MethodNotAllowed(f"{coll.type.replace('_', ' ')} cannot be removed", _methods(coll, True))
         options.check(coll, "remove", ctx.params)
         coll.remove(ctx, parent, current)
         return 200, _encode("action", {"status": "complete"}, as_json), {}
-    raise MethodNotAllowed(f"{method} is not supported on an entity")
+    raise MethodNotAllowed(f"{method} is not supported on an entity", _methods(coll, True))
 
 
 def _action(ctx: Context, coll: Collection, parent: dict | None, current: dict, name: str, body: bytes,

@@ -281,8 +281,9 @@ def api_root(ctx: Context) -> dict:
         "href": API,
         "product_info": {
             "name": "vdc", "vendor": "vdc", "instance_id": ctx.engine.instance_id,
+            # the oVirt API level vdc speaks (what clients compare), released as vdc's own version
             "version": {"major": major, "minor": minor, "build": build, "revision": 0,
-                        "full_version": f"{major}.{minor}.{build}-1.vdc"},
+                        "full_version": f"{major}.{minor}.{build}-vdc{_package_version()}"},
         },
         "special_objects": {"blank_template": {"id": BLANK_ID, "href": f"{API}/templates/{BLANK_ID}"},
                             "root_tag": {"id": BLANK_ID, "href": f"{API}/tags/{BLANK_ID}"}},
@@ -295,6 +296,16 @@ def api_root(ctx: Context) -> dict:
         with ctx.engine.db.read() as conn:
             doc["summary"] = _summary(conn)
     return doc
+
+
+def _package_version() -> str:
+    """vdc's own version, as installed (the checkout's when it is not)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vdc-engine")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout that was never installed
+        return "0"
 
 
 def _active_users(conn: Connection) -> int:
