@@ -12,7 +12,7 @@ from ansible_collections.vdc.infra.plugins.module_utils import wire as w
 from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError
 from ansible_collections.vdc.infra.plugins.module_utils.options import AnsibleType, named, opt, option_of, wire_fields
 from ansible_collections.vdc.infra.plugins.module_utils.units import parse_size
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 
 def _none_if_empty(value: Any) -> Any:
@@ -670,9 +670,81 @@ def permission_name(values: dict[str, Any]) -> str:
     return f"{values.get('role')} on {where} to {who}"
 
 
+# ---------------------------------------------------------------- VDSM hooks and engine configuration
+
+LocalPath = Annotated[str, AnsibleType("path")]
+
+
+def read_local(src: str, context: Any, binary: bool = False) -> Any:
+    """A local file, relative to the estate's directory when the document came from files (``context["base"]``)."""
+    import os
+
+    base = (context or {}).get("base") if isinstance(context, dict) else None
+    path = os.path.join(base, os.path.expanduser(src)) if base else os.path.expanduser(src)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ValueError(f"src {src}: {e.strerror or e}") from None
+    if binary:
+        return raw
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise ValueError(f"src {src}: not UTF-8 text") from None
+
+
+class VdsmHook(Entity):
+    """A hook script the engine keeps and deploys to the hosts it targets (``/ovirt-engine/api/vdc/hooks``);
+    ``src`` is read into ``content``, which is compared (so the diff shows the script)."""
+
+    KIND = "vdsm_hook"
+    WORD = "VDSM hook"
+    CONTROL = Entity.CONTROL | {"src"}
+    name: str | None = opt("The script's file name on the hosts, such as C(50_numa); the scripts of a hook point "
+                           "run in name order.", min_length=1, max_length=255)
+    event: str | None = opt("The hook point, such as C(before_vm_start), C(after_vm_migrate_source) or "
+                            "C(after_get_stats); with I(name) it identifies the hook.", immutable=True)
+    src: LocalPath | None = opt("A local file holding the script (UTF-8 text). Mutually exclusive with I(content).")
+    content: str | None = opt("The script itself; compared with the engine's copy (its sha256 is what the hosts "
+                              "check). Mutually exclusive with I(src).")
+    clusters: list[str] | None = opt("Names of the clusters whose hosts get the script, compared as a set.",
+                                     ref="cluster", unordered=True)
+    hosts: list[str] | None = opt("Names of single hosts that get the script, compared as a set.", ref="host",
+                                  unordered=True)
+
+    @model_validator(mode="after")
+    def _source(self, info: ValidationInfo) -> VdsmHook:
+        if self.src is not None:
+            if "content" in self.model_fields_set:
+                raise ValueError("give src or content, not both")
+            self.content = read_local(self.src, info.context)
+        return self
+
+
+class EngineConfig(Entity):
+    """A key of the engine's configuration at one level (``/ovirt-engine/api/vdc/engineconfig``), as
+    ``vdc-engine config -s`` sets it. Every key exists: it is never created nor removed."""
+
+    KIND = "engine_config"
+    WORD = "engine configuration"
+    state: Literal["present"] = opt("Always C(present): keys are set, never added or removed.", "present")
+    name: str | None = opt("The key, for example C(UserDefinedVMProperties) (C(vdc-engine config -l) lists them).",
+                           min_length=1, max_length=255)
+    value: str | None = opt("The whole value, as C(engine-config -s) sets it.")
+    version: str = opt("Cluster level of a versioned key, for example C(\"4.7\"); C(general) for the others.",
+                       "general", immutable=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _general(cls, data: Any) -> Any:
+        """The level is part of what the entry is, so it is always set (``general`` when not given)."""
+        return {**data, "version": data.get("version") or "general"} if isinstance(data, dict) else data
+
+
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
     DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
-    AffinityGroup, AffinityLabel, User, Group, Role, Permission,
+    AffinityGroup, AffinityLabel, User, Group, Role, Permission, VdsmHook, EngineConfig,
 )}
 
 

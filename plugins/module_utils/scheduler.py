@@ -87,6 +87,8 @@ def dependencies(steps: Sequence[Step]) -> list[set[int]]:
             children[(parent_kind, s.values[parent])].append(i)
     hosts = [i for i, s in enumerate(steps) if s.kind == "host" and not _backward(s)]
     storage = [i for i, s in enumerate(steps) if s.kind == "storage_domain" and not _backward(s)]
+    # The engine's configuration (a VM's custom properties are checked against it) is set before anything else.
+    configs = [i for i, s in enumerate(steps) if s.kind == "engine_config"]
     for chain in by_entity.values():
         for before, after in zip(chain, chain[1:], strict=False):
             deps[after].add(before)
@@ -96,6 +98,8 @@ def dependencies(steps: Sequence[Step]) -> list[set[int]]:
             deps[i].update(j for o, idx in backward_by_order.items() if o > order for j in idx)
             continue
         deps[i].update(backward)
+        if s.kind != "engine_config":
+            deps[i].update(configs)
         deferred = s.op == "action" and s.kind in _OWNER_KINDS
         for ref in _referenced(s):
             deps[i].update(j for j in by_name.get(ref, ()) if not _is_deferred(steps[j]))

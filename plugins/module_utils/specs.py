@@ -359,6 +359,30 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "type": "str"
   }
  },
+ "engine_config": {
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "value": {
+   "required": true,
+   "type": "str"
+  },
+  "version": {
+   "default": "general",
+   "type": "str"
+  }
+ },
  "event": {
   "cluster": {
    "type": "str"
@@ -958,6 +982,41 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "password": {
    "no_log": true,
    "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  }
+ },
+ "vdsm_hook": {
+  "clusters": {
+   "elements": "str",
+   "type": "list"
+  },
+  "content": {
+   "type": "str"
+  },
+  "event": {
+   "required": true,
+   "type": "str"
+  },
+  "hosts": {
+   "elements": "str",
+   "type": "list"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "src": {
+   "type": "path"
   },
   "state": {
    "choices": [

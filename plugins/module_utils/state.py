@@ -12,6 +12,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClie
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import OBJECT_COLLECTIONS, OBJECT_MEMBERS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Wire, to_facts
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import CONFIG, HOOKS, config_entries
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
 
 # Kinds whose facts need other kinds' entities (for names), beyond their reference fields.
@@ -107,6 +108,10 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
         _vm_children(client, lookup, vms, want)
     if "role" in want:
         lookup.put("role", _roles(client))
+    if "vdsm_hook" in want:
+        lookup.put("vdsm_hook", client.list(HOOKS))
+    if "engine_config" in want:
+        lookup.put("engine_config", config_entries(client.list(CONFIG)))
     if "permission" in want:
         lookup.put("permission", _permissions(client, lookup))
     current: Current = {}

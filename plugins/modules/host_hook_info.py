@@ -1,3 +1,4 @@
+#!/usr/bin/python
 """Module vdc.infra.host_hook_info: the hook scripts a host really has."""
 
 from __future__ import annotations

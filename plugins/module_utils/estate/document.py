@@ -158,7 +158,8 @@ class Estate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="vdc estate")
     SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
-                                           "affinity_labels", "users", "groups", "roles", "permissions")
+                                           "affinity_labels", "users", "groups", "roles", "permissions", "vdsm_hooks",
+                                           "engine_config")
 
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
                                description="Name of the estate: the owner written in the ownership marker.")
@@ -172,10 +173,14 @@ class Estate(BaseModel):
     groups: list[m.Group] = Field(default_factory=list)
     roles: list[m.Role] = Field(default_factory=list)
     permissions: list[m.Permission] = Field(default_factory=list)
-    vdsm_hooks: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+    vdsm_hooks: list[m.VdsmHook] = Field(default_factory=list, description=(
+        "VDSM hook scripts the engine deploys to their clusters' and hosts' hosts; a relative src is read from the "
+        "estate's directory."))
+    engine_config: list[m.EngineConfig] = Field(default_factory=list, description=(
+        "Engine configuration keys (name, value, version), set before anything else."))
     ui_plugins: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
 
-    @field_validator("scheduling_policy_units", "vdsm_hooks", "ui_plugins")
+    @field_validator("scheduling_policy_units", "ui_plugins")
     @classmethod
     def _not_supported(cls, value: Any, info: Any) -> Any:
         return _not_yet(info.field_name.replace("_", " "), value)
@@ -215,6 +220,11 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
                                 ("permissions", "permission", "permission")):
         for i, item in enumerate(getattr(estate, section)):
             check((kind, item.name), (section, i), word)
+    for i, hook in enumerate(estate.vdsm_hooks):
+        check(("vdsm_hook", hook.event or "", hook.name), ("vdsm_hooks", i), f"{hook.event} hook")
+    for i, entry in enumerate(estate.engine_config):
+        check(("engine_config", entry.version, entry.name), ("engine_config", i),
+              f"engine configuration ({entry.version})")
     for i, vm in enumerate(estate.vms):
         check(("vm", vm.name), ("vms", i), "VM")
         by_kind: dict[str, set[str | None]] = defaultdict(set)

@@ -26,7 +26,8 @@ ONLY_KINDS: dict[str, frozenset[str]] = {
     "vms": frozenset({"vm", "disk", "nic"}), "disks": frozenset({"disk"}), "nics": frozenset({"nic"}),
     "scheduling_policies": frozenset({"scheduling_policy"}), "affinity_groups": frozenset({"affinity_group"}),
     "affinity_labels": frozenset({"affinity_label"}), "users": frozenset({"user"}), "groups": frozenset({"group"}),
-    "roles": frozenset({"role"}), "permissions": frozenset({"permission"}),
+    "roles": frozenset({"role"}), "permissions": frozenset({"permission"}), "vdsm_hooks": frozenset({"vdsm_hook"}),
+    "engine_config": frozenset({"engine_config"}),
 }
 ONLY_KINDS.update({k.rstrip("s"): v for k, v in list(ONLY_KINDS.items())})
 ONLY_KINDS["scheduling_policy"] = ONLY_KINDS["scheduling_policies"]
@@ -88,7 +89,7 @@ def flatten(doc: Estate, estate: str) -> Flat:
         add(group, ("affinity_groups", i))
     for i, label in enumerate(doc.affinity_labels):
         add(label, ("affinity_labels", i))
-    for section in ("users", "groups", "roles", "permissions"):
+    for section in ("users", "groups", "roles", "permissions", "vdsm_hooks", "engine_config"):
         for i, item in enumerate(getattr(doc, section)):
             add(item, (section, i))
     return flat

@@ -8,6 +8,7 @@ document are shown.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils.errors import EstateError
@@ -52,7 +53,9 @@ def _message(err: Any) -> str:
 def validate(source: Source) -> Estate:
     """The document as an :class:`Estate`; an EstateError lists every problem found."""
     try:
-        estate = Estate.model_validate(source.doc)
+        # Relative paths in the document (a hook's src) are read from the directory of its files.
+        base = os.path.dirname(os.path.abspath(source.files[0])) if source.files else None
+        estate = Estate.model_validate(source.doc, context={"base": base})
     except ValidationError as e:
         problems = []
         for err in e.errors():

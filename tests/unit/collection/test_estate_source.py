@@ -61,13 +61,24 @@ def test_unknown_and_missing_options_and_choices(tmp_path):
 def test_sections_not_supported_yet_are_refused_clearly(tmp_path):
     found = problems(tmp_path, """\
         vms: []
-        vdsm_hooks:
-          - {name: 50_pincpu, event: before_vm_start, src: files/pincpu.py}
+        ui_plugins:
+          - {name: monitoring, src: files/monitoring/}
         scheduling_policy_units:
           - {name: max_vms, type: filter, src: files/max_vms.py}
         """)
     assert sorted(p.split(": not supported yet")[0] for p in found) == [
-        "estate.yml:2: vdsm_hooks", "estate.yml:4: scheduling_policy_units"]
+        "estate.yml:2: ui_plugins", "estate.yml:4: scheduling_policy_units"]
+
+
+def test_a_hook_script_is_read_beside_the_estate(tmp_path):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "pincpu.py").write_text("#!/usr/bin/python\n")
+    found = problems(tmp_path, """\
+        vdsm_hooks:
+          - {name: 50_pincpu, event: before_vm_start, src: files/pincpu.py}
+          - {name: 50_gone, event: before_vm_start, src: files/gone.py}
+        """)
+    assert found == ["estate.yml:3: vdsm_hooks[1]: src files/gone.py: No such file or directory"]
 
 
 def test_names_declared_twice(tmp_path):

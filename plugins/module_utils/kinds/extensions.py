@@ -1,0 +1,48 @@
+"""VDSM hooks and engine configuration keys, through the engine's vdc extensions of the API.
+
+- A hook (``/ovirt-engine/api/vdc/hooks``) is known by its name within its hook point (``event``); its content is
+  compared as text, and a change of content or targets is one ``PUT`` that the engine deploys.
+- An engine configuration entry (``/ovirt-engine/api/vdc/engineconfig``) is a key at one level (``version``,
+  ``general`` for unversioned keys). Every entry exists, so there is nothing to create: the reader gives each an
+  id of its own (``name/version``), and an update is the key's ``PUT`` with that level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.vdc.infra.plugins.module_utils import model as m
+from ansible_collections.vdc.infra.plugins.module_utils.errors import PlanError
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Kind, Request, Wire
+
+HOOKS = "vdc/hooks"
+CONFIG = "vdc/engineconfig"
+GENERAL = "general"
+
+VDSM_HOOK = Kind(
+    name="vdsm_hook", label_word=m.VdsmHook.word(), collection=HOOKS, order=25, scope=("event",),
+    required=("event", "content"), fields=m.VdsmHook.wire_fields(),
+)
+
+
+def config_entries(docs: list[Wire]) -> list[Wire]:
+    """The engine's entries, each with the id the planner knows it by."""
+    return [{**d, "id": f"{d.get('name')}/{d.get('version')}"} for d in docs]
+
+
+def _config_create(body: Wire, values: dict[str, Any]) -> Wire:
+    raise PlanError(f"the engine has no configuration key {values.get('name')} at level {values.get('version')} "
+                    "(vdc-engine config -l lists the keys; unversioned keys have the level general)",
+                    f"engine configuration '{values.get('name')}'")
+
+
+def _config_requests(path: str, ident: str, body: Wire, values: dict[str, Any], current: Facts) -> list[Request]:
+    version = current.get("version")
+    return [Request("update", path, current.get("name"), {
+        "value": body.get("value", ""), **({"version": version} if version and version != GENERAL else {})})]
+
+
+ENGINE_CONFIG = Kind(
+    name="engine_config", label_word=m.EngineConfig.word(), collection=CONFIG, order=1, scope=("version",),
+    fields=m.EngineConfig.wire_fields(), create_body=_config_create, update_requests=_config_requests,
+)
