@@ -43,7 +43,7 @@ def encode(coll: Collection, base: str, item: dict | RawRow, as_json: bool) -> b
 
 def encode_list(coll: Collection, base: str, items: list, as_json: bool) -> bytes:
     parts = [encode(coll, base, item, as_json) for item in items]
-    if as_json:
-        return b'{"' + coll.type.encode() + b'":[' + b",".join(parts) + b"]}"
+    if as_json:  # an empty list is {}, as oVirt's JSON leaves the key out
+        return b'{"' + coll.type.encode() + b'":[' + b",".join(parts) + b"]}" if parts else b"{}"
     tag = plural(coll.type).encode()
     return b"<" + tag + b">" + b"".join(parts) + b"</" + tag + b">" if parts else b"<" + tag + b"/>"

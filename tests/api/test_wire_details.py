@@ -1,5 +1,6 @@
 """Wire details as oVirt's server gives them: ``product_info`` with vdc's name and version (major, minor, build,
-revision and the full version), 406 for an ``Accept`` the API cannot produce, and an ``Allow`` header on 405."""
+revision and the full version), an empty collection in JSON as ``{}``, 406 for an ``Accept`` the API cannot
+produce, and an ``Allow`` header on 405."""
 
 from __future__ import annotations
 
@@ -50,3 +51,10 @@ def test_allow_on_405(http: httpx.Client) -> None:
     for (method, path), allow in cases.items():
         r = http.request(method, path, content=b"<x/>", headers={"Content-Type": "application/xml"})
         assert (r.status_code, r.headers.get("allow")) == (405, allow), (method, path, r.text)
+
+
+def test_an_empty_collection_in_json_is_an_empty_object(http: httpx.Client) -> None:
+    json = {"Accept": "application/json"}
+    assert http.get("/vms", params={"search": "name=no-such-vm"}, headers=json).json() == {}
+    assert http.get("/vms", params={"search": "name=no-such-vm"}).content == b"<vms/>"
+    assert http.get("/tags", headers=json).json()["tag"][0]["name"] == "root"
