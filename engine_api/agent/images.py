@@ -19,6 +19,7 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
+from engine_api.agent import ova
 from engine_api.agent.client import AgentError
 from engine_api.agent.storage import FORMATS, qemu_img
 
@@ -140,6 +141,18 @@ class Images:
         return {"chain": [{"path": c.get("filename"), "format": c.get("format"), "backing": c.get("backing-filename"),
                            "virtual_size": c.get("virtual-size"), "actual_size": c.get("actual-size")}
                           for c in chain]}
+
+    def op_ova_check(self, data: dict) -> dict:
+        return ova.check(self, data)
+
+    def op_ova_export(self, data: dict) -> dict:
+        return ova.pack(self, data)
+
+    def op_ova_read(self, data: dict) -> dict:
+        return ova.read(self, data)
+
+    def op_ova_extract(self, data: dict) -> dict:
+        return ova.extract(self, data)
 
     def op_remove(self, data: dict) -> dict:
         for vol in data.get("volumes") or []:

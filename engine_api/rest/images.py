@@ -1,11 +1,11 @@
-"""Image work in the tree: a VM's snapshots (``/vms/{id}/snapshots``), its snapshot actions, and the ``copy``
-and ``move`` actions of disks."""
+"""Image work in the tree: a VM's snapshots (``/vms/{id}/snapshots``), its snapshot actions, the ``copy``
+and ``move`` actions of disks, a VM's export to an OVA and ``/externalvmimports`` of one."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from engine_api.commands import disk_moves, snapshots
+from engine_api.commands import disk_moves, ova, snapshots
 from engine_api.rest.measured import derived_id
 from engine_api.rest.resources import Collection
 from engine_api.store import repo
@@ -35,3 +35,8 @@ def register(root: dict[str, Collection]) -> None:
     vms.actions.update(previewsnapshot=snapshots.preview, commitsnapshot=snapshots.commit,
                        undosnapshot=snapshots.undo)
     root["disks"].actions.update(copy=disk_moves.copy, move=disk_moves.move)
+    vms.actions["export"] = ova.export  # to a path on a host, as an OVA
+    root["externalvmimports"] = Collection(
+        "externalvmimports", "external_vm_import", add=ova.import_ova,
+        load=lambda conn, parent, ident: ova.load_import(repo.get(conn, "vm", ident)),
+        list_items=lambda conn, parent, params: [])
