@@ -742,9 +742,34 @@ class EngineConfig(Entity):
         return {**data, "version": data.get("version") or "general"} if isinstance(data, dict) else data
 
 
+class Snapshot(Entity):
+    """A VM's snapshot, found by its description (as M(ovirt.ovirt.ovirt_snapshot) finds it); its name is the
+    description, never given."""
+
+    KIND = "snapshot"
+    CONTROL = Entity.CONTROL | {"vm", "persist_memorystate", "disks"}
+    name: str | None = opt("The description; never given.")
+    state: Literal["present", "absent", "restore"] = opt([  # type: ignore[assignment]
+        "C(present) takes the snapshot unless the VM has one with this description; C(absent) removes it.",
+        "C(restore) previews and commits it (the VM must be down); like M(ovirt.ovirt.ovirt_snapshot), a restore "
+        "is a change on every run."], "present")
+    vm: str = opt("Name of the VM whose snapshot it is.", ..., mapped=False)
+    description: str = opt("Description of the snapshot; what identifies it among the VM's snapshots.", ...,
+                           min_length=1)
+    persist_memorystate: bool = opt("Save the RAM of a running VM with the snapshot; used when taking it only.",
+                                    False, mapped=False)
+    disks: list[str] | None = opt("Names (or ids) of the VM's disks to take, all when not given; C([]) takes the "
+                                  "configuration only. Used when taking it only.", mapped=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _description_names(cls, data: Any) -> Any:
+        return {**data, "name": data.get("description")} if isinstance(data, dict) else data
+
+
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
     DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
-    AffinityGroup, AffinityLabel, User, Group, Role, Permission, VdsmHook, EngineConfig,
+    AffinityGroup, AffinityLabel, User, Group, Role, Permission, VdsmHook, EngineConfig, Snapshot,
 )}
 
 

@@ -777,6 +777,36 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "type": "list"
   }
  },
+ "snapshot": {
+  "description": {
+   "required": true,
+   "type": "str"
+  },
+  "disks": {
+   "elements": "str",
+   "type": "list"
+  },
+  "id": {
+   "type": "str"
+  },
+  "persist_memorystate": {
+   "default": false,
+   "type": "bool"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent",
+    "restore"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "vm": {
+   "required": true,
+   "type": "str"
+  }
+ },
  "storage_domain": {
   "backup": {
    "type": "bool"
