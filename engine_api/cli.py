@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", required=True, help="where the engine keeps its database and configuration")
     s.add_argument("--db", help="database URL (default: SQLite in the data directory), "
                                 "e.g. postgresql+psycopg://user@127.0.0.1/vdc")
+    s.add_argument("--pki-dir", help="the engine's CA and certificates (default: pki/ in the data directory); "
+                   "engines sharing one database must share it")
     s.add_argument("--lab-hosts", type=int, default=0, metavar="N", help="start N local host agents")
     s.add_argument("--lab-address", default="127.0.1.1", help="address of the first lab host")
     s.add_argument("--lab-port", type=int, default=54321, help="port of every lab host agent")
@@ -75,7 +77,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"vdc-engine: cannot listen on {args.listen[0]}:{args.listen[1]}: {problem}", file=sys.stderr)
         return 2
     password = os.environ.get("VDC_ADMIN_PASSWORD")
-    engine = Engine(args.data_dir, args.db)
+    engine = Engine(args.data_dir, args.db, {"pki_dir": args.pki_dir} if args.pki_dir else None)
     engine.api_url = f"{'https' if args.tls else 'http'}://{args.listen[0]}:{args.listen[1]}/ovirt-engine/api"
     if not password and not lab and engine_is_new(engine):
         print("vdc-engine: set VDC_ADMIN_PASSWORD for the first start (or use --lab-hosts)", file=sys.stderr)

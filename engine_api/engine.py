@@ -6,6 +6,7 @@ import json
 import secrets
 import sys
 import threading
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from engine_api.commands.tx import record_event
 from engine_api.hosts.broker import Broker
 from engine_api.hosts.pki import EnginePki
 from engine_api.loops.jobs import JobRunner
+from engine_api.loops.leader import Leadership
 from engine_api.store.db import Database
 from engine_api.store.schema import credentials, settings
+from engine_api.store.shared import BusyVms, HostReports, Node, VmLocks
 
 PRODUCT_VERSION = (4, 5, 6)
 
@@ -53,23 +56,25 @@ class Engine:
         self.db.migrate()
         self.auth = Authenticator(self.db)
         self.instance_id = ""
-        self.pki = EnginePki(self.data_dir / "pki", self.config["pki_organization"],
+        self.node = Node(self.db)  # PostgreSQL: this engine's presence beside others on the same database
+        pki_dir = Path(self.config.get("pki_dir") or self.data_dir / "pki")  # engines sharing a database share it
+        self.pki = EnginePki(pki_dir, self.config["pki_organization"],
                              int(self.config["vds_certificate_validity_in_days"]))
         self.broker = Broker(self._setting("agent_secret", lambda: secrets.token_urlsafe(32)),
                              self.pki.client_context)
         self.jobs = JobRunner()
-        self.busy_vms: set[str] = set()  # VMs a job is moving right now
-        self._vm_locks: dict[str, threading.Lock] = {}
-        self._vm_locks_guard = threading.Lock()
-        self.host_stats: dict[str, dict] = {}  # the last report of each host's agent
+        self.busy_vms = BusyVms(self.db, self.node)  # VMs a job (of any engine) is moving right now
+        self._vm_locks = VmLocks(self.node)
+        self.host_stats = HostReports(self.db, self.node)  # the last report of each host's agent
         self.monitor = None
         self.balancer = None
+        self.leadership: Leadership | None = None
+        self._loops_guard = threading.Lock()
         self.lab = None
         self.api_url: str | None = None  # where this engine's API is served (external scheduling units call it)
 
-    def vm_lock(self, vm_id: str) -> threading.Lock:
-        with self._vm_locks_guard:
-            return self._vm_locks.setdefault(vm_id, threading.Lock())
+    def vm_lock(self, vm_id: str) -> AbstractContextManager[None]:
+        return self._vm_locks.hold(vm_id)
 
     def _load_config(self, overrides: dict) -> dict:
         path = self.data_dir / "config.json"
@@ -135,15 +140,32 @@ class Engine:
         self.lab.start()
 
     def start_monitoring(self) -> None:
+        """Run the background loops here, or (PostgreSQL) once this engine is the one chosen to run them."""
+        self.leadership = Leadership(self.node, self._start_loops, self._stop_loops,
+                                     float(self.config.get("leader_poll_interval", 1.0)))
+        self.leadership.start()
+
+    def _start_loops(self) -> None:
         from engine_api.loops.balancer import Balancer
         from engine_api.loops.monitor import Monitor
 
-        self.monitor = Monitor(self)
-        self.monitor.start()
-        self.balancer = Balancer(self)
-        self.balancer.start()
+        with self._loops_guard:
+            self.monitor = Monitor(self)
+            self.monitor.start()
+            self.balancer = Balancer(self)
+            self.balancer.start()
+
+    def _stop_loops(self) -> None:
+        with self._loops_guard:
+            if self.balancer:
+                self.balancer.stop()
+            if self.monitor:
+                self.monitor.stop()
+            self.monitor = self.balancer = None
 
     def close(self) -> None:
+        if self.leadership:
+            self.leadership.stop()
         if self.balancer:
             self.balancer.stop()
         from engine_api.commands import external_runtime
@@ -154,4 +176,5 @@ class Engine:
         self.jobs.close()
         if self.lab:
             self.lab.stop()
+        self.node.close()
         self.db.close()

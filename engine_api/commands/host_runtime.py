@@ -391,8 +391,12 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
 
 
 def _abandoned_jobs(tx: Tx) -> None:
+    """Jobs left started by an engine that is gone (a live engine sharing the database still runs its own)."""
+    from engine_api.store.shared import live_nodes
+
+    live = live_nodes(tx.conn) if tx.ctx is not None and tx.ctx.engine.node.shared else set()
     for job in tx.find("job"):
-        if job.get("status") == "started":
+        if job.get("status") == "started" and job.get("_engine") not in live:
             job.update(status="failed", end_time=now_iso(), last_updated=now_iso())
             tx.update("job", job)
             tx.event(1, f"{job.get('description')} failed: the engine stopped while it ran.", "warning")

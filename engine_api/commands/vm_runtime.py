@@ -48,7 +48,7 @@ def _claimed(ctx: Context, vm_id: str, decide_and_submit: Callable[[], T]) -> T:
     """Mark the VM busy *before* committing its transient status and submitting its job (the job's
     ``_busy`` releases it): a job waiting in the queue must not look like one lost in an engine restart."""
     busy = ctx.engine.busy_vms
-    fresh = vm_id not in busy
+    fresh = not busy.mine(vm_id)  # another engine's hold is not ours to release
     busy.add(vm_id)
     try:
         return decide_and_submit()

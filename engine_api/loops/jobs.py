@@ -29,7 +29,8 @@ class JobRunner:
             job = Tx(conn, ctx).insert("job", {
                 "description": description, "status": "started", "start_time": now_iso(),
                 "last_updated": now_iso(), "auto_cleared": True, "external": False,
-                "owner": {"id": ctx.user.id}, "_correlation_id": ctx.correlation_id})
+                "owner": {"id": ctx.user.id}, "_correlation_id": ctx.correlation_id,
+                "_engine": ctx.engine.node.name})  # whose threads run it: another engine's live job is not lost
         self.pool.submit(self._run, ctx, job["id"], description, fn, args)
         return job["id"]
 

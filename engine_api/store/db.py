@@ -63,6 +63,8 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if not self.sqlite:  # engines starting together on one database migrate one after the other
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7235827001)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 

@@ -173,6 +173,22 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
+busy_vms = Table(  # VMs a job moves now, per engine (PostgreSQL: several engines share one database)
+    "busy_vms",
+    metadata,
+    Column("vm_id", String(36), primary_key=True),
+    Column("engine", String(64), primary_key=True),  # the holder's node name (see store.shared)
+    Column("since", Float, nullable=False),
+)
+
+host_reports = Table(  # the last report of each host's agent, written by the engine that monitors
+    "host_reports",
+    metadata,
+    Column("host_id", String(36), primary_key=True),
+    Column("report", JSON, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
 
 def col(kind_name: str, column: str):
     """A column of a kind's table, e.g. ``col("cluster", "data_center_id")``."""
