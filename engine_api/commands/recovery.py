@@ -58,9 +58,10 @@ def _reconcile(tx: Tx, reports: dict[str, dict | None]) -> list[str]:
                 where[seen["id"]] = (host_id, str(seen["status"]))
     hosts = {h["id"]: h for h in tx.find("host")}
 
+    busy = set(tx.ctx.engine.busy_vms) if tx.ctx is not None else set()  # a live engine's job moves these
     for vm in tx.find("vm"):
         status = vm.get("status")
-        if status not in VM_IN_FLIGHT:
+        if status not in VM_IN_FLIGHT or vm["id"] in busy:
             continue
         host_id = (vm.get("host") or {}).get("id")
         if vm["id"] in where:
