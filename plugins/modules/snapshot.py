@@ -92,7 +92,6 @@ diff:
 
 from typing import Any  # noqa: E402
 
-from ansible_collections.vdc.infra.plugins.module_utils import model  # noqa: E402
 from ansible_collections.vdc.infra.plugins.module_utils.errors import VdcError  # noqa: E402
 from ansible_collections.vdc.infra.plugins.module_utils.module import ReconcileModule  # noqa: E402
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions, wait_for  # noqa: E402
@@ -109,6 +108,9 @@ class SnapshotModule(ReconcileModule):
     exclude = ("name",)
 
     def prepare(self) -> None:
+        # Imported here: the model needs pydantic, whose absence ReconcileModule reports before this runs.
+        from ansible_collections.vdc.infra.plugins.module_utils import model
+
         self._want = model.parse(self.kind, self.model_values(self.params))
 
     def run(self, client: Any) -> dict[str, Any]:
