@@ -445,10 +445,12 @@ def main() -> None:
         ours.close()
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
         try:
+            # the libraries units use are imported first, while every path is still visible: an installation
+            # under /tmp would be hidden by the scratch tmpfs mounted there
+            _preload(cfg.get("preload") or [])
             enforced = _sandbox(cfg, theirs)
             os.chdir(SCRATCH)
             os.environ.clear()
-            _preload(cfg.get("preload") or [])
             enforced += _limits(cfg)
         except BaseException as e:  # say why, then stop: the engine replaces the worker
             _send(proto_out, {"ready": False, "error": f"{type(e).__name__}: {e}"})
