@@ -131,7 +131,7 @@ BROKEN = """\
 
 def test_errors_name_the_file_and_the_line(play, estate):
     (estate / "broken.yml").write_text("vms:\n  - name: a\n    cluster: lab-web\n  - name: b\n    memory: 2GB x\n"
-                                       "scheduling_policies:\n  - {name: max_vms}\n")
+                                       "  - {name: c, cluster: lab-web, cpu_cores: many}\n")
     (estate / "unknown.yml").write_text("estate: lab\nvms:\n  - name: c\n    cluster: nowhere\n")
     (estate / "broken-play.yml").write_text(BROKEN)
     stats, log = play(estate / "broken-play.yml")
@@ -140,7 +140,7 @@ def test_errors_name_the_file_and_the_line(play, estate):
     assert results["broken"]["msg"].splitlines()[0] == (
         "broken.yml:5: vms[1].memory: '2GB x' is not a size; write it like '2GiB', '512MiB', '2GB' or a number of "
         "bytes")
-    assert results["broken"]["msg"].splitlines()[1].startswith("broken.yml:6: scheduling_policies: not supported yet")
+    assert results["broken"]["msg"].splitlines()[1].startswith("broken.yml:6: vms[2].cpu_cores: ")
     assert results["unknown"]["msg"] == "unknown.yml:3: VM 'c': cluster: cluster 'nowhere' does not exist"
 
 
