@@ -52,7 +52,7 @@ def test_reboot_keeps_the_qemu_process_and_restarts_the_guest(qestate):
         assert qestate.vm(vm_id).get().status == t.VmStatus.REBOOT_IN_PROGRESS
         up = qestate.wait_vm_status(vm_id, t.VmStatus.UP, timeout=SHUTDOWN_TIMEOUT + 5)
         # the guest boots again (the BIOS first, a second or two, memory kept): its count starts over
-        after = wait_for(lambda: counter(qestate, vm_id), lambda n: n < before, timeout=15,
+        after = wait_for(lambda: counter(qestate, vm_id), lambda n: n < before, timeout=90,
                          what="the guest counting from zero again")
         assert up.host.id == vm.host.id == qestate.host_ids[1]
         assert qemu_pid(vm_id) == pid  # rebooted in its qemu process: no destroy and start
