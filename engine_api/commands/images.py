@@ -83,10 +83,10 @@ def plan_fill(tx: Tx, kind: str, owner_id: str) -> bool:
             src["status"] = "locked"
             tx.update("disk", src)
         work = True
-    if work and kind == "template":
-        template = tx.must("template", owner_id)
-        template["status"] = "locked"
-        tx.update("template", template)
+    if work:  # as oVirt: a template is locked, a VM image_locked, until its disks are filled
+        owner = tx.must(kind, owner_id)
+        owner["status"] = "locked" if kind == "template" else "image_locked"
+        tx.update(kind, owner)
     return work
 
 
@@ -121,6 +121,9 @@ def _settle(tx: Tx, kind: str, owner_id: str, outcome: dict[str, tuple[str, dict
     if kind == "template" and owner is not None:
         owner["status"] = "illegal" if failed else "ok"
         tx.update("template", owner)
+    elif owner is not None and owner.get("status") == "image_locked":
+        owner["status"] = "down"  # a disk that failed is illegal: the VM itself can be mended or removed
+        tx.update("vm", owner)
     if failed:
         tx.event(1302 if kind == "template" else 1303, f"Copying the disks of {what} failed: {'; '.join(failed)}",
                  "error", **({kind: owner_id} if owner else {}))

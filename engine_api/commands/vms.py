@@ -144,7 +144,8 @@ def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
 
 def _create_and_plan(tx: Tx, doc: dict, clone: bool) -> dict:
     created = create(tx, doc, clone)
-    return dict(created, _fill=images.plan_fill(tx, "vm", created["id"]))
+    fill = images.plan_fill(tx, "vm", created["id"])
+    return dict(tx.must("vm", created["id"]) if fill else created, _fill=fill)
 
 
 def update(ctx: Context, parent: dict | None, current: dict, changes: dict) -> dict:
