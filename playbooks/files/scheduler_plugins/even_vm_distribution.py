@@ -11,19 +11,19 @@ class even_vm_distribution():
     properties_validation = ''
 
     def _get_connection(self):
-        # open a connection to the rest api
+        #open a connection to the rest api
         connection = None
         try:
             connection = sdk.Connection(url=os.environ['VDC_API_URL'],
                                         token=os.environ['VDC_API_TOKEN'])
         except BaseException as ex:
-            # letting the external proxy know there was an error
+            #letting the external proxy know there was an error
             print(ex, file=sys.stderr)
             return None
         return connection
 
     def _get_hosts(self, host_ids, connection):
-        # get all the hosts with the given ids
+        #get all the hosts with the given ids
         engine_hosts = connection.system_service().hosts_service().list(
             search=" or ".join(["id=%s" % u for u in host_ids]))
         return engine_hosts
@@ -34,10 +34,10 @@ class even_vm_distribution():
             return
         engine_hosts = self._get_hosts(hosts_ids, conn)
 
-        # iterate over them and score them based on the number of vms runnin
+        #iterate over them and score them based on the number of vms runnin
 
         host_scores = []
         for engine_host in engine_hosts:
-            if (engine_host and engine_host.summary):
+            if(engine_host and engine_host.summary):
                 host_scores.append((engine_host.id, engine_host.summary.active))
         print(host_scores)
