@@ -14,7 +14,7 @@ from typing import Any
 from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient
 from ansible_collections.vdc.infra.plugins.module_utils.errors import EngineError, PlanError, WaitError
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Kind, to_wire
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Kind, Request, to_wire
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, Plan, Step
 from ansible_collections.vdc.infra.plugins.module_utils.scheduler import run_steps
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions, wait_for
@@ -75,15 +75,19 @@ class Executor:
         body = to_wire(kind, step.values, self.find_id)
         if "name" in step.values and kind.name not in _NO_NAME:
             body["name"] = step.values["name"]
+        full = body
         if kind.create_body:
             body = kind.create_body(body, step.values)
         params = kind.create_params(step.options) if kind.create_params else {}
-        created = self.client.add(self._path(kind, step.values), body, params or None)
+        path = self._path(kind, step.values)
+        created = self.client.add(path, body, params or None)
         ident = created.get("id")
         if not ident:
             raise PlanError("the engine answered the create without an id", step.label)
         self.ids[step.label] = ident
         self.registry.setdefault(kind.name, []).append({**step.values, "id": ident})
+        if kind.create_requests:
+            self._send(kind.create_requests(path, ident, full, step.values))
         if kind.created_states and self.wait.wait:
             self._wait_status(kind, ident, step.label, kind.created_states)
 
@@ -97,7 +101,10 @@ class Executor:
         if not kind.update_requests:
             self.client.update(path, ident, body)
             return
-        for r in kind.update_requests(path, ident, body, step.values, step.current or {}):
+        self._send(kind.update_requests(path, ident, body, step.values, step.current or {}))
+
+    def _send(self, requests: list[Request]) -> None:
+        for r in requests:
             if r.op == "add":
                 self.client.add(r.path, r.body or {})
             elif r.op == "update":

@@ -568,6 +568,19 @@ class AffinityLabel(Entity):
                                   ref="host", encode=w.wrapped("host"), unordered=True)
 
 
+class Tag(Entity):
+    """A tag of the engine's tree (under C(root)); the VMs and hosts carrying it are read from their C(tags)."""
+
+    KIND = "tag"
+    description: str | None = opt("Description.")
+    parent: str | None = opt("Name of the parent tag; C(root), the top of the tree, when not given to a new tag.",
+                             ref="tag")
+    vms: list[str] | None = opt("Names of the VMs the tag is attached to, compared as a set. C([]) detaches it from "
+                                "them all.", ref="vm", path="_vms", unordered=True)
+    hosts: list[str] | None = opt("Names of the hosts the tag is attached to, compared as a set. C([]) detaches it "
+                                  "from them all.", ref="host", path="_hosts", unordered=True)
+
+
 # ---------------------------------------------------------------- users, groups, roles and permissions
 
 INTERNAL_AUTHZ = "internal-authz"
@@ -769,7 +782,7 @@ class Snapshot(Entity):
 
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
     DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
-    AffinityGroup, AffinityLabel, User, Group, Role, Permission, VdsmHook, EngineConfig, Snapshot,
+    AffinityGroup, AffinityLabel, Tag, User, Group, Role, Permission, VdsmHook, EngineConfig, Snapshot,
 )}
 
 

@@ -939,6 +939,37 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "type": "bool"
   }
  },
+ "tag": {
+  "description": {
+   "type": "str"
+  },
+  "hosts": {
+   "elements": "str",
+   "type": "list"
+  },
+  "id": {
+   "type": "str"
+  },
+  "name": {
+   "required": true,
+   "type": "str"
+  },
+  "parent": {
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "present",
+    "absent"
+   ],
+   "default": "present",
+   "type": "str"
+  },
+  "vms": {
+   "elements": "str",
+   "type": "list"
+  }
+ },
  "template": {
   "cluster": {
    "type": "str"

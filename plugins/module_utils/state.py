@@ -13,6 +13,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import OBJECT_COLLECTIONS, OBJECT_MEMBERS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Wire, to_facts
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import CONFIG, HOOKS, config_entries
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.tags import attach
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
 
 # Kinds whose facts need other kinds' entities (for names), beyond their reference fields.
@@ -106,6 +107,9 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
         vms = client.list("vms", follow=follow or None)
         lookup.put("vm", vms)
         _vm_children(client, lookup, vms, want)
+    if "tag" in want:
+        carriers = {"vm": client.list("vms", follow=["tags"]), "host": client.list("hosts", follow=["tags"])}
+        lookup.put("tag", attach(client.list("tags"), carriers))
     if "role" in want:
         lookup.put("role", _roles(client))
     if "vdsm_hook" in want:

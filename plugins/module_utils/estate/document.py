@@ -148,17 +148,18 @@ class EstateDataCenter(m.DataCenter):
 
 class Estate(BaseModel):
     """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks), VMs, scheduling
-    policies, affinity groups and affinity labels, users, groups, roles and permissions.
+    policies, affinity groups and affinity labels, tags, users, groups, roles and permissions.
 
     Entities that ``apply`` creates or adopts carry the ownership marker ``vdc-estate:<estate>`` at the end
     of their ``comment``; ``prune`` deletes only marked entities of this estate that are no longer declared
-    (scheduling policies, affinity groups and labels, users, groups, roles and permissions have no comment, so
+    (scheduling policies, affinity groups and labels, tags, users, groups, roles and permissions have no comment, so
     they are never marked nor pruned).
     """
 
     model_config = ConfigDict(extra="forbid", title="vdc estate")
     SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
-                                           "affinity_labels", "users", "groups", "roles", "permissions", "vdsm_hooks",
+                                           "affinity_labels", "tags", "users", "groups", "roles", "permissions",
+                                           "vdsm_hooks",
                                            "engine_config")
 
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
@@ -169,6 +170,9 @@ class Estate(BaseModel):
     scheduling_policies: list[m.SchedulingPolicy] = Field(default_factory=list)
     affinity_groups: list[m.AffinityGroup] = Field(default_factory=list)
     affinity_labels: list[m.AffinityLabel] = Field(default_factory=list)
+    tags: list[m.Tag] = Field(default_factory=list, description=(
+        "Tags (name, description, parent: C(root) when not given) and the VMs and hosts they are attached to; a "
+        "parent is added before the tags below it."))
     users: list[m.User] = Field(default_factory=list)
     groups: list[m.Group] = Field(default_factory=list)
     roles: list[m.Role] = Field(default_factory=list)
@@ -216,6 +220,8 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
         check(("affinity_group", g.cluster or "", g.name), ("affinity_groups", i), "affinity group")
     for i, lab in enumerate(estate.affinity_labels):
         check(("affinity_label", lab.name), ("affinity_labels", i), "affinity label")
+    for i, tag in enumerate(estate.tags):
+        check(("tag", tag.name), ("tags", i), "tag")
     for section, kind, word in (("users", "user", "user"), ("groups", "group", "group"), ("roles", "role", "role"),
                                 ("permissions", "permission", "permission")):
         for i, item in enumerate(getattr(estate, section)):

@@ -25,7 +25,8 @@ ONLY_KINDS: dict[str, frozenset[str]] = {
     "storage_domains": frozenset({"storage_domain"}), "networks": frozenset({"network", "cluster_network"}),
     "vms": frozenset({"vm", "disk", "nic"}), "disks": frozenset({"disk"}), "nics": frozenset({"nic"}),
     "scheduling_policies": frozenset({"scheduling_policy"}), "affinity_groups": frozenset({"affinity_group"}),
-    "affinity_labels": frozenset({"affinity_label"}), "users": frozenset({"user"}), "groups": frozenset({"group"}),
+    "affinity_labels": frozenset({"affinity_label"}), "tags": frozenset({"tag"}),
+    "users": frozenset({"user"}), "groups": frozenset({"group"}),
     "roles": frozenset({"role"}), "permissions": frozenset({"permission"}), "vdsm_hooks": frozenset({"vdsm_hook"}),
     "engine_config": frozenset({"engine_config"}),
 }
@@ -89,6 +90,8 @@ def flatten(doc: Estate, estate: str) -> Flat:
         add(group, ("affinity_groups", i))
     for i, label in enumerate(doc.affinity_labels):
         add(label, ("affinity_labels", i))
+    for i, tag in enumerate(doc.tags):
+        add(tag, ("tags", i))
     for section in ("users", "groups", "roles", "permissions", "vdsm_hooks", "engine_config"):
         for i, item in enumerate(getattr(doc, section)):
             add(item, (section, i))

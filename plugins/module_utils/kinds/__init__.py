@@ -14,9 +14,10 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds.scheduling import 
     SCHEDULING_POLICY,
 )
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.storage import STORAGE_DOMAIN
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.tags import TAG
 
 KINDS: dict[str, Kind] = {k.name: k for k in sorted(
     (DATA_CENTER, CLUSTER, HOST, STORAGE_DOMAIN, NETWORK, CLUSTER_NETWORK, VNIC_PROFILE, TEMPLATE, VM, DISK, NIC,
-     EVENT, SCHEDULING_POLICY, AFFINITY_GROUP, AFFINITY_LABEL, USER, GROUP, ROLE, PERMISSION, VDSM_HOOK,
+     EVENT, SCHEDULING_POLICY, AFFINITY_GROUP, AFFINITY_LABEL, TAG, USER, GROUP, ROLE, PERMISSION, VDSM_HOOK,
      ENGINE_CONFIG),
     key=lambda k: k.order)}

@@ -63,6 +63,8 @@ class Kind:
     update_body: Callable[[Wire, dict[str, Any], Facts], Wire] | None = None
     # An update that takes several requests (sub-collections): (path, id, body, changed values, facts) -> requests.
     update_requests: Callable[[str, str, Wire, dict[str, Any], Facts], list[Request]] | None = None
+    # Requests after a create (attachments): (path, new id, body, values) -> requests.
+    create_requests: Callable[[str, str, Wire, dict[str, Any]], list[Request]] | None = None
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # sent at create when the user gave nothing
     # Where an entity lives when its values say it (a permission: under its object): (values, find_id) -> path.
     locate: Callable[[dict[str, Any], Callable[[str, str, dict[str, Any]], str | None]], str] | None = None
