@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("worker.py")
 MARGIN = 2.0  # seconds a worker may take beyond a call's timeout before the engine gives up on it
 READY_TIMEOUT = 30.0
-PRELOAD = ["ovirtsdk4", "ovirtsdk4.types", "ovirtsdk4.services", "ast", "inspect", "json", "traceback", "types",
+PRELOAD = ["ovirtsdk4.*", "ast", "inspect", "json", "traceback", "types",
            "re", "math", "collections", "datetime", "uuid", "random", "itertools", "functools", "logging"]
 
 

@@ -416,13 +416,21 @@ def _serve(proto_in: int, proto_out: int, sandboxed: bool) -> None:
 
 
 def _preload(names: list[str]) -> None:
+    """Import ``names`` (``package.*``: the package and every module in it)."""
     import importlib
+    import pkgutil
 
     for name in names:
+        whole = name.endswith(".*")
         try:
-            importlib.import_module(name)
+            module = importlib.import_module(name.removesuffix(".*"))
         except Exception:  # a module the unit never uses is no reason to fail
-            pass
+            continue
+        for info in pkgutil.walk_packages(getattr(module, "__path__", []) if whole else [], module.__name__ + "."):
+            try:
+                importlib.import_module(info.name)
+            except Exception:
+                pass
 
 
 def main() -> None:
