@@ -74,6 +74,7 @@ class Libvirtd:
     root: Path  # the host's private libvirt tree
     address: str  # where it listens for peer-to-peer migration
     index: int  # the host's position in its lab: chooses its migration ports
+    socket_mode: str | None = None  # unix_sock_rw_perms, e.g. "0777" for an agent that is not root
     host_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     process: subprocess.Popen | None = None
 
@@ -116,7 +117,8 @@ class Libvirtd:
         (self.root / "etc" / "libvirtd.conf").write_text(
             'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlisten_tls = 1\nlisten_tcp = 0\nauth_tls = "none"\n'
             f'listen_addr = "{self.address}"\nhost_uuid = "{self.host_uuid}"\n'
-            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
+            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n'
+            + (f'unix_sock_rw_perms = "{self.socket_mode}"\n' if self.socket_mode else ''))
         self._check_tls()
         low, high = self.ports
         display_low, display_high = self.display_ports
