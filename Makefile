@@ -25,6 +25,7 @@ bench: setup
 	$(PY) benchmarks/external_units.py
 	$(PY) benchmarks/hooks.py
 	$(PY) benchmarks/rbac.py
+	$(PY) benchmarks/webadmin.py
 
 schemas: setup
 	$(PY) scripts/gen_schemas.py
