@@ -780,9 +780,38 @@ class Snapshot(Entity):
         return {**data, "name": data.get("description")} if isinstance(data, dict) else data
 
 
+class PolicyUnit(Entity):
+    """A Python file of external scheduling units in the scheduler proxy's plugin format, kept by the engine
+    (``/ovirt-engine/api/vdc/schedulerplugins``), which registers each unit class in it by the class's name;
+    ``src`` is read into ``content``, which is compared (so the diff shows the file)."""
+
+    KIND = "policy_unit"
+    WORD = "scheduler plugin"
+    CONTROL = Entity.CONTROL | {"src"}
+    name: str | None = opt("The plugin's module name, such as C(max_vms) (a trailing C(.py) is dropped).",
+                           min_length=1, max_length=255)
+    src: LocalPath | None = opt("A local file holding the plugin (UTF-8 text). Mutually exclusive with I(content).")
+    content: str | None = opt("The plugin's source itself; compared with the engine's copy. Mutually exclusive "
+                              "with I(src).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _module_name(cls, data: Any) -> Any:
+        name = data.get("name") if isinstance(data, dict) else None
+        return {**data, "name": name[:-3]} if isinstance(name, str) and name.endswith(".py") else data
+
+    @model_validator(mode="after")
+    def _source(self, info: ValidationInfo) -> PolicyUnit:
+        if self.src is not None:
+            if "content" in self.model_fields_set:
+                raise ValueError("give src or content, not both")
+            self.content = read_local(self.src, info.context)
+        return self
+
+
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
     DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
-    AffinityGroup, AffinityLabel, Tag, User, Group, Role, Permission, VdsmHook, EngineConfig, Snapshot,
+    AffinityGroup, AffinityLabel, Tag, User, Group, Role, Permission, VdsmHook, EngineConfig, Snapshot, PolicyUnit,
 )}
 
 

@@ -89,6 +89,8 @@ def dependencies(steps: Sequence[Step]) -> list[set[int]]:
     storage = [i for i, s in enumerate(steps) if s.kind == "storage_domain" and not _backward(s)]
     # The engine's configuration (a VM's custom properties are checked against it) is set before anything else.
     configs = [i for i, s in enumerate(steps) if s.kind == "engine_config"]
+    # A policy names the units of scheduler plugins, which the engine registers when it takes the plugin's file.
+    plugins = [i for i, s in enumerate(steps) if s.kind == "policy_unit" and not _backward(s)]
     for chain in by_entity.values():
         for before, after in zip(chain, chain[1:], strict=False):
             deps[after].add(before)
@@ -100,6 +102,8 @@ def dependencies(steps: Sequence[Step]) -> list[set[int]]:
         deps[i].update(backward)
         if s.kind != "engine_config":
             deps[i].update(configs)
+        if s.kind == "scheduling_policy":
+            deps[i].update(plugins)
         deferred = s.op == "action" and s.kind in _OWNER_KINDS
         for ref in _referenced(s):
             deps[i].update(j for j in by_name.get(ref, ()) if not _is_deferred(steps[j]))

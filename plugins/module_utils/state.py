@@ -12,7 +12,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClie
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import OBJECT_COLLECTIONS, OBJECT_MEMBERS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Wire, to_facts
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import CONFIG, HOOKS, config_entries
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import CONFIG, HOOKS, PLUGINS, config_entries
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.tags import attach
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
 
@@ -116,6 +116,8 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
         lookup.put("vdsm_hook", client.list(HOOKS))
     if "engine_config" in want:
         lookup.put("engine_config", config_entries(client.list(CONFIG)))
+    if "policy_unit" in want:
+        lookup.put("policy_unit", client.list(PLUGINS))
     if "permission" in want:
         lookup.put("permission", _permissions(client, lookup))
     current: Current = {}

@@ -18,8 +18,10 @@ description:
     C(estate.yml:12: vms[3].memory: '2GB x' is not a size)."
   - Besides data centers and VMs, the document declares C(scheduling_policies), C(affinity_groups) and
     C(affinity_labels) (clusters choose a policy with C(scheduling_policy)); these have no comment, so they are
-    never marked and never pruned. The sections C(scheduling_policy_units), C(vdsm_hooks) and C(ui_plugins) are
-    accepted by the schema but refused as not supported yet.
+    never marked and never pruned. C(scheduling_policy_units) lists Python files of external scheduling units
+    (as M(vdc.infra.policy_unit) takes them; a relative C(src) is read from the estate's directory), added
+    before the policies that name their units. The section C(ui_plugins) is accepted by the schema but refused
+    as not supported yet.
 options:
   state:
     description:

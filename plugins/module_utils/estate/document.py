@@ -160,13 +160,15 @@ class Estate(BaseModel):
     SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
                                            "affinity_labels", "tags", "users", "groups", "roles", "permissions",
                                            "vdsm_hooks",
-                                           "engine_config")
+                                           "engine_config", "scheduling_policy_units")
 
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
                                description="Name of the estate: the owner written in the ownership marker.")
     data_centers: list[EstateDataCenter] = Field(default_factory=list)
     vms: list[EstateVm] = Field(default_factory=list)
-    scheduling_policy_units: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
+    scheduling_policy_units: list[m.PolicyUnit] = Field(default_factory=list, description=(
+        "Python files of external scheduling units (name, src or content), added before the scheduling policies "
+        "that name their units; a relative src is read from the estate's directory."))
     scheduling_policies: list[m.SchedulingPolicy] = Field(default_factory=list)
     affinity_groups: list[m.AffinityGroup] = Field(default_factory=list)
     affinity_labels: list[m.AffinityLabel] = Field(default_factory=list)
@@ -184,7 +186,7 @@ class Estate(BaseModel):
         "Engine configuration keys (name, value, version), set before anything else."))
     ui_plugins: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
 
-    @field_validator("scheduling_policy_units", "ui_plugins")
+    @field_validator("ui_plugins")
     @classmethod
     def _not_supported(cls, value: Any, info: Any) -> Any:
         return _not_yet(info.field_name.replace("_", " "), value)
@@ -214,6 +216,8 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
             check(("storage_domain", sd.name), ("data_centers", i, "storage_domains", j), "storage domain")
         for j, net in enumerate(dc.networks):
             check(("network", dc.name or "", net.name), ("data_centers", i, "networks", j), "network")
+    for i, unit in enumerate(estate.scheduling_policy_units):
+        check(("policy_unit", unit.name), ("scheduling_policy_units", i), "scheduler plugin")
     for i, p in enumerate(estate.scheduling_policies):
         check(("scheduling_policy", p.name), ("scheduling_policies", i), "scheduling policy")
     for i, g in enumerate(estate.affinity_groups):

@@ -28,7 +28,8 @@ ONLY_KINDS: dict[str, frozenset[str]] = {
     "affinity_labels": frozenset({"affinity_label"}), "tags": frozenset({"tag"}),
     "users": frozenset({"user"}), "groups": frozenset({"group"}),
     "roles": frozenset({"role"}), "permissions": frozenset({"permission"}), "vdsm_hooks": frozenset({"vdsm_hook"}),
-    "engine_config": frozenset({"engine_config"}),
+    "engine_config": frozenset({"engine_config"}), "scheduling_policy_units": frozenset({"policy_unit"}),
+    "policy_units": frozenset({"policy_unit"}),
 }
 ONLY_KINDS.update({k.rstrip("s"): v for k, v in list(ONLY_KINDS.items())})
 ONLY_KINDS["scheduling_policy"] = ONLY_KINDS["scheduling_policies"]
@@ -92,7 +93,8 @@ def flatten(doc: Estate, estate: str) -> Flat:
         add(label, ("affinity_labels", i))
     for i, tag in enumerate(doc.tags):
         add(tag, ("tags", i))
-    for section in ("users", "groups", "roles", "permissions", "vdsm_hooks", "engine_config"):
+    for section in ("users", "groups", "roles", "permissions", "vdsm_hooks", "engine_config",
+                    "scheduling_policy_units"):
         for i, item in enumerate(getattr(doc, section)):
             add(item, (section, i))
     return flat

@@ -1,10 +1,14 @@
-"""VDSM hooks and engine configuration keys, through the engine's vdc extensions of the API.
+"""VDSM hooks, engine configuration keys and external scheduling units, through the engine's vdc extensions of
+the API.
 
 - A hook (``/ovirt-engine/api/vdc/hooks``) is known by its name within its hook point (``event``); its content is
   compared as text, and a change of content or targets is one ``PUT`` that the engine deploys.
 - An engine configuration entry (``/ovirt-engine/api/vdc/engineconfig``) is a key at one level (``version``,
   ``general`` for unversioned keys). Every entry exists, so there is nothing to create: the reader gives each an
   id of its own (``name/version``), and an update is the key's ``PUT`` with that level.
+- A scheduler plugin (``/ovirt-engine/api/vdc/schedulerplugins``) is a Python file of scheduling units known by its
+  module name; its content is compared as text, and a change is one ``PUT`` (the engine replaces its units). Its
+  units are named in scheduling policies, so a policy step waits for the plugins' steps.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts,
 
 HOOKS = "vdc/hooks"
 CONFIG = "vdc/engineconfig"
+PLUGINS = "vdc/schedulerplugins"
 GENERAL = "general"
 
 VDSM_HOOK = Kind(
@@ -45,4 +50,15 @@ def _config_requests(path: str, ident: str, body: Wire, values: dict[str, Any], 
 ENGINE_CONFIG = Kind(
     name="engine_config", label_word=m.EngineConfig.word(), collection=CONFIG, order=1, scope=("version",),
     fields=m.EngineConfig.wire_fields(), create_body=_config_create, update_requests=_config_requests,
+)
+
+
+def _plugin_update(body: Wire, values: dict[str, Any], current: Facts) -> Wire:
+    """A plugin is renamed by no request: an update replaces its content only."""
+    return {k: v for k, v in body.items() if k != "name"}
+
+
+POLICY_UNIT = Kind(
+    name="policy_unit", label_word=m.PolicyUnit.word(), collection=PLUGINS, order=14, required=("content",),
+    fields=m.PolicyUnit.wire_fields(), update_body=_plugin_update,
 )

@@ -63,11 +63,28 @@ def test_sections_not_supported_yet_are_refused_clearly(tmp_path):
         vms: []
         ui_plugins:
           - {name: monitoring, src: files/monitoring/}
-        scheduling_policy_units:
-          - {name: max_vms, type: filter, src: files/max_vms.py}
         """)
-    assert sorted(p.split(": not supported yet")[0] for p in found) == [
-        "estate.yml:2: ui_plugins", "estate.yml:4: scheduling_policy_units"]
+    assert [p.split(": not supported yet")[0] for p in found] == ["estate.yml:2: ui_plugins"]
+
+
+def test_a_scheduling_unit_file_is_read_beside_the_estate(tmp_path):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "max_vms.py").write_text("class max_vms():\n    pass\n")
+    found = problems(tmp_path, """\
+        scheduling_policy_units:
+          - {name: max_vms.py, src: files/max_vms.py}
+          - {name: gone, src: files/gone.py}
+          - {name: both, src: files/max_vms.py, content: x}
+        """)
+    assert found == ["estate.yml:3: scheduling_policy_units[1]: src files/gone.py: No such file or directory",
+                     "estate.yml:4: scheduling_policy_units[2]: give src or content, not both"]
+    found = problems(tmp_path, """\
+        scheduling_policy_units:
+          - {name: max_vms.py, src: files/max_vms.py}
+          - {name: max_vms, content: "class max_vms(): pass"}
+        """)
+    assert found == ["estate.yml:3: scheduling_policy_units[1].name: scheduler plugin 'max_vms' is declared twice "
+                     "(first at scheduling_policy_units[0])"]
 
 
 def test_a_hook_script_is_read_beside_the_estate(tmp_path):
