@@ -165,6 +165,12 @@ class EngineClient:
     def add(self, path: str, body: dict, params: dict[str, Any] | None = None) -> dict:
         return self.request("POST", path, body, params) or {}
 
+    def upload(self, path: str, data: bytes, content_type: str) -> dict:
+        """POST raw bytes (an archive) to ``path``; the engine answers with JSON."""
+        headers = dict(self.headers, **{"Content-Type": content_type})
+        return http_json("POST", self._url(path, None), data=data, headers=headers, ca_file=self.ca_file,
+                         insecure=self.insecure, timeout=self.timeout, opener=self.opener)[1] or {}
+
     def update(self, path: str, ident: str, body: dict, params: dict[str, Any] | None = None) -> dict:
         return self.request("PUT", f"{path}/{ident}", body, params) or {}
 

@@ -80,8 +80,13 @@ class Executor:
             body = kind.create_body(body, step.values)
         params = kind.create_params(step.options) if kind.create_params else {}
         path = self._path(kind, step.values)
-        created = self.client.add(path, body, params or None)
-        ident = created.get("id")
+        upload = kind.upload(step.values, step.options) if kind.upload else None
+        if upload:
+            created = self._upload(upload)
+            ident = created.get("id") or created.get("name")
+        else:
+            created = self.client.add(path, body, params or None)
+            ident = created.get("id")
         if not ident:
             raise PlanError("the engine answered the create without an id", step.label)
         self.ids[step.label] = ident
@@ -98,14 +103,22 @@ class Executor:
         if kind.update_body:
             body = kind.update_body(body, values, step.current or {})
         path, ident = self._path(kind, values), self._id_of(step)
+        upload = kind.upload(step.values, step.options) if kind.upload else None
+        if upload:
+            self._upload(upload)
         if not kind.update_requests:
             self.client.update(path, ident, body)
             return
         self._send(kind.update_requests(path, ident, body, step.values, step.current or {}))
 
+    def _upload(self, r: Request) -> dict[str, Any]:
+        return self.client.upload(r.path, r.data or b"", r.content_type)
+
     def _send(self, requests: list[Request]) -> None:
         for r in requests:
-            if r.op == "add":
+            if r.op == "upload":
+                self._upload(r)
+            elif r.op == "add":
                 self.client.add(r.path, r.body or {})
             elif r.op == "update":
                 self.client.update(r.path, r.ident or "", r.body or {})

@@ -809,9 +809,54 @@ class PolicyUnit(Entity):
         return self
 
 
+class UiPlugin(Entity):
+    """A UI plugin of the administration portal (``/ovirt-engine/api/vdc/uiplugins``): its descriptor and resources,
+    compared by the engine's content digest (computed here from ``src``, so an unchanged plugin is never uploaded
+    again), and its user configuration."""
+
+    KIND = "ui_plugin"
+    WORD = "UI plugin"
+    CONTROL = Entity.CONTROL | {"src"}
+    name: str | None = opt("Name of the plugin; taken from the descriptor in I(src) when omitted.", min_length=1,
+                           max_length=255)
+    src: LocalPath | None = opt("A directory holding the descriptor (one C(*.json)) and its C(resourcePath) "
+                                "directory, or an archive (tar, tar.gz, zip) of the same. Needed to install; "
+                                "optional to reconfigure an installed plugin.")
+    digest: str | None = opt("The content digest of the descriptor and resources, computed from I(src); never given.",
+                             send=False)
+    config: dict[str, Any] | None = opt("The user configuration's C(config); each top-level key replaces the "
+                                        "descriptor's wholesale.", path="user_config.config")
+    enabled: bool | None = opt("Whether the portal loads the plugin.")
+    order: int | None = opt("Load order (ascending); plugins without one load last.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bundle(cls, data: Any, info: ValidationInfo) -> Any:
+        """``src`` read now (relative to the estate's directory): its name and digest, and the path it was read at."""
+        if not isinstance(data, dict) or not data.get("src"):
+            return data
+        import os
+
+        from ansible_collections.vdc.infra.plugins.module_utils.errors import VdcError
+        from ansible_collections.vdc.infra.plugins.module_utils.uiplugin import read_src
+
+        context = info.context
+        base = context.get("base") if isinstance(context, dict) else None
+        path = os.path.expanduser(str(data["src"]))
+        path = os.path.abspath(os.path.join(base, path) if base else path)
+        try:
+            bundle = read_src(path)
+        except VdcError as e:
+            raise ValueError(str(e).replace(path, str(data["src"]))) from None
+        if data.get("name") and data["name"] != bundle.name:
+            raise ValueError(f"name '{data['name']}' differs from the descriptor's name '{bundle.name}'")
+        return {**data, "name": bundle.name, "src": path, "digest": bundle.digest}
+
+
 MODELS: dict[str, type[Entity]] = {m.KIND: m for m in (
     DataCenter, Cluster, Host, StorageDomain, Network, VnicProfile, Template, Vm, Disk, Nic, Event, SchedulingPolicy,
     AffinityGroup, AffinityLabel, Tag, User, Group, Role, Permission, VdsmHook, EngineConfig, Snapshot, PolicyUnit,
+    UiPlugin,
 )}
 
 

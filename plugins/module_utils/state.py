@@ -12,7 +12,14 @@ from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClie
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import OBJECT_COLLECTIONS, OBJECT_MEMBERS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts, Wire, to_facts
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import CONFIG, HOOKS, PLUGINS, config_entries
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import (
+    CONFIG,
+    HOOKS,
+    PLUGINS,
+    UI_PLUGINS,
+    config_entries,
+    ui_plugins,
+)
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.tags import attach
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
 
@@ -118,6 +125,8 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
         lookup.put("engine_config", config_entries(client.list(CONFIG)))
     if "policy_unit" in want:
         lookup.put("policy_unit", client.list(PLUGINS))
+    if "ui_plugin" in want:
+        lookup.put("ui_plugin", ui_plugins(client.list(UI_PLUGINS)))
     if "permission" in want:
         lookup.put("permission", _permissions(client, lookup))
     current: Current = {}

@@ -20,8 +20,9 @@ description:
     C(affinity_labels) (clusters choose a policy with C(scheduling_policy)); these have no comment, so they are
     never marked and never pruned. C(scheduling_policy_units) lists Python files of external scheduling units
     (as M(vdc.infra.policy_unit) takes them; a relative C(src) is read from the estate's directory), added
-    before the policies that name their units. The section C(ui_plugins) is accepted by the schema but refused
-    as not supported yet.
+    before the policies that name their units. C(ui_plugins) lists UI plugins of the administration portal
+    (as M(vdc.infra.ui_plugin) takes them; a relative C(src) is read from the estate's directory), compared by
+    content digest and user configuration; a new or changed plugin is uploaded as an archive.
 options:
   state:
     description:

@@ -4,7 +4,6 @@ Each nested model extends the per-entity model of :mod:`..model`, so an estate a
 the per-entity modules accept, plus its nesting (clusters inside data centers, hosts inside clusters) and
 the spellings of the design's examples (``type`` for a domain's function, ``vlan`` for ``vlan_tag``,
 ``clusters: [c1]`` for a network, ``custom_properties`` as a mapping, a host's ``ssh`` block).
-Sections vdc cannot carry out yet are accepted by the schema and refused with "not supported yet".
 """
 
 from __future__ import annotations
@@ -14,19 +13,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from ansible_collections.vdc.infra.plugins.module_utils import model as m
 from ansible_collections.vdc.infra.plugins.module_utils.estate.source import Loc, path_text
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 ESTATE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-NOT_YET = ("not supported yet: vdc cannot manage {what} through the API; remove the section "
-           "(the planned `extensions` role will carry it)")
-
-
-def _not_yet(what: str, value: Any) -> Any:
-    if value:
-        raise ValueError(NOT_YET.format(what=what))
-    return value
-
-
 class HostSsh(m.Sub):
     """How the engine reaches the host over SSH to deploy its agent."""
 
@@ -160,7 +149,8 @@ class Estate(BaseModel):
     SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
                                            "affinity_labels", "tags", "users", "groups", "roles", "permissions",
                                            "vdsm_hooks",
-                                           "engine_config", "scheduling_policy_units")
+                                           "engine_config", "scheduling_policy_units",
+                                           "ui_plugins")
 
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
                                description="Name of the estate: the owner written in the ownership marker.")
@@ -184,12 +174,9 @@ class Estate(BaseModel):
         "estate's directory."))
     engine_config: list[m.EngineConfig] = Field(default_factory=list, description=(
         "Engine configuration keys (name, value, version), set before anything else."))
-    ui_plugins: list[dict[str, Any]] | None = Field(default=None, description="Not supported yet.")
-
-    @field_validator("ui_plugins")
-    @classmethod
-    def _not_supported(cls, value: Any, info: Any) -> Any:
-        return _not_yet(info.field_name.replace("_", " "), value)
+    ui_plugins: list[m.UiPlugin] = Field(default_factory=list, description=(
+        "UI plugins of the administration portal (name, src: a directory or an archive, config, enabled, order), "
+        "compared by content digest; a relative src is read from the estate's directory."))
 
 
 def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
@@ -218,6 +205,8 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
             check(("network", dc.name or "", net.name), ("data_centers", i, "networks", j), "network")
     for i, unit in enumerate(estate.scheduling_policy_units):
         check(("policy_unit", unit.name), ("scheduling_policy_units", i), "scheduler plugin")
+    for i, plugin in enumerate(estate.ui_plugins):
+        check(("ui_plugin", plugin.name), ("ui_plugins", i), "UI plugin")
     for i, p in enumerate(estate.scheduling_policies):
         check(("scheduling_policy", p.name), ("scheduling_policies", i), "scheduling policy")
     for i, g in enumerate(estate.affinity_groups):

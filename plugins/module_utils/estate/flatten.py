@@ -29,7 +29,7 @@ ONLY_KINDS: dict[str, frozenset[str]] = {
     "users": frozenset({"user"}), "groups": frozenset({"group"}),
     "roles": frozenset({"role"}), "permissions": frozenset({"permission"}), "vdsm_hooks": frozenset({"vdsm_hook"}),
     "engine_config": frozenset({"engine_config"}), "scheduling_policy_units": frozenset({"policy_unit"}),
-    "policy_units": frozenset({"policy_unit"}),
+    "policy_units": frozenset({"policy_unit"}), "ui_plugins": frozenset({"ui_plugin"}),
 }
 ONLY_KINDS.update({k.rstrip("s"): v for k, v in list(ONLY_KINDS.items())})
 ONLY_KINDS["scheduling_policy"] = ONLY_KINDS["scheduling_policies"]
@@ -94,7 +94,7 @@ def flatten(doc: Estate, estate: str) -> Flat:
     for i, tag in enumerate(doc.tags):
         add(tag, ("tags", i))
     for section in ("users", "groups", "roles", "permissions", "vdsm_hooks", "engine_config",
-                    "scheduling_policy_units"):
+                    "scheduling_policy_units", "ui_plugins"):
         for i, item in enumerate(getattr(doc, section)):
             add(item, (section, i))
     return flat

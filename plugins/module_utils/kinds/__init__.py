@@ -5,7 +5,12 @@ from __future__ import annotations
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.aaa import GROUP, PERMISSION, ROLE, USER
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Kind
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.compute import DISK, EVENT, NIC, TEMPLATE, VM
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import ENGINE_CONFIG, POLICY_UNIT, VDSM_HOOK
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import (
+    ENGINE_CONFIG,
+    POLICY_UNIT,
+    UI_PLUGIN,
+    VDSM_HOOK,
+)
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.infra import CLUSTER, DATA_CENTER, HOST
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.network import CLUSTER_NETWORK, NETWORK, VNIC_PROFILE
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.scheduling import (
@@ -19,5 +24,5 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds.tags import TAG
 KINDS: dict[str, Kind] = {k.name: k for k in sorted(
     (DATA_CENTER, CLUSTER, HOST, STORAGE_DOMAIN, NETWORK, CLUSTER_NETWORK, VNIC_PROFILE, TEMPLATE, VM, DISK, NIC,
      EVENT, SCHEDULING_POLICY, AFFINITY_GROUP, AFFINITY_LABEL, TAG, USER, GROUP, ROLE, PERMISSION, VDSM_HOOK,
-     ENGINE_CONFIG, POLICY_UNIT),
+     ENGINE_CONFIG, POLICY_UNIT, UI_PLUGIN),
     key=lambda k: k.order)}

@@ -29,12 +29,15 @@ class ActionPlan:
 
 @dataclass(frozen=True)
 class Request:
-    """One request of a change that takes several (``add`` to, ``update`` in or ``remove`` from ``path``)."""
+    """One request of a change that takes several (``add`` to, ``update`` in or ``remove`` from ``path``; ``upload``
+    POSTs ``data``, raw bytes of ``content_type`` such as an archive, to ``path``)."""
 
     op: str
     path: str
     ident: str | None = None
     body: Wire | None = None
+    data: bytes | None = None
+    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class Kind:
     update_requests: Callable[[str, str, Wire, dict[str, Any], Facts], list[Request]] | None = None
     # Requests after a create (attachments): (path, new id, body, values) -> requests.
     create_requests: Callable[[str, str, Wire, dict[str, Any]], list[Request]] | None = None
+    # A raw upload that adds or replaces the entity (an archive): (values, options) -> an ``upload`` request, or
+    # None when nothing is to be uploaded. A create sends it instead of the JSON body (the entity's id is then its
+    # name unless the engine answers with one); an update sends it before its other requests.
+    upload: Callable[[dict[str, Any], dict[str, Any]], Request | None] | None = None
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)  # sent at create when the user gave nothing
     # Where an entity lives when its values say it (a permission: under its object): (values, find_id) -> path.
     locate: Callable[[dict[str, Any], Callable[[str, str, dict[str, Any]], str | None]], str] | None = None

@@ -58,13 +58,28 @@ def test_unknown_and_missing_options_and_choices(tmp_path):
     ]
 
 
-def test_sections_not_supported_yet_are_refused_clearly(tmp_path):
+def test_a_ui_plugin_is_read_beside_the_estate(tmp_path):
+    plugin = tmp_path / "files" / "monitoring"
+    (plugin / "files").mkdir(parents=True)
+    (plugin / "monitoring.json").write_text('{"name": "monitoring", "url": "plugin/monitoring/start.html", '
+                                            '"resourcePath": "files"} // a comment\n')
+    (plugin / "files" / "start.html").write_text("<html></html>")
     found = problems(tmp_path, """\
         vms: []
         ui_plugins:
-          - {name: monitoring, src: files/monitoring/}
+          - {src: files/monitoring/, config: {url: x}, order: 1}
+          - {name: other, src: files/monitoring}
+          - {name: gone, src: files/gone}
         """)
-    assert [p.split(": not supported yet")[0] for p in found] == ["estate.yml:2: ui_plugins"]
+    assert found == ["estate.yml:4: ui_plugins[1]: name 'other' differs from the descriptor's name 'monitoring'",
+                     "estate.yml:5: ui_plugins[2]: src files/gone: no such file or directory"], found
+    found = problems(tmp_path, """\
+        ui_plugins:
+          - {src: files/monitoring/}
+          - {name: monitoring, enabled: false}
+        """)
+    assert found == ["estate.yml:3: ui_plugins[1].name: UI plugin 'monitoring' is declared twice "
+                     "(first at ui_plugins[0])"]
 
 
 def test_a_scheduling_unit_file_is_read_beside_the_estate(tmp_path):
