@@ -30,6 +30,10 @@ PRODUCT_VERSION = (4, 5, 6)
 DEFAULT_CONFIG: dict[str, Any] = {
     "monitor_interval": 3.0,  # seconds between two polls of a host's agent
     "non_responsive_timeout": 30.0,  # seconds without an answer before a host is non responsive
+    "agent_stats_timeout": 5.0,  # seconds a poll waits for the agent's report, whatever monitor_interval is
+    # (as oVirt's vdsTimeout is apart from VdsRefreshRate)
+    "vds_attempts_to_reset_count": 2,  # oVirt's VDSAttemptsToResetCount: consecutive unanswered polls before
+    # an up host is connecting (out of scheduling); one slow or missed report changes nothing
     "vm_graceful_shutdown_timeout": 30.0,  # oVirt's VmGracefulShutdownTimeout: then a shutdown powers off,
     # and a reboot the guest ignored resets it
     "migration_max_bandwidth": 0,  # MiB/s a live migration may use (0: the hypervisor's default)

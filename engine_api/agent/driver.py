@@ -122,21 +122,24 @@ class Driver:
             raise AgentError(str(e), 409) from None
 
     def _stats(self) -> dict:
-        with self.lock:
-            vms = []
-            used = 0
-            for dom in self.conn.listAllDomains():
-                try:
-                    entry = self._domain_report(dom)
-                except libvirt.libvirtError:  # gone while listed: a migration's source, undefined by libvirt
-                    continue
-                if entry.pop("_active"):
-                    used += entry["memory"]
-                vms.append(entry)
-            measured = self.sampler.vms(self.conn, self._start_time)
-            for vm in vms:
-                if vm["id"] in measured:
-                    vm["statistics"] = measured[vm["id"]]
+        """Not under ``self.lock``: the report only reads libvirt (whose connection is thread-safe; bulk stats
+        skip a domain busy with a job rather than wait) and counters with locks of their own, so a VM start,
+        stop or migration never delays it, nor waits for it. A domain an operation changes meanwhile is
+        reported as libvirt sees it at that moment; the engine leaves alone a VM a job is moving."""
+        vms = []
+        used = 0
+        for dom in self.conn.listAllDomains():
+            try:
+                entry = self._domain_report(dom)
+            except libvirt.libvirtError:  # gone while listed: a migration's source, undefined by libvirt
+                continue
+            if entry.pop("_active"):
+                used += entry["memory"]
+            vms.append(entry)
+        measured = self.sampler.vms(self.conn, self._start_time)
+        for vm in vms:
+            if vm["id"] in measured:
+                vm["statistics"] = measured[vm["id"]]
         total = self.conn.getInfo()[1] * 1024 * 1024
         return {"memory_total": total, "memory_used": used, "memory_free": total - used,
                 "cpu_load": round(os.getloadavg()[0], 2), "uptime": round(time.time() - self.started, 1), "vms": vms,

@@ -69,6 +69,8 @@ def _set_status(tx: Tx, host_id: str, status: str, message: str | None = None, s
     host = tx.must("host", host_id)
     if host["status"] != status:
         host["status"] = status
+        for key in ("_failed_polls", "_unreachable_since"):  # monitoring counts unanswered polls anew
+            host.pop(key, None)
         tx.update("host", host)
         if message:
             tx.event(16 if status == "up" else 17, message.format(name=host["name"]), severity, host=host_id)
@@ -256,11 +258,21 @@ def refresh(ctx: Context, parent: dict | None, host: dict, action: dict) -> None
 # ---------------------------------------------------------------- monitoring
 
 
-def _unreachable(tx: Tx, host_id: str, error: str, now: float, timeout: float) -> list[dict]:
-    """Returns the highly available VMs to restart elsewhere once the host is declared non responsive."""
+def _unreachable(tx: Tx, host_id: str, error: str, now: float, timeout: float, attempts: int = 1) -> list[dict]:
+    """Returns the highly available VMs to restart elsewhere once the host is declared non responsive.
+
+    A host is connecting after ``attempts`` consecutive unanswered polls (oVirt's VDSAttemptsToResetCount),
+    non responsive ``timeout`` seconds after the first of them.
+    """
     host = tx.must("host", host_id)
     since = host.get("_unreachable_since") or now
     if host["status"] in ("up", "preparing_for_maintenance", "non_operational"):
+        failed = int(host.get("_failed_polls") or 0) + 1
+        if failed < attempts:  # a single slow or missed report: still up, still scheduled
+            host.update(_failed_polls=failed, _unreachable_since=since)
+            tx.update("host", host)
+            return []
+        host.pop("_failed_polls", None)
         host.update(status="connecting", _unreachable_since=since)
         tx.update("host", host)
         tx.event(9008, f"Host {host['name']} is not responding; trying to reconnect ({error}).", "warning",
@@ -308,6 +320,10 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 
         host.pop("_unreachable_since", None)
         tx.update("host", host)
         tx.event(16, f"Host {host['name']} is responding again.", host=host_id)
+    elif "_failed_polls" in host:  # answered again before it was connecting: the count starts over
+        host.pop("_failed_polls")
+        host.pop("_unreachable_since", None)
+        tx.update("host", host)
     reported = {v["id"]: v for v in stats.get("vms", [])}
     for vm in tx.find("vm", col("vm", "host_id") == host_id):
         if vm["id"] in busy or vm.get("_changed", 0) >= asked:  # a job moves it, or moved it since the report
@@ -368,9 +384,10 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
     ctx = system_context(engine, "monitor")
     asked = time.time()
     try:
-        stats = engine.broker.stats(host, timeout=min(5.0, max(1.0, engine.config["monitor_interval"])))
+        stats = engine.broker.stats(host, timeout=engine.config["agent_stats_timeout"])
     except AgentError as e:
-        restart = run(ctx, "monitor_host", _unreachable, host["id"], str(e), time.time(), timeout)
+        restart = run(ctx, "monitor_host", _unreachable, host["id"], str(e), time.time(), timeout,
+                      int(engine.config["vds_attempts_to_reset_count"]))
         if restart:
             from engine_api.commands import vm_runtime
 
