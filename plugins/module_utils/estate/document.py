@@ -16,6 +16,8 @@ from ansible_collections.vdc.infra.plugins.module_utils.estate.source import Loc
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 ESTATE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
 class HostSsh(m.Sub):
     """How the engine reaches the host over SSH to deploy its agent."""
 
