@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import signal
 import ssl
 import sys
 import threading
@@ -99,12 +100,19 @@ def serve(args: argparse.Namespace) -> int:
     threading.Thread(target=_announce_when_ready, args=(url, generated, stop, probe), daemon=True).start()
     config = uvicorn.Config(create_app(engine), host=host, port=port, log_level=args.log_level,
                             access_log=False, lifespan="off", **tls)
+    # uvicorn stops gracefully on SIGTERM and then raises the signal again: let that end as an exception, so that
+    # the engine still closes (its lab hosts stopped, their bridges removed) before the process exits
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.Server(config).run()
     finally:
         stop.set()
         engine.close()
     return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _unbindable(host: str, port: int) -> str | None:
