@@ -42,15 +42,30 @@ DEFAULTS = {
 
 def decorate_summary(conn, parent: dict | None, doc: dict) -> None:
     """``summary``: the VMs on the host now (active: holding its resources, migrating: moving off it)."""
+    decorate_summaries(conn, parent, [doc])
+
+
+def decorate_summaries(conn, parent: dict | None, docs: list[dict]) -> None:
+    """The ``summary`` of every host of a list, from one query over the VMs on them."""
     from sqlalchemy import select
 
     from engine_api.scheduler.model import ACTIVE
     from engine_api.store.schema import KINDS
 
+    if not docs:
+        return
     t = KINDS["vm"].table
-    statuses = [r[0] for r in conn.execute(select(t.c.doc["status"].as_string()).where(t.c.host_id == doc["id"]))]
-    active = sum(1 for st in statuses if st in ACTIVE)
-    doc["summary"] = {"active": active, "migrating": statuses.count("migrating"), "total": active}
+    counts: dict[str, dict[str, int]] = {d["id"]: {"active": 0, "migrating": 0, "total": 0} for d in docs}
+    rows = conn.execute(select(t.c.host_id, t.c.doc["status"].as_string()).where(t.c.host_id.in_(list(counts))))
+    for host_id, status in rows:
+        summary = counts[host_id]
+        if status in ACTIVE:
+            summary["active"] += 1
+            summary["total"] += 1
+        if status == "migrating":
+            summary["migrating"] += 1
+    for doc in docs:
+        doc["summary"] = counts[doc["id"]]
 
 
 def check_address(address: str | None) -> str:

@@ -96,10 +96,6 @@ def load_policy(conn: Connection, parent: dict | None, ident: str) -> dict | Non
     return wire(policy) if policy else None
 
 
-def builtin_docs() -> list[dict]:
-    return [wire(p) for p in BUILTIN]
-
-
 def cluster_policy(conn: Connection, cluster: dict) -> tuple[Policy, dict[str, str]]:
     """A cluster's policy and its parameters: the policy's, overridden by the cluster's own."""
     ident = (cluster.get("scheduling_policy") or {}).get("id") or NONE_ID

@@ -157,10 +157,6 @@ def _all(kind: str, items: Items) -> Callable[[Connection, dict | None], list[di
     return lambda conn, parent: [item for doc in repo.find(conn, kind) for item in items(conn, doc)]
 
 
-def _users(conn: Connection, parent: dict | None) -> list[dict]:
-    return repo.find(conn, "user")
-
-
 def register(root: dict[str, Collection]) -> None:
     """Add the extra collections and sub-collections to the API tree (``ROOT`` of :mod:`root`)."""
     tags.register(root)  # /tags and the tags of VMs, hosts, templates, users and groups
@@ -175,12 +171,10 @@ def register(root: dict[str, Collection]) -> None:
     _add_subs(root["clusters"], computed("cpuprofiles", "cpu_profile", _cpu_profiles))
     _add_subs(root["storagedomains"], computed("diskprofiles", "disk_profile", _disk_profiles))
 
-    users = computed("users", "user", _users)
     for coll in (
         _static("macpools", "mac_pool", catalog.mac_pools),
         _static("clusterlevels", "cluster_level", catalog.cluster_levels),
         _static("operatingsystems", "operating_system", catalog.operating_systems),
-        users,
         computed("cpuprofiles", "cpu_profile", _all("cluster", _cpu_profiles)),
         computed("diskprofiles", "disk_profile", _all("storage_domain", _disk_profiles)),
     ):

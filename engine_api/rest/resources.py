@@ -82,6 +82,8 @@ class Collection:
     load: Callable[[Connection, dict | None, str], dict | None] | None = None
     list_items: Callable[[Connection, dict | None, dict[str, str]], list[dict]] | None = None
     decorate: Callable[[Connection, dict | None, dict], None] | None = None  # computed members
+    # the same for a whole list in one go (one query for every item instead of one each), when it can
+    decorate_many: Callable[[Connection, dict | None, list[dict]], None] | None = None
     rewrite: Callable[[search.Where | None], search.Where | None] | None = None  # adjusts a parsed search
     default_sort: str | None = None
     descending: bool = False
@@ -148,7 +150,9 @@ class Collection:
             docs = docs if limit is None else docs[:limit]
         else:
             docs = self._query(conn, parent, params, limit, raw and self.plain, restrict)
-        if self.decorate:
+        if self.decorate_many:
+            self.decorate_many(conn, parent, docs)
+        elif self.decorate:
             for doc in docs:
                 self.decorate(conn, parent, doc)
         return docs

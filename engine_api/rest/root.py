@@ -129,6 +129,7 @@ hosts_ = Collection(
     fields={"status": doc_field("status"), "address": doc_field("address"), "type": doc_field("type"),
             "cluster": ref_name("cluster", "cluster"), "datacenter": DATACENTER_OF_CLUSTER},
     add=hosts.add, update=hosts.update, remove=hosts.remove, decorate=hosts.decorate_summary,
+    decorate_many=hosts.decorate_summaries,
     actions={"activate": host_runtime.activate, "deactivate": host_runtime.deactivate,
              "install": host_runtime.install, "refresh": host_runtime.refresh},
 )
