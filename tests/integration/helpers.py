@@ -18,6 +18,21 @@ BIN = Path(sys.executable).parent
 GiB = 1024**3
 
 
+# A play that applies the estate ``estate`` and writes the module's result to ``out`` as JSON.
+APPLY_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/vdc.infra.engine:
+      auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
+  tasks:
+    - {name: converge, vdc.infra.apply: {src: "{{ estate }}"}, register: result}
+    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "{{ out }}"}
+      check_mode: false
+      changed_when: false
+"""
+
+
 def ansible_env(work: Path) -> dict[str, str]:
     """The collection from the checkout, quiet output, every Ansible file under ``work``, no VDC_* leaking in."""
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collection"), "ANSIBLE_LOCALHOST_WARNING": "0",

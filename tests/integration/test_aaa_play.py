@@ -12,21 +12,10 @@ import subprocess
 
 import pytest
 
-from tests.integration.helpers import BIN, EngineApi, ansible_env, playbook_runner
+from tests.integration.helpers import APPLY_PLAY, BIN, EngineApi, ansible_env, playbook_runner
 
 PASSWORDS = {"aaa-alice": "Alice-pw-7431!", "aaa-bob": "Bob-pw-9182!"}
 
-APPLY = """
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/vdc.infra.engine:
-      auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
-  tasks:
-    - {name: converge, vdc.infra.apply: {src: "{{ estate }}"}, register: result}
-    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "{{ out }}"}
-      check_mode: false
-"""
 
 AS_ALICE = """
 - hosts: localhost
@@ -87,7 +76,7 @@ SECOND = estate(["run_vm", "stop_vm", "reboot_vm"], False)
 @pytest.fixture(scope="module")
 def runner(live_engine, tmp_path_factory):
     work = tmp_path_factory.mktemp("aaa")
-    (work / "apply.yml").write_text(APPLY)
+    (work / "apply.yml").write_text(APPLY_PLAY)
     (work / "alice.yml").write_text(AS_ALICE)
     return work, playbook_runner(live_engine, work)
 

@@ -9,19 +9,8 @@ import json
 
 import pytest
 
-from tests.integration.helpers import EngineApi, playbook_runner
+from tests.integration.helpers import APPLY_PLAY, EngineApi, playbook_runner
 
-APPLY = """
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/vdc.infra.engine:
-      auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
-  tasks:
-    - {name: converge, vdc.infra.apply: {src: "{{ estate }}"}, register: result}
-    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "{{ out }}"}
-      check_mode: false
-"""
 SCRIPT = "#!/bin/sh\n# vdc test hook: leaves the domain XML as it is\nexit 0\n"
 ESTATE = {
     "estate": "ext",
@@ -34,7 +23,7 @@ ESTATE = {
 @pytest.fixture(scope="module")
 def apply(live_engine, tmp_path_factory):
     work = tmp_path_factory.mktemp("ext")
-    (work / "apply.yml").write_text(APPLY)
+    (work / "apply.yml").write_text(APPLY_PLAY)
     estate_dir = work / "estate"
     (estate_dir / "hooks").mkdir(parents=True)
     (estate_dir / "state.yml").write_text(json.dumps(ESTATE))

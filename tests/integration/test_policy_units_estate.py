@@ -9,22 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import EngineApi, playbook_runner
+from tests.integration.helpers import APPLY_PLAY, EngineApi, playbook_runner
 
 SEED = Path(__file__).resolve().parents[2] / "playbooks" / "files" / "scheduler_plugins" / "max_vms.py"
 
-APPLY = """
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/vdc.infra.engine:
-      auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
-  tasks:
-    - {name: converge, vdc.infra.apply: {src: "{{ estate }}"}, register: result}
-    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "{{ out }}"}
-      check_mode: false
-      changed_when: false
-"""
 # The policy comes first in the document: the plan still adds the plugin before it.
 ESTATE = {
     "estate": "units",
@@ -37,7 +25,7 @@ ESTATE = {
 @pytest.fixture(scope="module")
 def apply(live_engine, tmp_path_factory):
     work = tmp_path_factory.mktemp("units")
-    (work / "apply.yml").write_text(APPLY)
+    (work / "apply.yml").write_text(APPLY_PLAY)
     estate_dir = work / "estate"
     (estate_dir / "scheduler_plugins").mkdir(parents=True)
     (estate_dir / "scheduler_plugins" / "max_vms.py").write_text(SEED.read_text())

@@ -8,19 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.helpers import EngineApi, playbook_runner
-
-APPLY = """
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/vdc.infra.engine:
-      auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
-  tasks:
-    - {name: converge, vdc.infra.apply: {src: "{{ estate }}"}, register: result}
-    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "{{ out }}"}
-      check_mode: false
-"""
+from tests.integration.helpers import APPLY_PLAY, EngineApi, playbook_runner
 
 MODULES = """
 - hosts: localhost
@@ -73,7 +61,7 @@ SECOND = estate(["tag-vm2", "tag-vm3"], "the web tier")
 @pytest.fixture(scope="module")
 def runner(live_engine, tmp_path_factory):
     work = tmp_path_factory.mktemp("tags")
-    (work / "apply.yml").write_text(APPLY)
+    (work / "apply.yml").write_text(APPLY_PLAY)
     (work / "modules.yml").write_text(MODULES)
     return work, playbook_runner(live_engine, work)
 

@@ -11,28 +11,16 @@ import shutil
 import httpx
 import pytest
 
-from tests.integration.helpers import EngineApi, playbook_runner
+from tests.integration.helpers import APPLY_PLAY, EngineApi, playbook_runner
 from tests.webadmin.conftest import PLUGINS, pack
 
-APPLY = """
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/vdc.infra.engine:
-      auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
-  tasks:
-    - {name: converge, vdc.infra.apply: {src: "{{ estate }}"}, register: result}
-    - ansible.builtin.copy: {content: "{{ result | to_json }}", dest: "{{ out }}"}
-      check_mode: false
-      changed_when: false
-"""
 FOREMAN = {"src": "plugins/foreman", "config": {"labels": {"dashboard": "Foreman"}}, "order": 2}
 
 
 @pytest.fixture(scope="module")
 def estate(live_engine, tmp_path_factory):
     work = tmp_path_factory.mktemp("uiplugins")
-    (work / "apply.yml").write_text(APPLY)
+    (work / "apply.yml").write_text(APPLY_PLAY)
     estate_dir = work / "estate"
     shutil.copytree(PLUGINS / "foreman", estate_dir / "plugins" / "foreman")
     (estate_dir / "plugins" / "foreman.tgz").write_bytes(pack(PLUGINS / "foreman"))
