@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient, http_json
+from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient
 from ansible_collections.vdc.infra.plugins.module_utils.errors import EngineError, VdcError
 
 API = "vdc/uiplugins"
@@ -171,10 +171,7 @@ def converge(client: EngineClient, *, name: str | None, src: str | None, config:
     doc = current
     if changed and not check_mode:
         if bundle and bundle.digest != before.get("digest"):
-            headers = dict(client.headers, **{"Content-Type": "application/gzip"})
-            doc = http_json("POST", client._url(API, None), data=bundle.archive(), headers=headers,
-                            ca_file=client.ca_file, insecure=client.insecure, timeout=client.timeout,
-                            opener=client.opener)[1]
+            doc = client.upload(API, bundle.archive(), "application/gzip")
         wanted = {k: after[k] for k in ("config", "enabled", "order")}
         if state_of(doc) and {k: state_of(doc)[k] for k in wanted} != wanted:
             doc = client.request("PUT", f"{API}/{name}/configuration", wanted)
