@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 import uuid
@@ -15,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, LoginFailed, NoLoginPermit, TooManyAttempts
-from engine_api.commands.context import Context, User
+from engine_api.auth.tokens import LoginFailed, NoLoginPermit, TooManyAttempts
+from engine_api.commands.context import Context
 from engine_api.commands.errors import Fault, MethodNotAllowed, NotAuthenticated
 from engine_api.engine import Engine
-from engine_api.rest import codec, describe
+from engine_api.rest import codec, credentials, describe
 from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
@@ -34,11 +33,6 @@ JSON = "application/json"
 _CORRELATION = re.compile(r"[^0-9a-zA-Z_-]")
 _VERSION_PREFIX = re.compile(r"^/v(\d+)(?=/|$)")
 MAX_QUERY = 64 << 10  # characters of a query string (a search is bounded lower still)
-_SESSION_TTL = re.compile(r"[0-9]{1,7}")  # minutes
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def _one_line(e: BaseException) -> str:
@@ -87,41 +81,6 @@ class Api:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def _authenticate(self, request: Request, prefer: str) -> tuple[User, str | None]:
-        """The user, and the session cookie to set (when a new persistent session starts)."""
-        auth = self.engine.auth
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        session = request.cookies.get("JSESSIONID")
-        if session and "new-auth" not in prefer and (user := auth.resolve(session)):
-            return user, None
-        user = None
-        if scheme.lower() == "bearer" and value:
-            user = auth.resolve(value.strip())
-            if user is None:
-                raise NotAuthenticated("the access token is not valid or has expired")
-        elif scheme.lower() == "basic" and value:
-            try:
-                name, _, password = base64.b64decode(value).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                raise NotAuthenticated("malformed Basic credentials") from None
-            try:
-                user = auth.authenticate(name, password, _client(request))
-            except LoginFailed as e:
-                raise NotAuthenticated(str(e)) from None
-        if user is None:
-            raise NotAuthenticated("authentication is required")
-        if "persistent-auth" in prefer:
-            ttl = SESSION_TTL
-            if minutes := request.headers.get("session-ttl", "").strip():
-                if not _SESSION_TTL.fullmatch(minutes) or not 0 < int(minutes) * 60.0 <= MAX_SESSION_TTL:
-                    raise Fault(f"Session-TTL must be a number of minutes from 1 to {int(MAX_SESSION_TTL // 60)}, "
-                                f"got '{minutes[:40]}'", "Invalid value")
-                ttl = int(minutes) * 60.0
-            token, _ = auth.issue(user, "session", ttl)
-            return user, token
-        return user, None
-
     async def handle(self, request: Request) -> Response:
         path = "/" + request.path_params.get("path", "")
         query = request.url.query
@@ -145,7 +104,7 @@ class Api:
                             "Unsupported API version")
             prefer = request.headers.get("prefer", "").lower()
             try:
-                user, cookie = self._authenticate(request, prefer)
+                user, cookie = credentials.caller(self.engine, request, prefer)
             except NotAuthenticated as e:
                 headers["WWW-Authenticate"] = 'Basic realm="RESTAPI"'
                 return Response(_fault_body(e, as_json), 401, headers, media)
@@ -220,7 +179,7 @@ async def sso_token(request: Request) -> Response:
     if not name or not password:
         return JSONResponse({"error_code": "invalid_request", "error": "username and password are required"}, 400)
     try:
-        user = await run_in_threadpool(engine.auth.authenticate, name, password, _client(request))
+        user = await run_in_threadpool(engine.auth.authenticate, name, password, credentials.client_address(request))
     except TooManyAttempts as e:
         return JSONResponse({"error_code": "access_denied", "error": f"Cannot authenticate user: {e}."}, 429,
                             {"Retry-After": str(max(1, round(e.retry_after)))})

@@ -4,7 +4,6 @@ cookie) for administrators only, bounded JSON bodies, and faults as ``{reason, d
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 
@@ -14,8 +13,9 @@ from starlette.responses import JSONResponse, Response
 
 from engine_api.auth.tokens import TooManyAttempts
 from engine_api.commands.context import Context, User
-from engine_api.commands.errors import BadRequest, Fault, Forbidden, NotAuthenticated
+from engine_api.commands.errors import BadRequest, Fault, Forbidden
 from engine_api.engine import Engine
+from engine_api.rest import credentials
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -27,25 +27,11 @@ def fault(status: int, reason: str, detail: str, headers: dict | None = None) ->
 
 
 def administrator(engine: Engine, request: Request, what: str) -> User:
-    """The caller, who must be an administrator; ``what`` names the extension in the refusal."""
-    auth = engine.auth
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    user = None
-    if scheme.lower() == "bearer" and value:
-        user = auth.resolve(value.strip())
-    elif scheme.lower() == "basic" and value:
-        try:
-            name, _, password = base64.b64decode(value).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            raise NotAuthenticated("malformed Basic credentials") from None
-        try:
-            user = auth.check_password(name, password, request.client.host if request.client else "")
-        except TooManyAttempts as e:
-            raise Fault(str(e), "Too many requests") from None
-    elif session := request.cookies.get("JSESSIONID"):
-        user = auth.resolve(session)
-    if user is None:
-        raise NotAuthenticated("authentication is required")
+    """The caller (read as the API reads it), who must be an administrator; ``what`` names the extension."""
+    try:
+        user, _ = credentials.caller(engine, request)
+    except TooManyAttempts as e:
+        raise Fault(str(e), "Too many requests") from None
     if not user.admin:
         raise Forbidden(f"only an administrator may manage {what}")
     return user
