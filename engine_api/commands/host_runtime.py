@@ -16,6 +16,7 @@ from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import active_domains, pool_spec
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx, now_iso
+from engine_api.scheduler.model import cpu_streak
 from engine_api.store.schema import col
 
 if TYPE_CHECKING:
@@ -396,7 +397,9 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
         return
     from engine_api.commands import hook_deploy
 
-    hook_deploy.note_report(engine, host, stats, engine.host_stats.get(host["id"]), asked)
+    previous = engine.host_stats.get(host["id"])
+    hook_deploy.note_report(engine, host, stats, previous, asked)
+    cpu_streak(previous, stats, asked)
     engine.host_stats[host["id"]] = stats
     stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms), asked,
                 dict(engine.host_stats))

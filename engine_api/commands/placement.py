@@ -4,10 +4,7 @@ reports), the choice for a start, a migration or an HA restart, and its explanat
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
-from typing import Any
 
 from engine_api.commands.context import Context
 from engine_api.commands.errors import Conflict
@@ -21,49 +18,18 @@ from engine_api.scheduler.units import BY_ID
 from engine_api.store.schema import col
 
 MOVING = {"up", "migrating", "paused", "powering_up", "reboot_in_progress", "powering_down", "not_responding"}
-HIGH_FLOOR = 50.0  # the lowest HighUtilization a policy may set: CPU streaks above it are tracked
-
-
-class CpuStreaks:
-    """Since when each host's reports show its CPU above 50%, and the lowest figure since: oVirt's CPU
-    over-commit duration, from the reports seen when placing and balancing."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.streaks: dict[str, tuple[float, float]] = {}
-
-    def observe(self, host_id: str, usage: float | None, now: float) -> tuple[float, float]:
-        with self.lock:
-            if usage is None or usage <= HIGH_FLOOR:
-                self.streaks.pop(host_id, None)
-                return 0.0, 0.0
-            since, lowest = self.streaks.get(host_id, (now, usage))
-            lowest = min(lowest, usage)
-            self.streaks[host_id] = (since, lowest)
-            return now - since, lowest
-
-
-_STREAKS: weakref.WeakKeyDictionary[Any, CpuStreaks] = weakref.WeakKeyDictionary()
-
-
-def _streaks(engine: Any) -> CpuStreaks:
-    found = _STREAKS.get(engine)
-    if found is None:
-        found = _STREAKS[engine] = CpuStreaks()
-    return found
-
-
 def _topology(doc: dict) -> dict:
     return (doc.get("cpu") or {}).get("topology") or {}
 
 
-def host_view(h: dict, report: dict | None, threads_as_cores: bool, streaks: CpuStreaks | None) -> HostView:
+def host_view(h: dict, report: dict | None, threads_as_cores: bool, now: float | None = None) -> HostView:
     t = _topology(h)
     sockets, cores, threads = int(t.get("sockets") or 0), int(t.get("cores") or 0), int(t.get("threads") or 1)
     host = (report or {}).get("host") or {}
     cpu, memory, swap = host.get("cpu") or {}, host.get("memory") or {}, host.get("swap") or {}
     usage = float(cpu.get("user", 0)) + float(cpu.get("system", 0)) if cpu else None
-    high_for, high_min = streaks.observe(h["id"], usage, time.time()) if streaks else (0.0, 0.0)
+    since = (report or {}).get("cpu_high_since")  # stamped by monitoring on every report (see cpu_streak)
+    high_for, high_min = ((now or time.time()) - since, float(report["cpu_high_min"])) if since else (0.0, 0.0)
     return HostView(
         h["id"], h["name"], h.get("status") or "", int(h.get("max_scheduling_memory") or h.get("memory") or 0),
         sockets * cores * (threads if threads_as_cores else 1), sockets, cores, threads, usage, high_for, high_min,
@@ -121,9 +87,8 @@ def groups(tx: Tx, cluster_id: str) -> list[Group]:
 def snapshot(tx: Tx, cluster: dict) -> Snapshot:
     engine = tx.ctx.engine if tx.ctx is not None else None
     stats = engine.host_stats if engine is not None else {}
-    streaks = _streaks(engine) if engine is not None else None
     threads = bool(cluster.get("threads_as_cores"))
-    hosts = [host_view(h, stats.get(h["id"]), threads, streaks)
+    hosts = [host_view(h, stats.get(h["id"]), threads)
              for h in tx.find("host", col("host", "cluster_id") == cluster["id"])]
     vms = [vm_view(v) for v in tx.find("vm", col("vm", "cluster_id") == cluster["id"])]
     version = cluster.get("version") or {}

@@ -141,3 +141,23 @@ def free_memory(snapshot: Snapshot, host: HostView, vm: VmView | None = None,
 def vm_count(snapshot: Snapshot, host_id: str) -> int:
     entry = snapshot.load().get(host_id)
     return len(entry.vms) if entry else 0
+
+
+HIGH_FLOOR = 50.0  # the lowest HighUtilization a policy may set: CPU streaks above it are tracked
+
+
+def cpu_used(report: dict | None) -> float | None:
+    """A host report's CPU use (user + system, percent), or None when it has none."""
+    cpu = ((report or {}).get("host") or {}).get("cpu")
+    return float(cpu.get("user", 0)) + float(cpu.get("system", 0)) if cpu else None
+
+
+def cpu_streak(previous: dict | None, report: dict, now: float) -> None:
+    """Carry oVirt's CPU over-commit duration along a host's reports: since when they show its CPU above 50%
+    without a break (``cpu_high_since``) and the lowest figure since (``cpu_high_min``)."""
+    usage = cpu_used(report)
+    if usage is None or usage <= HIGH_FLOOR:
+        return
+    since = (previous or {}).get("cpu_high_since")
+    report["cpu_high_since"] = since or now
+    report["cpu_high_min"] = min(usage, float((previous or {}).get("cpu_high_min", usage))) if since else usage

@@ -209,3 +209,24 @@ def test_balancers() -> None:
 def test_custom_policy_without_weights_takes_the_first_host() -> None:
     policy = Policy("p", "p", filters=[(by_name("Memory", "filter").id, 0)])
     assert schedule(snap([host(2), host(1)]), NEW, policy).host == "h1"
+
+
+def test_monitoring_carries_the_cpu_over_commit_streak_along_the_reports():
+    from engine_api.scheduler.model import cpu_streak
+
+    def report(user: float, system: float = 0.0) -> dict:
+        return {"host": {"cpu": {"user": user, "system": system, "idle": 100 - user - system}}}
+
+    first, second, third, calm, again = report(70, 5), report(90), report(60, 2), report(40), report(95)
+    cpu_streak(None, first, 100.0)
+    assert (first["cpu_high_since"], first["cpu_high_min"]) == (100.0, 75.0)
+    cpu_streak(first, second, 103.0)
+    cpu_streak(second, third, 106.0)
+    assert (third["cpu_high_since"], third["cpu_high_min"]) == (100.0, 62.0)  # the streak and its lowest figure
+    cpu_streak(third, calm, 109.0)
+    assert "cpu_high_since" not in calm  # a report at 50% or below ends it
+    cpu_streak(calm, again, 112.0)
+    assert again["cpu_high_since"] == 112.0 and again["cpu_high_min"] == 95.0
+    quiet: dict = {}
+    cpu_streak(again, quiet, 115.0)  # a report without CPU figures (libvirt's test driver node) ends it too
+    assert "cpu_high_since" not in quiet
