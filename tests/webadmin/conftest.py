@@ -39,7 +39,9 @@ def browser():
     if not os.access(CHROMIUM, os.X_OK):
         _missing(f"{CHROMIUM} not found; `make setup` installs Debian's chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
+
+        expect.set_options(timeout=TIMEOUT_MS)  # assertions wait as long as actions do (a loaded machine is slow)
     except ImportError:
         _missing("playwright is not installed; `make setup` installs the test extras")
     with sync_playwright() as p:
