@@ -1,12 +1,12 @@
 """A host's life after registration: install (reach or deploy its agent), activate, maintenance, refresh,
 and what monitoring learns: a host that stops answering, a host that answers again, the VMs it reports.
 
-The decisions are made here, in transactions; the I/O toward hosts goes through the broker.
+Install and activation decide here; monitoring decides in ``engine_api.loops.monitor`` and ``loops.ha`` and acts
+through the functions below. The I/O toward hosts goes through the broker.
 """
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from engine_api.agent.client import AgentError
@@ -16,7 +16,6 @@ from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import active_domains, pool_spec
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx, now_iso
-from engine_api.scheduler.model import cpu_streak
 from engine_api.store.schema import col
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def _set_status(tx: Tx, host_id: str, status: str, message: str | None = None, s
     host = tx.must("host", host_id)
     if host["status"] != status:
         host["status"] = status
-        for key in ("_failed_polls", "_unreachable_since"):  # monitoring counts unanswered polls anew
+        for key in ("_failed_polls", "_unreachable_since", "_fenced"):  # monitoring counts unanswered polls anew
             host.pop(key, None)
         tx.update("host", host)
         if message:
@@ -257,41 +256,62 @@ def refresh(ctx: Context, parent: dict | None, host: dict, action: dict) -> None
 
 
 # ---------------------------------------------------------------- monitoring
+# The acts monitoring commits; what to do when is decided by ``engine_api.loops.monitor`` (the host's status)
+# and ``engine_api.loops.ha`` (highly available VMs of a host that stopped answering).
+
+UP_LIKE = ("up", "preparing_for_maintenance", "non_operational")  # a missed poll counts toward connecting
 
 
-def _unreachable(tx: Tx, host_id: str, error: str, now: float, timeout: float, attempts: int = 1) -> list[dict]:
-    """Returns the highly available VMs to restart elsewhere once the host is declared non responsive.
-
-    A host is connecting after ``attempts`` consecutive unanswered polls (oVirt's VDSAttemptsToResetCount),
-    non responsive ``timeout`` seconds after the first of them.
-    """
+def count_missed_poll(tx: Tx, host_id: str, now: float) -> None:
+    """One more unanswered poll of a host still up: it stays scheduled until there are enough of them."""
     host = tx.must("host", host_id)
-    since = host.get("_unreachable_since") or now
-    if host["status"] in ("up", "preparing_for_maintenance", "non_operational"):
-        failed = int(host.get("_failed_polls") or 0) + 1
-        if failed < attempts:  # a single slow or missed report: still up, still scheduled
-            host.update(_failed_polls=failed, _unreachable_since=since)
-            tx.update("host", host)
-            return []
-        host.pop("_failed_polls", None)
-        host.update(status="connecting", _unreachable_since=since)
-        tx.update("host", host)
-        tx.event(9008, f"Host {host['name']} is not responding; trying to reconnect ({error}).", "warning",
-                 host=host_id)
+    if host["status"] not in UP_LIKE:
+        return
+    host.update(_failed_polls=int(host.get("_failed_polls") or 0) + 1,
+                _unreachable_since=host.get("_unreachable_since") or now)
+    tx.update("host", host)
+
+
+def set_connecting(tx: Tx, host_id: str, error: str, now: float) -> None:
+    host = tx.must("host", host_id)
+    if host["status"] not in UP_LIKE:
+        return
+    host.pop("_failed_polls", None)
+    host.update(status="connecting", _unreachable_since=host.get("_unreachable_since") or now)
+    tx.update("host", host)
+    tx.event(9008, f"Host {host['name']} is not responding; trying to reconnect ({error}).", "warning",
+             host=host_id)
+
+
+def set_non_responsive(tx: Tx, host_id: str) -> list[dict]:
+    """The host is non responsive and its VMs unknown (they may run there still); returns those VMs."""
+    host = tx.must("host", host_id)
+    if host["status"] != "connecting":
         return []
-    if host["status"] == "connecting" and now - since >= timeout:
-        host["status"] = "non_responsive"
+    host["status"] = "non_responsive"
+    tx.update("host", host)
+    tx.event(12, f"Host {host['name']} is non responsive.", "error", host=host_id)
+    vms = tx.find("vm", col("vm", "host_id") == host_id)
+    for vm in vms:
+        vm["status"] = "unknown"
+        tx.update("vm", vm)
+        tx.event(9104, f"VM {vm['name']} was set to the Unknown status.", "warning", vm=vm["id"], host=host_id)
+    return vms
+
+
+def set_responding(tx: Tx, host_id: str) -> None:
+    """The host answered: up again if it was not, and its count of unanswered polls starts over."""
+    host = tx.must("host", host_id)
+    if host["status"] in ("connecting", "non_responsive"):
+        host["status"] = "up"
+        for key in ("_unreachable_since", "_failed_polls", "_fenced"):
+            host.pop(key, None)
         tx.update("host", host)
-        tx.event(12, f"Host {host['name']} is non responsive.", "error", host=host_id)
-        restart = []
-        for vm in tx.find("vm", col("vm", "host_id") == host_id):
-            vm["status"] = "unknown"
-            tx.update("vm", vm)
-            tx.event(9104, f"VM {vm['name']} was set to the Unknown status.", "warning", vm=vm["id"], host=host_id)
-            if (vm.get("high_availability") or {}).get("enabled"):
-                restart.append(vm)
-        return restart
-    return []
+        tx.event(16, f"Host {host['name']} is responding again.", host=host_id)
+    elif "_failed_polls" in host:  # answered again before it was connecting: the count starts over
+        host.pop("_failed_polls")
+        host.pop("_unreachable_since", None)
+        tx.update("host", host)
 
 
 def _running_elsewhere(tx: Tx, vm: dict, host_id: str, reports: dict[str, dict]) -> bool | None:
@@ -307,24 +327,15 @@ def _running_elsewhere(tx: Tx, vm: dict, host_id: str, reports: dict[str, dict])
     return found
 
 
-def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 0.0,
-              reports: dict[str, dict] | None = None) -> list[str]:
-    """Apply a host's report; returns ids of VMs running there that belong elsewhere (to destroy).
+def apply_report(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 0.0,
+                 reports: dict[str, dict] | None = None) -> list[str]:
+    """Apply what a host reports of its VMs; returns ids of VMs running there that belong elsewhere.
 
     The report is as old as ``asked``: a VM a job changed since then (``_changed``) is left alone, as is a
     VM a job is moving (``busy``). ``reports`` are the other hosts' last reports: a VM left ``migrating`` by
     an engine restart is down only when no host runs it, and taken over by the host that runs it.
     """
     host = tx.must("host", host_id)
-    if host["status"] in ("connecting", "non_responsive"):
-        host["status"] = "up"
-        host.pop("_unreachable_since", None)
-        tx.update("host", host)
-        tx.event(16, f"Host {host['name']} is responding again.", host=host_id)
-    elif "_failed_polls" in host:  # answered again before it was connecting: the count starts over
-        host.pop("_failed_polls")
-        host.pop("_unreachable_since", None)
-        tx.update("host", host)
     reported = {v["id"]: v for v in stats.get("vms", [])}
     for vm in tx.find("vm", col("vm", "host_id") == host_id):
         if vm["id"] in busy or vm.get("_changed", 0) >= asked:  # a job moves it, or moved it since the report
@@ -381,33 +392,12 @@ def _reported(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float = 
     return stale
 
 
-def poll(engine: Engine, host: dict, timeout: float) -> None:
-    ctx = system_context(engine, "monitor")
-    asked = time.time()
+def destroy_stale(ctx: Context, host: dict, vm_id: str) -> None:
+    """Destroy a copy of a VM that runs elsewhere (or nowhere, as far as the engine knows)."""
     try:
-        stats = engine.broker.stats(host, timeout=engine.config["agent_stats_timeout"])
-    except AgentError as e:
-        restart = run(ctx, "monitor_host", _unreachable, host["id"], str(e), time.time(), timeout,
-                      int(engine.config["vds_attempts_to_reset_count"]))
-        if restart:
-            from engine_api.commands import vm_runtime
-
-            for vm in restart:
-                vm_runtime.restart_highly_available(ctx, vm["id"], exclude={host["id"]})
-        return
-    from engine_api.commands import hook_deploy
-
-    previous = engine.host_stats.get(host["id"])
-    hook_deploy.note_report(engine, host, stats, previous, asked)
-    cpu_streak(previous, stats, asked)
-    engine.host_stats[host["id"]] = stats
-    stale = run(ctx, "monitor_host", _reported, host["id"], stats, set(engine.busy_vms), asked,
-                dict(engine.host_stats))
-    for vm_id in stale:
-        try:
-            engine.broker.vm_op(host, vm_id, "destroy")
-        except AgentError:
-            pass
+        ctx.engine.broker.vm_op(host, vm_id, "destroy")
+    except AgentError:
+        pass  # the next report shows it again, and it is destroyed then
 
 
 def _abandoned_jobs(tx: Tx) -> None:
