@@ -30,7 +30,9 @@ bench: setup
 schemas: setup
 	$(PY) scripts/gen_schemas.py
 
-# Module docs (options, returns) and argument specs derived from the option declarations, and the schemas.
+# Module docs (options, returns) and argument specs derived from the option declarations, the table the collection
+# reads the engine's JSON by (from the wire model), and the schemas.
 docs: setup
 	$(PY) scripts/gen_docs.py
+	$(PY) scripts/gen_wire_types.py
 	$(PY) scripts/gen_schemas.py
