@@ -9,12 +9,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.vdc.infra.plugins.module_utils.client import (
-    ContextReusingOpener,
     EngineClient,
     Opener,
     http_json,
@@ -22,6 +21,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.client import (
     origin,
 )
 from ansible_collections.vdc.infra.plugins.module_utils.errors import AuthError, EngineError, VdcError
+from ansible_collections.vdc.infra.plugins.module_utils.keepalive import KeepAliveOpener
 
 ENV = {"url": "VDC_URL", "username": "VDC_USERNAME", "password": "VDC_PASSWORD", "token": "VDC_TOKEN",
        "ca_file": "VDC_CA_FILE", "insecure": "VDC_INSECURE"}
@@ -103,10 +103,26 @@ def logout(s: AuthSettings, token: str, opener: Opener = open_url) -> None:
         pass
 
 
+class SessionProvider(Protocol):
+    """Hands out clients whose token and connections outlive one module run (see :data:`SESSIONS`)."""
+
+    def session(self, s: AuthSettings) -> Any:  # a context manager yielding an EngineClient
+        ...
+
+
+# Set by the collection's action plugins while a module runs inside the controller process: a token cached for
+# the playbook run (revoked when it ends) and kept-alive connections replace a login and a logout per task.
+SESSIONS: SessionProvider | None = None
+
+
 @contextmanager
 def session(s: AuthSettings, opener: Opener | None = None) -> Iterator[EngineClient]:
     """A client for the engine; the token is revoked at the end unless the caller passed it in."""
-    opener = opener or ContextReusingOpener()
+    if SESSIONS is not None and opener is None and not s.token:
+        with SESSIONS.session(s) as client:
+            yield client
+        return
+    opener = opener or KeepAliveOpener()
     token = s.token or login(s, opener)
     try:
         yield EngineClient(s.url, token, ca_file=s.ca_file, insecure=s.insecure, headers=s.headers, opener=opener)

@@ -1,0 +1,10 @@
+"""Action plugin of vdc.infra.affinity_group (plugin_utils/engine_action.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.vdc.infra.plugins.modules import affinity_group
+from ansible_collections.vdc.infra.plugins.plugin_utils.engine_action import EngineAction
+
+
+class ActionModule(EngineAction):
+    module = affinity_group

@@ -1,0 +1,10 @@
+"""Action plugin of vdc.infra.cluster_info: runs it in the controller when possible (plugin_utils/engine_action.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.vdc.infra.plugins.modules import cluster_info
+from ansible_collections.vdc.infra.plugins.plugin_utils.engine_action import EngineAction
+
+
+class ActionModule(EngineAction):
+    module = cluster_info

@@ -1,0 +1,10 @@
+"""Action plugin of vdc.infra.ui_plugin: runs it in the controller when possible (plugin_utils/engine_action.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.vdc.infra.plugins.modules import ui_plugin
+from ansible_collections.vdc.infra.plugins.plugin_utils.engine_action import EngineAction
+
+
+class ActionModule(EngineAction):
+    module = ui_plugin
