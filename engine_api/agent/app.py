@@ -141,6 +141,14 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
             return JSONResponse({"error": f"unknown operation {op}"}, 404)
         return await handle(request, fns[op], uuid)
 
+    async def lease_status(request: Request) -> JSONResponse:
+        """A VM lease as this host reads it on the storage domain (its holder, its age, whether it expired)."""
+        from engine_api.agent import leases
+
+        data = await body(request)
+        return await handle(request, lambda: leases.status(
+            leases.lease_path(driver.storage.path(str(data["pool"])), str(data["vm"]))))
+
     async def list_hooks(request: Request) -> JSONResponse:
         return await handle(request, hooks.installed, driver.hooks_dir)
 
@@ -182,6 +190,7 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         Route("/vms/incoming", incoming, methods=["POST"]),
         Route("/vms/incoming/prepare", prepare_incoming, methods=["POST"]),
         Route("/vms/{id}/{op}", vm_op, methods=["POST"]),
+        Route("/leases/status", lease_status, methods=["POST"]),
         Route("/hooks", list_hooks),
         Route("/hooks/sync", sync_hooks, methods=["POST"]),
         Route("/storage/pools", connect_storage, methods=["POST"]),

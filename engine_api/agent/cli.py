@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--hook-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="how long a hook script may run before its process group is killed (the engine's "
                         "setting, once it sent one, wins)")
+    s.add_argument("--lease-io-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="the lease keeper's I/O timeout N, as sanlock's: leases renewed every 2N, a VM whose lease "
+                        "could not be renewed for 8N destroyed, a lease free for another host after 14N")
+    s.add_argument("--lease-keeper-exit-with", type=int, metavar="PID",
+                   help="the lease keeper stops when this process is gone (lab hosts end with their engine)")
     s.add_argument("--secret-file", help="file holding the credential the engine authenticates with "
                                          "(default: STATE_DIR/secret, created when missing)")
     s.add_argument("--tls-cert", help="this host's certificate (default: STATE_DIR/pki/agent.pem)")
@@ -71,11 +76,20 @@ def main(argv: list[str] | None = None) -> int:
     driver = Driver(args.libvirt_uri, state, migration_uri=args.migration_uri or f"qemu+tls://{host}/system",
                     create_bridges=args.create_bridges, display_address=args.display_address,
                     hook_timeout=args.hook_timeout)
+    from engine_api.agent.leasekeeper import Holds, ensure_running
+    from engine_api.agent.leases import Timings
+
+    timings = Timings(args.lease_io_timeout)
+    driver.holds = Holds(state, timings)
+    ensure_running(state, args.libvirt_uri, timings, args.lease_keeper_exit_with)  # a process of its own
     driver.hooks.run_soft("before_vdsm_start")
     (state / "agent.pid").write_text(str(os.getpid()))
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
     client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers
-    uvicorn.run(create_app(driver, secret, client_tls), host=host, port=int(port), log_level="warning",
+    from engine_api.agent.labswitch import BlockSwitch
+
+    app = BlockSwitch(create_app(driver, secret, client_tls), state)  # a no-op unless a lab blocks the port
+    uvicorn.run(app, host=host, port=int(port), log_level="warning",
                 access_log=False, ssl_certfile=str(tls["cert"]), ssl_keyfile=str(tls["key"]),
                 ssl_ca_certs=str(tls["ca"]), ssl_cert_reqs=ssl.CERT_REQUIRED)
     driver.hooks.run_soft("after_vdsm_stop")

@@ -18,6 +18,8 @@ from lxml import etree
 
 from engine_api.agent import bridges, domain, graphics, hooks, migration, netinfo, power, resize
 from engine_api.agent.client import AgentError
+from engine_api.agent.leasekeeper import Holds
+from engine_api.agent.leases import LeaseError
 from engine_api.agent.migration import Migrations
 from engine_api.agent.stats import Sampler
 from engine_api.agent.storage import Storage
@@ -47,6 +49,7 @@ class Driver:
         self.storage = Storage(self.conn, self.state_dir)
         self.migrations = Migrations()
         self.reboots = power.Reboots(None if self.test else uri)
+        self.holds: Holds | None = None  # VM leases, when the host's lease keeper runs (``vdc-agent serve``)
         self._restore()
 
     # ---------------------------------------------------------------- persistence
@@ -193,7 +196,34 @@ class Driver:
         except libvirt.libvirtError:
             raise AgentError(f"no VM {uuid} on this host", 404) from None
 
+    def _take_lease(self, spec: dict) -> None:
+        """A VM with a lease runs only once this host holds it (another host may hold it yet)."""
+        lease = spec.get("lease")
+        if not lease or self.holds is None or self.holds.held(spec["id"]):
+            return
+        try:
+            self.holds.take(spec["id"], str(self.storage.path(lease["pool"])))
+        except LeaseError as e:
+            raise AgentError(f"VM {spec['name']} cannot take its lease: {e}", 409) from None
+
+    def _give_up_lease(self, uuid: str) -> None:
+        if self.holds is not None:
+            self.holds.give_up(uuid)
+
     def create_vm(self, spec: dict) -> dict:
+        self._take_lease(spec)
+        try:
+            return self._create_vm(spec)
+        except BaseException:
+            try:
+                running = self.conn.lookupByUUIDString(spec["id"]).isActive()
+            except libvirt.libvirtError:
+                running = False
+            if not running:
+                self._give_up_lease(spec["id"])
+            raise
+
+    def _create_vm(self, spec: dict) -> dict:
         env = {k: str(v) for k, v in (spec.get("custom_properties") or {}).items()}
         with self.lock:
             for disk in spec.get("disks") or []:
@@ -258,6 +288,7 @@ class Driver:
             xml = dom.XMLDesc(0)
             if dom.isActive():
                 dom.destroy()
+            self._give_up_lease(uuid)
             if undefine:
                 dom.undefine()
                 self._forget(uuid)

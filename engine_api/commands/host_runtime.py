@@ -7,11 +7,12 @@ through the functions below. The I/O toward hosts goes through the broker.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from engine_api.agent.client import AgentError
 from engine_api.commands.context import Context
-from engine_api.commands.errors import Conflict
+from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import active_domains, pool_spec
 from engine_api.commands.system import system_context
@@ -433,3 +434,85 @@ def monitored_hosts(engine: Engine) -> list[dict]:
     with engine.db.read() as conn:
         hosts = Tx(conn, None).find("host")
     return [h for h in hosts if h.get("status") in MONITORED]
+
+
+# ---------------------------------------------------------------- fencing (loops.ha decides it, or a user)
+
+
+def _fence_started(tx: Tx, host_id: str, now: float) -> dict | None:
+    host = tx.must("host", host_id)
+    if host["status"] != "non_responsive":
+        return None
+    host["_fenced"] = {"state": "soft_fencing", "at": now}
+    tx.update("host", host)
+    tx.event(9020, f"Host {host['name']} is non responsive: SSH soft fencing restarts its agent.", "warning",
+             host=host_id)
+    return host
+
+
+def _fence_result(tx: Tx, host_id: str, error: str | None, now: float, stranded: list[str]) -> None:
+    host = tx.must("host", host_id)
+    if host["status"] != "non_responsive":
+        return  # it answered meanwhile
+    if error is None:
+        host["_fenced"] = {"state": "soft_fenced", "at": now}
+        tx.event(9021, f"Host {host['name']} was soft fenced: its agent was restarted over SSH.", host=host_id)
+    else:
+        host["_fenced"] = {"state": "failed", "at": now, "error": error}
+        vms = f" Its highly available VMs without a lease ({', '.join(stranded)}) are not restarted elsewhere, " \
+              "since they may still run there;" if stranded else ""
+        tx.event(9022, f"Host {host['name']} could not be fenced: SSH soft fencing failed ({error}) and it has no "
+                       f"power management.{vms} once the host is known to be down, confirm it has been rebooted "
+                       "(fence it manually) and they restart on another host.", "error", host=host_id)
+    tx.update("host", host)
+
+
+def soft_fence(ctx: Context, host_id: str, stranded: list[str]) -> None:
+    """SSH soft fencing of a non responsive host, as a job; ``stranded`` names the VMs waiting for it."""
+    host = run(ctx, "fence_host", _fence_started, host_id, time.time())
+    if host is not None:
+        ctx.engine.jobs.submit(ctx, f"Soft fencing host {host['name']}", _soft_fence_job, ctx, host, stranded)
+
+
+def _soft_fence_job(ctx: Context, host: dict, stranded: list[str]) -> None:
+    from engine_api.hosts.fencing import FenceError
+    from engine_api.hosts.fencing import soft_fence as restart_agent
+
+    try:
+        restart_agent(ctx.engine, host)
+        error = None
+    except FenceError as e:
+        error = str(e)
+    run(ctx, "fence_host", _fence_result, host["id"], error, time.time(), stranded)
+
+
+def _confirmed_rebooted(tx: Tx, host_id: str) -> None:
+    """oVirt's manual fence ("Confirm 'Host has been Rebooted'"): the user vouches that the host runs nothing.
+    Its VMs are down; the highly available ones are left unknown for the HA loop to restart elsewhere."""
+    host = tx.must("host", host_id)
+    if host["status"] != "non_responsive":
+        raise Conflict(f"Cannot fence Host {host['name']} manually: it is {host['status'].replace('_', ' ')}; only a "
+                       "non responsive host can be confirmed rebooted.")
+    host["_fenced"] = {"state": "manual", "at": time.time()}
+    tx.update("host", host)
+    tx.event(9023, f"Host {host['name']} was confirmed rebooted by {tx.who}: the VMs it ran are down.",
+             host=host_id)
+    for vm in tx.find("vm", col("vm", "host_id") == host_id):
+        if (vm.get("high_availability") or {}).get("enabled"):
+            continue
+        vm.update(status="down", host=None, stop_time=now_iso())
+        tx.update("vm", vm)
+        tx.event(61, f"VM {vm['name']} is down: its host was confirmed rebooted.", vm=vm["id"], host=host_id)
+
+
+def fence(ctx: Context, parent: dict | None, host: dict, action: dict) -> None:
+    """``POST /hosts/{id}/fence``: ``fence_type=manual`` confirms the host was rebooted; the power management
+    fence types need power management, which this engine does not drive."""
+    fence_type = str(action.get("fence_type") or "").lower()
+    if not fence_type:
+        raise BadRequest("action.fence_type is required (manual, restart, start, stop or status)")
+    if fence_type not in ("manual", "restart", "start", "stop", "status"):
+        raise BadRequest(f"action.fence_type must be one of manual, restart, start, stop, status; got '{fence_type}'")
+    if fence_type != "manual":
+        raise Conflict(f"Cannot {fence_type} Host {host['name']}: power management is not enabled for it.")
+    run(ctx, "fence_host", _confirmed_rebooted, host["id"])

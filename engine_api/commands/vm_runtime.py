@@ -97,6 +97,7 @@ def spec(tx: Tx, vm: dict) -> dict:
     props = {p["name"]: p.get("value", "") for p in vm.get("custom_properties") or [] if p.get("name")}
     return {"id": vm["id"], "name": vm["name"], "memory": vm.get("memory"), "cpu": topology,
             "boot": ((vm.get("os") or {}).get("boot") or {}).get("devices") or ["hd"], "custom_properties": props,
+            **({"lease": {"pool": vm["lease"]["storage_domain"]["id"]}} if vm.get("lease") else {}),
             "disks": disks, "nics": nics, "display": _display(vm)}
 
 
@@ -158,6 +159,8 @@ def launch(ctx: Context, vm_id: str) -> None:
             host = tx.must("host", vm["host"]["id"])
             spec_ = spec(tx, vm)
             pools = {d["pool"]: pool_spec(tx.must("storage_domain", d["pool"])) for d in spec_["disks"] if d["pool"]}
+            if spec_.get("lease"):  # the host reaches the lease's storage domain before it takes the lease
+                pools[spec_["lease"]["pool"]] = pool_spec(tx.must("storage_domain", spec_["lease"]["pool"]))
         try:
             for pool in pools.values():
                 ctx.engine.broker.connect_storage(host, pool)

@@ -33,7 +33,7 @@ VM_BASE: frozenset[str] = frozenset(
 )
 # Input references this engine has nothing to resolve against; they are dropped rather than stored dangling.
 UNRESOLVED_REFS = frozenset({"cpu_profile", "quota", "large_icon", "small_icon", "domain", "vm_pool",
-                             "external_host_provider", "storage_domain", "lease"})
+                             "external_host_provider", "storage_domain"})
 
 
 def default_max(memory: int) -> int:
@@ -136,6 +136,27 @@ def drop_unresolved(doc: dict, what: str) -> dict:
     for key in UNRESOLVED_REFS:
         doc.pop(key, None)
     return doc
+
+
+def resolve_lease(tx: Tx, doc: dict, what: str, cluster_id: str, given: dict | None = None) -> None:
+    """A VM lease (``lease.storage_domain``, by id or name) on a storage domain active in the VM's data center;
+    a lease given without a storage domain removes the lease, as in oVirt."""
+    lease = (given if given is not None else doc).get("lease")
+    if lease is None:
+        return
+    if not isinstance(lease, dict) or not lease.get("storage_domain"):
+        doc.pop("lease", None)
+        return
+    field = f"{what}.lease.storage_domain"
+    sd = tx.ref("storage_domain", lease["storage_domain"], field)
+    dc = data_center_of(tx, cluster_id)
+    if dc is not None:
+        from engine_api.commands.storage_pools import active_domains
+
+        if sd["id"] not in {d["id"] for d in active_domains(tx, dc["id"])}:
+            raise Conflict(f"Cannot set the lease of {what} {doc.get('name')}: storage domain {sd['name']} is not "
+                           f"active in data center {dc['name']} ({field}).")
+    doc["lease"] = {"storage_domain": {"id": sd["id"]}}
 
 
 def data_center_of(tx: Tx, cluster_id: str | None) -> dict | None:

@@ -21,6 +21,7 @@ from engine_api.commands.vmbase import (
     drop_unresolved,
     follow_memory,
     inherit,
+    resolve_lease,
     resolve_placement,
     same_data_center,
     set_architecture,
@@ -62,6 +63,7 @@ def create(tx: Tx, doc: dict, clone: bool = False) -> dict:
     check(doc, "vm")
     resolve_placement(tx, doc, "vm")
     set_architecture(doc, cluster)
+    resolve_lease(tx, doc, "vm", cluster["id"])
     now = now_iso()
     doc.update(cluster={"id": cluster["id"]}, template={"id": template["id"]},
                original_template={"id": template["id"]}, status="down", creation_time=now, stop_time=now,
@@ -108,6 +110,7 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
     if changes.get("custom_properties") is not None:
         custom_properties.check(tx, doc, cluster or tx.must("cluster", doc["cluster"]["id"]), "vm")
     resolve_placement(tx, doc, "vm")
+    resolve_lease(tx, doc, "vm", doc["cluster"]["id"], changes)
     if cluster is not None:
         set_architecture(doc, cluster)
     if current.get("status") != "down" and any(doc.get(k) != current.get(k) for k in set(doc) - LIVE):

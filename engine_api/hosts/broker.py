@@ -75,6 +75,10 @@ class Broker:
     def resize_volume(self, host: dict, pool_id: str, volume_id: str, size: int) -> dict:
         return self._call(host, f"/storage/pools/{pool_id}/volumes/{volume_id}/resize", "POST", {"size": size})
 
+    def lease_status(self, host: dict, pool_id: str, vm_id: str) -> dict:
+        """A VM's lease as the host reads it on the storage domain: ``owner``, ``age``, ``expired``."""
+        return self._call(host, "/leases/status", "POST", {"pool": pool_id, "vm": vm_id}, timeout=10.0)
+
     def image_op(self, host: dict, op: str, body: dict, timeout: float = 3600.0) -> dict:
         """Image work on the host (copy, overlay, chain, snapshot, merge, live move: ``agent.images``)."""
         return self._call(host, f"/images/{op}", "POST", body, timeout=timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ipaddress
+import os
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from engine_api.agent import bridges
 from engine_api.hosts.labvirt import Libvirtd, missing_programs
 
 HYPERVISORS = ("test", "qemu")
+LEASE_IO_TIMEOUT = 1.0  # sanlock's N scaled for the lab: renew every 2 s, kill after 8 s, a lease free after 14 s
 
 if TYPE_CHECKING:
     from engine_api.hosts.pki import EnginePki
@@ -72,7 +74,8 @@ class Lab:
         else:
             hypervisor = ["--libvirt-uri", f"test://{(h.state_dir / 'node.xml').resolve()}"]
         return [sys.executable, "-m", "engine_api.agent", "serve", "--listen", f"{h.address}:{h.port}",
-                *hypervisor, "--state-dir", str(h.state_dir), "--secret-file", str(self.secret_file)]
+                *hypervisor, "--state-dir", str(h.state_dir), "--secret-file", str(self.secret_file),
+                "--lease-io-timeout", str(LEASE_IO_TIMEOUT), "--lease-keeper-exit-with", str(os.getpid())]
 
     def _start_daemons(self, index: int | None) -> None:
         chosen = [d for i, d in enumerate(self.daemons) if index is None or i == index]
@@ -150,11 +153,30 @@ class Lab:
             h.process.kill()
             h.process.wait()
 
+    def _kill_lease_keeper(self, index: int) -> None:
+        from engine_api.agent.leasekeeper import running_pid
+
+        if (pid := running_pid(self.hosts[index].state_dir)) is not None:
+            os.kill(pid, signal.SIGKILL)
+
     def power_off(self, index: int) -> None:
-        """Cut a host's power: its agent and, on QEMU, its hypervisor with every VM it runs."""
+        """Cut a host's power: its agent, its lease keeper and, on QEMU, its hypervisor with every VM it runs."""
         self.kill(index)
+        self._kill_lease_keeper(index)
         if self.daemons:
             self.daemons[index].stop()
+
+    def block_agent(self, index: int, blocked: bool = True) -> None:
+        """As a firewall dropping the agent's port would: its calls time out, the host and its VMs go on."""
+        self._switch(index, "lab-blocked", blocked)
+
+    def cut_storage(self, index: int, cut: bool = True) -> None:
+        """As losing the storage server would, for the host's lease keeper: its lease reads and writes fail."""
+        self._switch(index, "lab-storage-cut", cut)
+
+    def _switch(self, index: int, name: str, on: bool) -> None:
+        flag = self.hosts[index].state_dir / name
+        flag.touch() if on else flag.unlink(missing_ok=True)
 
     def stop(self) -> None:
         for h in self.hosts:
@@ -166,6 +188,8 @@ class Lab:
                     h.process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     h.process.kill()
+        for i in range(len(self.hosts)):
+            self._kill_lease_keeper(i)
         for daemon in self.daemons:
             daemon.stop()
         if self.daemons:

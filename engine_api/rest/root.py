@@ -131,7 +131,7 @@ hosts_ = Collection(
     add=hosts.add, update=hosts.update, remove=hosts.remove, decorate=hosts.decorate_summary,
     decorate_many=hosts.decorate_summaries,
     actions={"activate": host_runtime.activate, "deactivate": host_runtime.deactivate,
-             "install": host_runtime.install, "refresh": host_runtime.refresh},
+             "install": host_runtime.install, "refresh": host_runtime.refresh, "fence": host_runtime.fence},
 )
 storagedomains_ = Collection(
     "storagedomains", "storage_domain", "storage_domain",

@@ -1,5 +1,6 @@
-"""Resilience: a host whose agent dies, highly available VMs restarted elsewhere, the stale copy destroyed
-when the host comes back; and an engine restarted in the middle of VM starts."""
+"""Resilience: a host whose agent dies keeps its VMs until it is fenced, highly available VMs restarted elsewhere
+once it is, the stale copy destroyed when the host comes back; and an engine restarted in the middle of VM
+starts."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from tests.hosts.helpers import AGENT_PORT, connect, ensure_estate, events_since
 HOSTS = 2
 
 
-def test_dead_host_restarts_highly_available_vms_elsewhere(lab_engine, estate):
+def test_silent_host_keeps_its_vms_until_fenced_then_they_restart_elsewhere(lab_engine, estate):
+    """A host whose agent stops answering may still run its VMs: without a lease, a highly available VM moves
+    only once its host is fenced. A lab host has no SSH to soft fence it with and no power management, so its
+    VMs stay unknown, and the event says what to do, until the user confirms the host was rebooted."""
     ha = estate.new_vm("ha-vm", ha=True)
     plain = estate.new_vm("plain-vm")
     lab = lab_engine.engine.lab
@@ -30,35 +34,56 @@ def test_dead_host_restarts_highly_available_vms_elsewhere(lab_engine, estate):
         lab.kill(0)  # the agent dies; its libvirt domains are left behind in its state directory
         estate.wait_host_status(0, t.HostStatus.CONNECTING, timeout=5)
         estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)  # non_responsive_timeout is 3 s
+        texts = wait_for(lambda: [e.description for e in events_since(estate.conn, mark)],
+                         lambda xs: any("could not be fenced" in x for x in xs), timeout=15,
+                         what="the failed fencing told")
+        told = next(x for x in texts if "could not be fenced" in x)
+        assert "SSH soft fencing failed" in told and "ha-vm" in told and "confirm it has been rebooted" in told
+        estate.monitor_round(1, rounds=3)
+        assert estate.agent_vms(1) == {}  # never started elsewhere while its host may run it
+        for vm_id in (ha, plain):
+            vm = estate.vm(vm_id).get()
+            assert vm.status == t.VmStatus.UNKNOWN and vm.host.id == estate.host_ids[0]
+
+        estate.host_service(0).fence(fence_type="manual")  # the user: that host runs nothing any more
         vm = estate.wait_vm(ha, lambda v: v.status == t.VmStatus.UP and v.host.id == estate.host_ids[1],
-                            timeout=10, what="the HA VM up on the other host")
-        assert vm.host.id == estate.host_ids[1]
+                            timeout=15, what="the HA VM up on the other host")
         assert estate.agent_vms(1) == {ha: "up"}
-        assert estate.vm(plain).get().status == t.VmStatus.UNKNOWN  # not HA: it waits for its host
+        assert estate.vm(plain).get().status == t.VmStatus.DOWN  # not HA: down, not restarted
         texts = [e.description for e in events_since(estate.conn, mark)]
         assert any(f"Host {estate.host(0).name} is non responsive" in x for x in texts), texts
+        assert any("confirmed rebooted" in x for x in texts), texts
         assert any("restarted because it is highly available" in x for x in texts), texts
 
-        lab.start(0)  # the agent comes back and brings back the domains it had running
+        lab.start(0)  # the agent comes back and brings back the domains it had running: both copies are stale
         estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
-        # the stale copy of the HA VM is destroyed; the plain VM is up again where it ran
-        wait_for(lambda: estate.agent_vms(0), lambda vms: vms == {plain: "up"}, timeout=10,
-                 what="only the plain VM on the revived host")
+        wait_for(lambda: estate.agent_vms(0), lambda vms: vms == {}, timeout=10,
+                 what="no VM left on the revived host")
         assert estate.agent_vms(1) == {ha: "up"}
-        vm = estate.wait_vm_status(plain, t.VmStatus.UP, timeout=5)
-        assert vm.host.id == estate.host_ids[0]
         vm = estate.vm(ha).get()
         assert vm.status == t.VmStatus.UP and vm.host.id == estate.host_ids[1]
         texts = [e.description for e in events_since(estate.conn, mark)]
         assert any("the stale copy is destroyed" in x for x in texts), texts
         estate.monitor_round(0, rounds=2)  # and it stays that way: never twice
-        assert estate.agent_vms(0) == {plain: "up"} and estate.agent_vms(1) == {ha: "up"}
+        assert estate.agent_vms(0) == {} and estate.agent_vms(1) == {ha: "up"}
     finally:
         if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
             lab.start(0)
         estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
         estate.destroy_vm(ha)
         estate.destroy_vm(plain)
+
+
+def test_manual_fence_of_an_up_host_or_power_management_fencing_is_refused(lab_engine, estate):
+    with pytest.raises(Exception) as refused:
+        estate.host_service(0).fence(fence_type="manual")
+    assert "only a non responsive host can be confirmed rebooted" in str(refused.value)
+    with pytest.raises(Exception) as refused:
+        estate.host_service(0).fence(fence_type="restart")
+    assert "power management is not enabled" in str(refused.value)
+    with pytest.raises(Exception) as refused:
+        estate.host_service(0).fence(fence_type="reboot-now")
+    assert "fence_type must be one of" in str(refused.value)
 
 
 def test_vm_stays_down_when_no_host_can_take_it(lab_engine, estate):
@@ -72,6 +97,7 @@ def test_vm_stays_down_when_no_host_can_take_it(lab_engine, estate):
         mark = last_event_index(estate.conn)
         lab.kill(0)
         estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
+        estate.host_service(0).fence(fence_type="manual")
         texts = wait_for(lambda: [e.description for e in events_since(estate.conn, mark)],
                          lambda xs: any("There are no hosts to use" in x for x in xs), timeout=5,
                          what="the refusal")
