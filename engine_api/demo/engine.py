@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine_api.rest.typed_members import read_answer
+
 USER = "admin@internal"
 
 
@@ -25,13 +27,14 @@ class DemoEngine:
     data_dir: Path
 
     def get(self, path: str, **params: str) -> dict:
-        """``GET {url}/{path}`` as JSON (Basic auth: the demo needs no session)."""
+        """``GET {url}/{path}`` as JSON (Basic auth: the demo needs no session), its integers and booleans (strings
+        on the wire, as oVirt writes them) read back by type."""
         query = urllib.parse.urlencode(params)
         token = base64.b64encode(f"{USER}:{self.password}".encode()).decode()
         req = urllib.request.Request(f"{self.url}/{path}" + (f"?{query}" if query else ""),
                                      headers={"Accept": "application/json", "Authorization": f"Basic {token}"})
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.load(resp)
+            return read_answer(json.load(resp), path)
 
     def items(self, path: str, **params: str) -> list[dict]:
         doc = self.get(path, **params)

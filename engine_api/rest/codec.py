@@ -1,7 +1,9 @@
 """One metadata-driven codec for every wire type, XML and JSON, both ways.
 
 Documents are plain dicts keyed by member name: scalars as Python values (dates as ISO strings), structs
-as dicts, references as ``{"id": ...}``, lists as lists. The presenter adds three private keys before
+as dicts, references as ``{"id": ...}``, lists as lists. JSON is written as oVirt's engine writes it: integers
+and booleans as strings, dates as epoch milliseconds, decimals as numbers; read back by each member's type, so
+input takes a JSON number or boolean as well as its string. The presenter adds three private keys before
 encoding: ``href``, ``_links`` (member name -> href of an unfollowed sub-collection) and ``_actions``.
 """
 
@@ -137,6 +139,18 @@ def _epoch_ms(value: str) -> int | str:
         return value
 
 
+def _json_scalar(kind: str, value: Any) -> Any:
+    """A scalar as the engine's JSON writes it: integers and booleans as strings (oVirt binds xs:int, xs:long,
+    xs:short and xs:boolean through string adapters), dates as epoch milliseconds; decimals stay numbers."""
+    if kind == "bool" or isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "date":
+        return _epoch_ms(value)
+    if kind != "float" and isinstance(value, (int, float)):
+        return str(value)  # an integer, or a number held by a text member: the text XML carries too
+    return value
+
+
 def _json_value(m: Member, value: Any) -> Any:
     if m.kind == "struct":
         return _json_struct(STRUCTS[m.type], value)
@@ -144,12 +158,8 @@ def _json_value(m: Member, value: Any) -> Any:
         if m.item_kind == "struct":
             t = STRUCTS[m.type]
             return {m.item_tag: [_json_struct(t, v) for v in value]}
-        if m.item_kind == "date":
-            return {m.item_tag: [_epoch_ms(v) for v in value]}
-        return {m.item_tag: list(value)}
-    if m.kind == "date":
-        return _epoch_ms(value)
-    return value
+        return {m.item_tag: [_json_scalar(m.item_kind, v) for v in value]}
+    return _json_scalar(m.kind, value)
 
 
 def _json_struct(t: StructType, doc: dict) -> dict:

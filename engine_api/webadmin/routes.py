@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from engine_api.engine import Engine
+from engine_api.rest import typed_members
 from engine_api.uiplugins import api as uiplugins_api
 from engine_api.uiplugins.resources import find_resource, registry_for
 
@@ -46,7 +47,14 @@ def host_page(engine: Engine) -> bytes:
     page = (STATIC / "index.html").read_text()
     for name in ASSETS:
         page = page.replace(f"{{{{{name}}}}}", f"{BASE}/assets/{name}?v={_asset(name)[1]}")
+    page = page.replace("{{wireTypes}}", _wire_types())
     return page.replace("{{pluginDefinitions}}", _embed(definitions)).encode()
+
+
+@cache
+def _wire_types() -> str:
+    """The table the portal reads the API's JSON back by (integers and booleans come as strings)."""
+    return _embed({"types": typed_members.types(), "collections": typed_members.collections()})
 
 
 def routes(engine: Engine) -> list[Route]:

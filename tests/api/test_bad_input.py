@@ -523,7 +523,7 @@ def test_json_output_shapes(api, dc_id) -> None:
     rels = {link["rel"]: link["href"] for link in dc["link"]}
     assert rels["clusters"] == f"{API}/datacenters/{dc_id}/clusters"
     assert rels["storagedomains"] == f"{API}/datacenters/{dc_id}/storagedomains"
-    assert isinstance(dc["version"], dict) and dc["version"]["major"] in (4, "4")
+    assert dc["version"]["major"] == "4" and dc["local"] == "false"  # integers and booleans as strings, as oVirt
     assert isinstance(dc["supported_versions"]["version"], list)
     one = api.get(f"{API}/datacenters/{dc_id}", headers=JSON_OUT).json()
     assert one["id"] == dc_id and "data_center" not in one
@@ -571,7 +571,7 @@ def test_json_vm_shape(api) -> None:
         vm = body["vm"][0]
         href = f"{API}/vms/{vm_id}"
         assert vm["id"] == vm_id and vm["href"] == href and vm["name"] == "json_vm"
-        assert vm["memory"] in (1 << 30, str(1 << 30))
+        assert vm["memory"] == str(1 << 30)
         assert set(vm["cluster"]) == {"id", "href"} and vm["cluster"]["href"].startswith(f"{API}/clusters/")
         assert vm["template"]["id"] == "00000000-0000-0000-0000-000000000000"
         links = {link["rel"]: link["href"] for link in vm["link"]}
@@ -590,7 +590,7 @@ def test_json_input_creates(api) -> None:
                  headers={**JSON_IN, **JSON_OUT})
     assert r.status_code == 201, r.text
     created = r.json()
-    assert created["name"] == "json_dc" and created["local"] in (False, "false")
+    assert created["name"] == "json_dc" and created["local"] == "false"
     assert r.headers["Location"] == created["href"]
     assert api.delete(created["href"]).status_code == 200
 

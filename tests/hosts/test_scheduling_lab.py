@@ -13,6 +13,7 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as t
 import pytest
 
+from engine_api.rest.typed_members import read_answer
 from tests import live
 from tests.hosts.helpers import Estate, MiB, connect, ensure_estate, wait_for
 
@@ -83,7 +84,7 @@ def _explain(est: Estate, vm_id: str) -> dict:
     r = httpx.post(f"{est.live.url}/vms/{vm_id}/placement", json={}, auth=(est.live.username, est.live.password),
                    headers={"Accept": "application/json", "Version": "4"}, timeout=30)
     assert r.status_code == 200, r.text
-    return r.json()["placement"]
+    return read_answer(r.json(), f"vms/{vm_id}/placement")["placement"]  # integers and booleans come as strings
 
 
 def test_policies_spread_and_pack(estate: Estate) -> None:

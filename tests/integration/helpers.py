@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from engine_api.rest.typed_members import read_answer
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 GiB = 1024**3
@@ -77,9 +79,10 @@ class EngineApi:
             "Authorization": f"Bearer {token}", "Accept": "application/json", "Content-Type": "application/json"})
 
     def get(self, path: str, **params) -> dict:
+        """The answer with its integers and booleans (strings on the wire) read back by type."""
         resp = self.http.get(path, params=params)
         assert resp.status_code == 200, resp.text
-        return resp.json()
+        return read_answer(resp.json(), path)
 
     def find(self, collection: str, name: str, **params) -> list[dict]:
         """The entities of ``collection`` named ``name`` (its list answer unwrapped)."""
@@ -89,7 +92,7 @@ class EngineApi:
     def add(self, path: str, body: dict) -> dict:
         resp = self.http.post(path, json=body)
         assert resp.status_code < 300, resp.text
-        return resp.json()
+        return read_answer(resp.json(), path)
 
     def remove(self, path: str) -> None:
         resp = self.http.delete(path)

@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from engine_api.rest.typed_members import read_answer
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
 GiB = 1024**3
@@ -59,7 +61,7 @@ def api(lab_engine, path: str, method: str = "GET", **kwargs) -> dict:
     answer = httpx.request(method, f"{lab_engine.url}/{path}", auth=auth, headers={"Accept": "application/json"},
                            timeout=30, **kwargs)
     answer.raise_for_status()
-    return answer.json() if answer.content else {}
+    return read_answer(answer.json(), path) if answer.content else {}  # integers and booleans read by type
 
 
 def summary(log: str) -> str:

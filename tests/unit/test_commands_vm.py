@@ -112,7 +112,7 @@ def test_vm_add_with_json_body_and_json_reply(api: Api, env: Env) -> None:
     assert vm["name"] == "json1" and int(vm["memory"]) == 2 * GiB
     # an own memory size derives the policy from itself, not from the template's
     assert int(vm["memory_policy"]["guaranteed"]) == 2 * GiB and int(vm["memory_policy"]["max"]) == 8 * GiB
-    assert vm["cpu"]["topology"] == {"sockets": 1, "cores": 2, "threads": 1}
+    assert vm["cpu"]["topology"] == {"sockets": "1", "cores": "2", "threads": "1"}  # as oVirt writes them
     assert vm["type"] == "desktop" and vm["status"] == "down"
     assert r.headers["location"].endswith(f"/vms/{vm['id']}")
 

@@ -58,6 +58,53 @@
   }
   var session = null; // {token, user, userId}
 
+  // The API writes integers and booleans as strings, as oVirt's engine does; they are read back by the wire model's
+  // types (window.wireTypes, from the host page), the type of an answer following from the path it was asked at.
+  var WIRE = window.wireTypes || { types: {}, collections: {} };
+  function answerType(path) {
+    var segs = path.split('?')[0].split('/').filter(function (s) { return s; });
+    if (!segs.length) return ['api', false];
+    var tree = WIRE.collections;
+    while (segs.length) {
+      var found = tree[segs[0]];
+      if (!found) return null;
+      if (segs.length === 1) return [found[0], true];
+      if (segs.length === 2) return [found[0], false];
+      if (segs.length === 3 && !found[1][segs[2]]) return ['action', false];
+      tree = found[1];
+      segs = segs.slice(2);
+    }
+    return null;
+  }
+  function typedValue(value, code) {
+    if (code === 'int') return typeof value === 'string' && /^-?[0-9]+$/.test(value) ? Number(value) : value;
+    if (code === 'bool') return value === 'true' ? true : value === 'false' ? false : value;
+    if (code.charAt(0) === '[') {
+      var inner = code.slice(1, -1);
+      if (Array.isArray(value)) return value.map(function (v) { return typedValue(v, inner); });
+      if (value && typeof value === 'object') { // a list keeps its wrapper: {"version": [...]}
+        Object.keys(value).forEach(function (k) { if (Array.isArray(value[k])) value[k] = typedValue(value[k], code); });
+      }
+      return value;
+    }
+    return typedStruct(value, code);
+  }
+  function typedStruct(doc, type) {
+    var members = WIRE.types[type];
+    if (!members || !doc || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+    Object.keys(doc).forEach(function (k) { if (members[k]) doc[k] = typedValue(doc[k], members[k]); });
+    return doc;
+  }
+  function typedAnswer(doc, path) {
+    var found = answerType(path);
+    if (!found || !doc || typeof doc !== 'object') return doc;
+    if (found[1] && Array.isArray(doc[found[0]]) && doc.href === undefined) {
+      doc[found[0]].forEach(function (item) { typedStruct(item, found[0]); });
+      return doc;
+    }
+    return typedStruct(doc, found[0]);
+  }
+
   function request(method, path, body) {
     var headers = { 'Accept': 'application/json', 'Version': '4', 'Authorization': 'Bearer ' + session.token };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -72,7 +119,7 @@
           var detail = String(f.detail || text || r.statusText).replace(/^\[(.*)\]$/s, '$1');
           throw new ApiError(r.status, f.reason, detail);
         }
-        return doc;
+        return typedAnswer(doc, path);
       });
     });
   }
