@@ -21,6 +21,7 @@ bench: setup
 	$(PY) benchmarks/hosts.py
 	$(PY) benchmarks/qemu_hosts.py
 	$(PY) benchmarks/estate.py
+	$(PY) benchmarks/tasks.py
 	$(PY) benchmarks/scheduling.py
 	$(PY) benchmarks/external_units.py
 	$(PY) benchmarks/hooks.py

@@ -46,12 +46,12 @@ class TokenCache:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        with open(os.path.join(self.directory, ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        fd = os.open(os.path.join(self.directory, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def private(self) -> bool:
         """Whether the directory is still ours alone (a real directory, owned by this user, mode 0700)."""
