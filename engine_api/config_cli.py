@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from engine_api.commands import engine_config
-from engine_api.commands.errors import Fault
+from engine_api.core.errors import Fault
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -20,10 +20,10 @@ from engine_api.auth import permits as P
 from engine_api.auth.grants import bump, rbac_for
 from engine_api.auth.scope import ancestors
 from engine_api.commands import authz
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict, NotFound
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.store.schema import KINDS, group_members, permissions, tokens
 
 T = TypeVar("T")

@@ -20,9 +20,9 @@ from typing import Any
 from engine_api.auth import permits as P
 from engine_api.auth.grants import Grants, rbac_for
 from engine_api.auth.scope import ancestors
-from engine_api.commands.context import Context
-from engine_api.commands.errors import Fault, Forbidden
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import Fault, Forbidden
 
 NOT_AUTHORIZED = "User is not authorized to perform this action."
 BLANK_ID = "00000000-0000-0000-0000-000000000000"

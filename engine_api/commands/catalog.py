@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from engine_api.commands.errors import BadRequest
+from engine_api.core.errors import BadRequest
 
 DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-00000000014a"
 MAC_POOLS: list[dict] = [

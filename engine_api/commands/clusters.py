@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from engine_api.commands import catalog, networks, scheduling
 from engine_api.commands.common import deep_defaults, merge, require_name
-from engine_api.commands.context import Context
 from engine_api.commands.datacenters import MANAGEMENT_NETWORK, check_version
-from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store.schema import col
 
 READONLY = frozenset({"supported_versions", "networks", "permissions", "cpu_profiles", "affinity_groups",

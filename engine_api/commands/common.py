@@ -6,7 +6,7 @@ import copy
 import re
 from typing import Any
 
-from engine_api.commands.errors import BadRequest
+from engine_api.core.errors import BadRequest
 
 _NAME = re.compile(r"^[\w.\-]+$")
 

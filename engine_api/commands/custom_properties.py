@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from engine_api.commands import engine_config
-from engine_api.commands.errors import BadRequest
 from engine_api.commands.tx import Tx
+from engine_api.core.errors import BadRequest
 
 
 def level(tx: Tx, doc: dict, cluster: dict | None) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from engine_api.commands import networks
 from engine_api.commands.common import deep_defaults, merge, require_name
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
-from engine_api.commands.params import flag
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
+from engine_api.core.params import flag
 from engine_api.store.schema import col
 
 SUPPORTED_VERSIONS = [{"major": 4, "minor": m} for m in (2, 3, 4, 5, 6, 7)]

@@ -17,12 +17,12 @@ from sqlalchemy import Connection
 from engine_api.commands import images, volumes
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import deep_defaults, merge, positive
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict, NotFound
-from engine_api.commands.params import flag
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, new_id
 from engine_api.commands.vmbase import data_center_of, owner, owner_kind, refuse_hotplug, what_of
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict, NotFound
+from engine_api.core.params import flag
 from engine_api.store import repo
 from engine_api.store.schema import col
 

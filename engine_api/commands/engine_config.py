@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from engine_api.commands.datacenters import SUPPORTED_VERSIONS
-from engine_api.commands.errors import BadRequest, NotFound
+from engine_api.core.errors import BadRequest, NotFound
 from engine_api.store.schema import settings
 
 GENERAL = "general"

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
-from engine_api.commands.params import flag, integer
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, now_iso
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
+from engine_api.core.params import flag, integer
 from engine_api.model.types import enum_order
 from engine_api.store import search
 from engine_api.store.schema import events

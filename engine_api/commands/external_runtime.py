@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, delete, select
 
 from engine_api.commands import engine_config
-from engine_api.commands.context import User
 from engine_api.commands.external_units import ExternalUnit, all_units, source
 from engine_api.commands.tx import record_event
+from engine_api.core.context import User
 from engine_api.scheduler.external.pool import (
     Pool,
     Settings,

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict, NotFound
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.scheduler.units import BALANCE, FILTER, WEIGHT
 from engine_api.scheduler.units import by_name as internal_by_name
 from engine_api.store import repo

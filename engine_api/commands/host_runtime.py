@@ -11,12 +11,12 @@ import time
 from typing import TYPE_CHECKING
 
 from engine_api.agent.client import AgentError
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import active_domains, pool_spec
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx, now_iso
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store.schema import col
 
 if TYPE_CHECKING:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from engine_api.commands.common import deep_defaults, merge, require_name
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store.schema import col
 
 READONLY = frozenset({"status", "vnic_profiles", "network_labels", "permissions", "cluster", "display"})

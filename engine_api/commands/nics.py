@@ -12,11 +12,11 @@ import re
 from sqlalchemy import func, select
 
 from engine_api.commands.common import deep_defaults, merge, require_name
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.commands.vmbase import data_center_of, owner, refuse_hotplug, what_of
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store.schema import KINDS, col
 
 READONLY = frozenset({"vm", "template", "vms", "network", "statistics", "reported_devices",

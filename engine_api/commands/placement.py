@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 
-from engine_api.commands.context import Context
-from engine_api.commands.errors import Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.scheduling import cluster_policy
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import Conflict
 from engine_api.scheduler.model import Group, HostView, Rule, Snapshot, VmView
 from engine_api.scheduler.policies import Policy
 from engine_api.scheduler.select import Decision, schedule

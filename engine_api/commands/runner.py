@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from engine_api.commands import authz
-from engine_api.commands.context import Context
-from engine_api.commands.errors import Conflict, Fault
 from engine_api.commands.tx import Tx, record_event
+from engine_api.core.context import Context
+from engine_api.core.errors import Conflict, Fault
 
 T = TypeVar("T")
 

@@ -13,10 +13,10 @@ import re
 from sqlalchemy import Connection
 
 from engine_api.commands import external_units
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict, NotFound
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.scheduler.policies import BUILTIN, BUILTIN_BY_ID, NONE_ID, Policy
 from engine_api.scheduler.request import PARAMETERS
 from engine_api.scheduler.units import BALANCE, BY_ID, FILTER, MANDATORY, UNITS, WEIGHT, Unit, by_name

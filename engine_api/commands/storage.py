@@ -7,12 +7,12 @@ on the attachment (``/datacenters/{dc}/storagedomains/{id}``), as in oVirt.
 from __future__ import annotations
 
 from engine_api.commands.common import deep_defaults, merge, require_name
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
-from engine_api.commands.params import flag
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import connect_on_hosts, disconnect_on_hosts
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
+from engine_api.core.params import flag
 from engine_api.store.schema import col
 
 READONLY = frozenset({"status", "master", "available", "used", "committed", "data_center", "data_centers",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from engine_api.agent.client import AgentError
-from engine_api.commands.errors import Conflict
 from engine_api.commands.tx import Tx
+from engine_api.core.errors import Conflict
 from engine_api.store.schema import col
 
 

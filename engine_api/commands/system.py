@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from engine_api.commands.builtin import ADMIN_ID
-from engine_api.commands.context import Context, User
+from engine_api.core.context import Context, User
 
 if TYPE_CHECKING:
     from engine_api.engine import Engine

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from engine_api.commands import authz
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store import repo, search
 from engine_api.store.schema import KINDS, tag_assignments
 

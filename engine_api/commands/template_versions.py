@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine_api.commands.errors import BadRequest, Conflict
 from engine_api.commands.tx import Tx
+from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store.schema import KINDS
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 from engine_api.commands import custom_properties, disks, images, nics, template_versions
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
-from engine_api.commands.context import Context
-from engine_api.commands.errors import Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.commands.vmbase import (
@@ -21,6 +19,8 @@ from engine_api.commands.vmbase import (
     same_data_center,
     set_architecture,
 )
+from engine_api.core.context import Context
+from engine_api.core.errors import Conflict
 from engine_api.store.schema import col
 
 READONLY = frozenset({

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert
 
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Conflict, NotFound
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.model.text import illegal_text
 from engine_api.store import repo
 from engine_api.store.schema import KINDS, events, permissions

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from engine_api.commands.common import deep_defaults
-from engine_api.commands.errors import BadRequest, Conflict, NotFound
 from engine_api.commands.tx import Tx
+from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.model.types import STRUCTS
 from engine_api.store import repo
 

@@ -5,11 +5,11 @@ serves yet stays an ``ok`` record whose volume is made when a VM using it first 
 from __future__ import annotations
 
 from engine_api.agent.client import AgentError
-from engine_api.commands.context import Context
-from engine_api.commands.errors import Conflict
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import Conflict
 from engine_api.store.schema import col
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine_api.commands import placement, scheduling
-from engine_api.commands.errors import Fault
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx
+from engine_api.core.errors import Fault
 from engine_api.scheduler.balancers import Balance
 from engine_api.scheduler.units import BY_ID
 

@@ -27,7 +27,7 @@ from engine_api.commands.tx import Tx
 from engine_api.store.schema import col
 
 if TYPE_CHECKING:
-    from engine_api.commands.context import Context
+    from engine_api.core.context import Context
     from engine_api.engine import Engine
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 
 from engine_api.auth.permits import INTERNAL_AUTHZ, PERMITS, SYSTEM_ID
 from engine_api.commands import aaa
-from engine_api.commands.context import Context
+from engine_api.core.context import Context
 from engine_api.rest import access
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import Collection, SearchField, column, doc_field

@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, Connection, and_, false, or_, select, true
 from engine_api.auth import scope
 from engine_api.auth.grants import Grants, rbac_for
 from engine_api.auth.permits import EVERYONE_ID, MANIPULATE_PERMISSIONS, SYSTEM_ID
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, NotFound
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, NotFound
 from engine_api.rest.resources import Collection
 from engine_api.store.schema import KINDS, group_members
 

@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine_api.auth.tokens import LoginFailed, NoLoginPermit, TooManyAttempts
-from engine_api.commands.context import Context
-from engine_api.commands.errors import Fault, MethodNotAllowed, NotAuthenticated
+from engine_api.core.context import Context
+from engine_api.core.errors import Fault, MethodNotAllowed, NotAuthenticated
 from engine_api.engine import Engine
 from engine_api.rest import codec, credentials, describe
 from engine_api.rest.dispatch import dispatch

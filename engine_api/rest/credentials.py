@@ -9,8 +9,8 @@ import re
 from starlette.requests import Request
 
 from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, LoginFailed
-from engine_api.commands.context import User
-from engine_api.commands.errors import Fault, NotAuthenticated
+from engine_api.core.context import User
+from engine_api.core.errors import Fault, NotAuthenticated
 from engine_api.engine import Engine
 
 _SESSION_TTL = re.compile(r"[0-9]{1,7}")  # minutes

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, Fault, MethodNotAllowed, NotFound
-from engine_api.commands.params import check_flags, follow_tree
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, Fault, MethodNotAllowed, NotFound
+from engine_api.core.params import check_flags, follow_tree
 from engine_api.rest import access, codec, describe, measured, options, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from engine_api.auth.tokens import TooManyAttempts
-from engine_api.commands.context import Context, User
-from engine_api.commands.errors import BadRequest, Fault, Forbidden
+from engine_api.core.context import Context, User
+from engine_api.core.errors import BadRequest, Fault, Forbidden
 from engine_api.engine import Engine
 from engine_api.rest import credentials
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body

@@ -21,7 +21,7 @@ from engine_api.store import repo
 from engine_api.store.schema import col
 
 if TYPE_CHECKING:
-    from engine_api.commands.context import Context
+    from engine_api.core.context import Context
     from engine_api.engine import Engine
 
 _CONTEXT: ContextVar[Context | None] = ContextVar("vdc_request_context", default=None)

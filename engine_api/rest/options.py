@@ -12,8 +12,8 @@ parameters.
 
 from __future__ import annotations
 
-from engine_api.commands.errors import BadRequest
-from engine_api.commands.params import BOOLEANS, flag
+from engine_api.core.errors import BadRequest
+from engine_api.core.params import BOOLEANS, flag
 from engine_api.rest.resources import Collection
 
 # Honoured by every request: the engine's own behaviour already is what they ask for.

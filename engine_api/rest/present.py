@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection
 
-from engine_api.commands.errors import BadRequest
+from engine_api.core.errors import BadRequest
 from engine_api.model.types import STRUCTS
 from engine_api.rest.resources import API, Collection
 from engine_api.store import repo

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, cast, select, true
 
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest, NotFound
-from engine_api.commands.params import MAX_INT, flag, integer
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest, NotFound
+from engine_api.core.params import MAX_INT, flag, integer
 from engine_api.model.types import enum_order
 from engine_api.store import repo, search
 from engine_api.store.schema import KINDS

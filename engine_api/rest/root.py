@@ -23,7 +23,7 @@ from engine_api.commands import (
     vms,
 )
 from engine_api.commands.builtin import BLANK_ID
-from engine_api.commands.context import Context
+from engine_api.core.context import Context
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import API, Collection, column, doc_field, ref_name
 from engine_api.store import repo, search

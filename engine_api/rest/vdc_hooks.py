@@ -27,10 +27,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine_api.commands import engine_config, hook_deploy, vdsm_hooks
-from engine_api.commands.context import Context
-from engine_api.commands.errors import BadRequest
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
+from engine_api.core.context import Context
+from engine_api.core.errors import BadRequest
 from engine_api.engine import Engine
 from engine_api.rest.extension import guarded, json_body
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine_api.commands import external_runtime, external_units
-from engine_api.commands.context import Context
+from engine_api.core.context import Context
 from engine_api.engine import Engine
 from engine_api.rest.extension import guarded, json_body
 

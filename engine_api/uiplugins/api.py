@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine_api.commands.context import Context
+from engine_api.core.context import Context
 from engine_api.engine import Engine
 from engine_api.rest import extension
 from engine_api.rest.extension import Handler

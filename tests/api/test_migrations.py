@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 
 from engine_api.commands import clusters, datacenters
 from engine_api.commands.builtin import ADMIN_ID, BLANK_ID
-from engine_api.commands.context import Context, User
+from engine_api.core.context import Context, User
 from engine_api.engine import Engine
 from engine_api.store.db import MIGRATIONS, Database
 from engine_api.store.schema import KINDS, credentials, events, metadata, settings

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from engine_api.auth.tokens import digest
-from engine_api.commands.context import User
+from engine_api.core.context import User
 from engine_api.engine import Engine
 from engine_api.store.db import Database
 

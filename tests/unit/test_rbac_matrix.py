@@ -146,7 +146,7 @@ PATHS = {"system": "", "data_center": "/datacenters/{}", "cluster": "/clusters/{
 def _token_client(api: Api, user_id: str) -> Api:
     """A client with a bearer token of the user (a token outlives the LOGIN check, so roles without LOGIN
     are measured too; their login is the ``login`` column)."""
-    from engine_api.commands.context import User
+    from engine_api.core.context import User
 
     token, _ = api.engine.auth.issue(User(user_id, "matrix-user@internal"))
     client = Api(api.client, api.engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_api.commands.errors import BadRequest
+from engine_api.core.errors import BadRequest
 
 MAX_INT = 2**31 - 1
 MAX_FOLLOW_DEPTH = 6  # members in one followed path (disk_attachments.disk.storage_domains is 3)
