@@ -16,11 +16,11 @@ from sqlalchemy import insert, select, update
 from engine_api.auth.passwords import hash_password
 from engine_api.auth.tokens import Authenticator
 from engine_api.commands import builtin
-from engine_api.commands.tx import record_event
 from engine_api.hosts.broker import Broker
 from engine_api.hosts.pki import EnginePki
 from engine_api.loops.jobs import JobRunner
 from engine_api.loops.leader import Leadership
+from engine_api.store.audit import record_event
 from engine_api.store.db import Database
 from engine_api.store.schema import credentials, settings
 from engine_api.store.shared import BusyVms, HostReports, Node, VmLocks

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine_api.auth import directory
-from engine_api.commands.tx import record_event
+from engine_api.store.audit import record_event
 
 PASSWORD_DAYS = 180
 ATTRIBUTES = {"firstName": "first_name", "lastName": "last_name", "email": "email", "department": "department",

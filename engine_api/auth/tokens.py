@@ -25,8 +25,8 @@ from engine_api.auth.grants import Rbac, rbac_for
 from engine_api.auth.passwords import hash_password, needs_rehash, verify_password
 from engine_api.auth.permits import INTERNAL_AUTHZ, INTERNAL_PROFILE
 from engine_api.auth.throttle import LoginThrottle, TooManyAttempts
-from engine_api.commands.tx import record_event
 from engine_api.core.context import User
+from engine_api.store.audit import record_event
 from engine_api.store.db import Database
 from engine_api.store.schema import KINDS, tokens
 

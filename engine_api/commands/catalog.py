@@ -1,4 +1,4 @@
-"""Read-only things every engine has: the default MAC pool, cluster levels, operating systems.
+"""Read-only things every engine has: the default MAC pool, CPU types, cluster levels, operating systems.
 
 They are data, not rows: the REST layer serves them from here (``/macpools``,
 ``/clusterlevels``, ``/operatingsystems``) and clusters refer to them by id.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from engine_api.auth.permits import PERMITS
 from engine_api.core.errors import BadRequest
 
 DEFAULT_MAC_POOL_ID = "58ca604b-017d-0374-0220-00000000014a"
@@ -15,6 +16,21 @@ MAC_POOLS: list[dict] = [
     {"id": DEFAULT_MAC_POOL_ID, "name": "Default", "description": "Default MAC pool", "allow_duplicates": False,
      "default_pool": True, "ranges": [{"from": "56:6f:00:00:00:00", "to": "56:6f:ff:ff:ff:ff"}]},
 ]
+
+# CPU types by architecture, oldest first: a type's level is its position in its architecture's list.
+CPU_TYPES: dict[str, list[str]] = {
+    "x86_64": [
+        f"{secure}{family}"
+        for family in ("Intel Nehalem Family", "Intel Westmere Family", "Intel SandyBridge Family",
+                       "Intel IvyBridge Family", "Intel Haswell Family", "Intel Broadwell Family",
+                       "Intel Skylake Client Family", "Intel Skylake Server Family",
+                       "Intel Cascadelake Server Family", "Intel Icelake Server Family", "AMD EPYC")
+        for secure in ("", "Secure ")
+    ] + ["AMD Opteron G4", "AMD Opteron G5"],
+    "ppc64": ["IBM POWER8", "IBM POWER9", "IBM POWER10"],
+    "s390x": ["IBM z114, z196", "IBM zBC12, zEC12", "IBM z13s, z13", "IBM z14", "IBM z15"],
+    "aarch64": ["ARM Cortex-A57", "ARM Neoverse-N1"],
+}
 
 CLUSTER_LEVELS = ["4.2", "4.3", "4.4", "4.5", "4.6", "4.7"]
 
@@ -40,12 +56,8 @@ def mac_pools() -> list[dict]:
 
 
 def cluster_levels() -> list[dict]:
-    from engine_api.commands.clusters import CPU_TYPES
-
     cpu_types = [{"name": name, "level": level, "architecture": arch}
                  for arch, names in CPU_TYPES.items() for level, name in enumerate(names, 1)]
-    from engine_api.auth.permits import PERMITS
-
     permits = [{"id": str(p.id), "name": p.name, "administrative": p.admin} for p in PERMITS.values()]
     return [{"id": level, "name": level, "cpu_types": copy.deepcopy(cpu_types), "permits": copy.deepcopy(permits)}
             for level in CLUSTER_LEVELS]

@@ -15,20 +15,7 @@ READONLY = frozenset({"supported_versions", "networks", "permissions", "cpu_prof
                       "gluster_volumes", "gluster_hooks", "network_filters", "enabled_features",
                       "external_network_providers", "management_network"})
 
-CPU_TYPES: dict[str, list[str]] = {
-    "x86_64": [
-        f"{secure}{family}"
-        for family in ("Intel Nehalem Family", "Intel Westmere Family", "Intel SandyBridge Family",
-                       "Intel IvyBridge Family", "Intel Haswell Family", "Intel Broadwell Family",
-                       "Intel Skylake Client Family", "Intel Skylake Server Family",
-                       "Intel Cascadelake Server Family", "Intel Icelake Server Family", "AMD EPYC")
-        for secure in ("", "Secure ")
-    ] + ["AMD Opteron G4", "AMD Opteron G5"],
-    "ppc64": ["IBM POWER8", "IBM POWER9", "IBM POWER10"],
-    "s390x": ["IBM z114, z196", "IBM zBC12, zEC12", "IBM z13s, z13", "IBM z14", "IBM z15"],
-    "aarch64": ["ARM Cortex-A57", "ARM Neoverse-N1"],
-}
-ARCH_OF = {t: arch for arch, types in CPU_TYPES.items() for t in types}
+ARCH_OF = {t: arch for arch, types in catalog.CPU_TYPES.items() for t in types}
 
 DEFAULTS = {
     "description": "",

@@ -27,7 +27,6 @@ from sqlalchemy import Connection, delete, select
 
 from engine_api.commands import engine_config
 from engine_api.commands.external_units import ExternalUnit, all_units, source
-from engine_api.commands.tx import record_event
 from engine_api.core.context import User
 from engine_api.scheduler.external.pool import (
     Pool,
@@ -38,6 +37,7 @@ from engine_api.scheduler.external.pool import (
     literal,
     score_result,
 )
+from engine_api.store.audit import record_event
 from engine_api.store.schema import KINDS, tokens
 
 if TYPE_CHECKING:

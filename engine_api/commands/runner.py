@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from engine_api.commands import authz
-from engine_api.commands.tx import Tx, record_event
+from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict, Fault
+from engine_api.store.audit import record_event
 
 T = TypeVar("T")
 

@@ -1,46 +1,27 @@
-"""A command's transaction: reads and writes of one request, its events, and reference resolution."""
+"""A command's transaction: reads and writes of one request, its events, and reference resolution.
+
+Its clock (``now_iso``) is the audit log's, so that commands date what they write as the events about it."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert
+from sqlalchemy import Connection, delete, func
 
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.model.text import illegal_text
 from engine_api.store import repo
-from engine_api.store.schema import KINDS, events, permissions
+from engine_api.store.audit import now_iso as now_iso  # the commands date what they write by the audit clock
+from engine_api.store.audit import record_event
+from engine_api.store.schema import KINDS, permissions
 
 EVENT_REFS = ("vm", "host", "cluster", "data_center", "storage_domain", "template", "user")
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
-
-
-def record_event(conn: Connection, ctx: Context | None, code: int, description: str,
-                 severity: str = "normal", **refs: Any) -> None:
-    doc: dict[str, Any] = {
-        "description": description, "code": code, "severity": severity, "time": now_iso(),
-        "origin": "oVirt", "custom_id": -1, "flood_rate": 30, "log_on_host": False,
-    }
-    if ctx is not None:
-        doc["correlation_id"] = ctx.correlation_id
-        if not ctx.user.system:  # the engine's own work names no user
-            doc["user"] = {"id": ctx.user.id}
-    for member, ident in refs.items():
-        if ident:
-            doc[member] = {"id": ident}
-    conn.execute(insert(events).values(time=time.time(), severity=severity, code=code,
-                                       correlation_id=doc.get("correlation_id"), doc=doc))
 
 
 class Tx:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from engine_api.commands.tx import Tx, now_iso, record_event
+from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
+from engine_api.store.audit import now_iso, record_event
 
 log = logging.getLogger(__name__)
 
