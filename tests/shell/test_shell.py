@@ -50,6 +50,7 @@ def test_execute_lists_shows_updates_in_key_value_form(env, web1) -> None:
     assert ("id", web1) in got and ("name", "web1") in got
     assert ("memory", "1073741824") in got and ("memory", "2147483648") in got
     assert ("cpu-topology-cores", "1") in got  # nested members joined with '-'
+    assert ("stateless", "false") in got  # booleans as ovirt-shell printed them, as the engine's JSON writes them
     # keys are padded to the widest key of the object
     show = shell(env, "-E", "show vm web1").stdout
     colons = {line.index(": ") for line in show.splitlines()}

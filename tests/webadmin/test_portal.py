@@ -120,6 +120,23 @@ def test_detail_sub_tabs_follow_the_selection(page, portal, vms):
     assert not page.errors
 
 
+def test_integers_and_booleans_written_as_strings_are_read_by_type(page, portal, vms):
+    """The API writes them as strings, as oVirt does ("false" is no true): the portal reads them by the wire model."""
+    sd = next(s for s in portal.estate.system.storage_domains_service().list() if s.name == "labnfs")
+    log_in(page, portal)
+    page.wait_for_selector("body[data-loaded=vms]")
+    row(page, "pw-a1").click()
+    general = page.locator("#detail-body .props div", has=page.locator("dt:text-is('Highly Available')"))
+    expect(general.locator("dd")).to_have_text("no")
+    open_place(page, "Data Centers", "dataCenters")
+    expect(row(page, "Default")).to_contain_text("Shared")  # local: "false"
+    open_place(page, "Storage Domains", "storage")
+    expect(row(page, "labnfs")).to_contain_text("Data (Master)" if sd.master else "Data")
+    if not sd.master:
+        expect(row(page, "labnfs")).not_to_contain_text("(Master)")
+    assert not page.errors
+
+
 def test_run_a_vm_from_the_portal_and_see_it_up(page, portal, vms):
     """Run on the selection; the grid refreshes by itself until the engine reports the VM up; a second Run
     that the engine refuses shows its fault text."""
