@@ -44,6 +44,10 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine_api.rest.typed_members import read_answer  # noqa: E402  (the engine's wire model)
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
 API = "/ovirt-engine/api"
@@ -168,7 +172,9 @@ class Client:
 
     def json(self, method: str, path: str, body: bytes | None = None, content_type: str = XML,
              expect: tuple[int, ...] = (200,)) -> dict:
-        return json.loads(self.request(method, path, body, JSON, content_type, expect))
+        """The answer with its integers and booleans (strings on the wire, as oVirt writes them) read by type."""
+        return read_answer(json.loads(self.request(method, path, body, JSON, content_type, expect)),
+                           path.removeprefix(API))
 
     def close(self) -> None:
         self.conn.close()
