@@ -435,6 +435,12 @@ class Vm(Entity):
     type: Literal["desktop", "server", "high_performance"] | None = opt("Optimisation of the VM.")
     operating_system: str | None = opt("Guest operating system type, for example C(rhel_9x64).", path="os.type")
     high_availability: bool | None = opt("Restart the VM when its host fails.", path="high_availability.enabled")
+    lease: str | None = opt([
+        "Storage domain holding the VM's lease (oVirt's I(lease.storage_domain)); it must be active in the VM's "
+        "data center.",
+        "A host runs the VM only while it holds the lease, so a highly available VM whose host stops answering "
+        "is restarted elsewhere once the lease expired, without fencing the host. An empty string removes it."],
+        path="lease.storage_domain", ref="storage_domain")
     stateless: bool | None = opt("Discard changes when the VM stops.")
     delete_protected: bool | None = opt("Refuse removal.")
     boot_devices: list[Literal["cdrom", "hd", "network"]] | None = opt(

@@ -1207,6 +1207,9 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "id": {
    "type": "str"
   },
+  "lease": {
+   "type": "str"
+  },
   "memory": {
    "type": "str"
   },

@@ -69,6 +69,14 @@ options:
   high_availability:
     description: Restart the VM when its host fails.
     type: bool
+  lease:
+    description:
+      - Storage domain holding the VM's lease (oVirt's I(lease.storage_domain)); it must
+        be active in the VM's data center.
+      - A host runs the VM only while it holds the lease, so a highly available VM whose
+        host stops answering is restarted elsewhere once the lease expired, without fencing
+        the host. An empty string removes it.
+    type: str
   stateless:
     description: Discard changes when the VM stops.
     type: bool
