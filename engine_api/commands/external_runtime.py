@@ -25,8 +25,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, select
 
+from engine_api.auth import directory
+from engine_api.auth.permits import ROLES_BY_NAME, SYSTEM_ID
+from engine_api.auth.seed import grant
 from engine_api.commands import engine_config
-from engine_api.commands.external_units import ExternalUnit, all_units, source
+from engine_api.commands.external_stored import ExternalUnit, all_units, source
 from engine_api.core.context import User
 from engine_api.scheduler.external.pool import (
     Pool,
@@ -179,10 +182,6 @@ def close(engine: Engine) -> None:
 
 def ensure_user(engine: Engine) -> None:
     """``vdc-scheduler@internal``: no password (it cannot log in), ReadOnlyAdmin on System."""
-    from engine_api.auth import directory
-    from engine_api.auth.permits import ROLES_BY_NAME, SYSTEM_ID
-    from engine_api.auth.seed import grant
-
     users = KINDS["user"].table
     with engine.db.read() as conn:
         if conn.execute(select(users.c.id).where(users.c.id == USER_ID)).first() is not None:

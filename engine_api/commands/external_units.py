@@ -15,15 +15,17 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from engine_api.commands import external_runtime
+from engine_api.commands.external_stored import all_units, source, unit_doc, unit_of
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, NotFound
-from engine_api.scheduler.units import BALANCE, FILTER, WEIGHT
+from engine_api.scheduler.external.pool import Reply
+from engine_api.scheduler.units import BY_ID
 from engine_api.scheduler.units import by_name as internal_by_name
 from engine_api.store import repo
 
@@ -31,29 +33,7 @@ MAX_SOURCE = 256 << 10
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 PROPERTY_KEY = re.compile(r"^[a-zA-Z0-9_]+$")  # oVirt's CustomPropertiesUtils key pattern
 NAMESPACE = uuid.UUID("8f2b4c61-5a3e-4d0f-9c1e-7b6a2d9e0f13")
-METHOD = {FILTER: "do_filter", WEIGHT: "do_score", BALANCE: "do_balance"}
 CODE_ADDED, CODE_UPDATED, CODE_REMOVED, CODE_UNIT_REMOVED = 9640, 9641, 9642, 9643
-
-
-@dataclass(frozen=True)
-class ExternalUnit:
-    id: str
-    name: str  # the class name, as the proxy names units
-    type: str
-    description: str
-    plugin: str  # the file's id
-    module: str  # the file's name
-    properties: tuple[tuple[str, str], ...] = ()  # (name, regex) from properties_validation
-    external: bool = True
-    mandatory: bool = False
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.properties)
-
-    @property
-    def method(self) -> str:
-        return METHOD[self.type]
 
 
 def unit_id(module: str, cls: str, type_: str) -> str:
@@ -86,41 +66,8 @@ def parse_validation(text: str) -> tuple[tuple[str, str], ...]:
 # ---------------------------------------------------------------- reading
 
 
-def _unit(doc: dict) -> ExternalUnit:
-    return ExternalUnit(doc["id"], doc["name"], doc["type"], doc.get("description") or "", doc["plugin"]["id"],
-                        doc.get("module") or "", tuple((p["name"], p["value"]) for p in doc.get("properties") or []))
-
-
-def all_units(conn: Connection) -> list[ExternalUnit]:
-    return [_unit(d) for d in repo.find(conn, "external_policy_unit")]
-
-
-def lookup(conn: Connection, ident: str) -> ExternalUnit | None:
-    doc = repo.get(conn, "external_policy_unit", ident)
-    return _unit(doc) if doc else None
-
-
-def by_name(conn: Connection, name: str, type_: str) -> ExternalUnit | None:
-    return next((u for u in all_units(conn) if u.name.lower() == name.lower() and u.type == type_), None)
-
-
-def unit_doc(unit: ExternalUnit) -> dict:
-    """As ``/schedulingpolicyunits`` shows it."""
-    return {"id": unit.id, "name": unit.name, "type": unit.type, "description": unit.description,
-            "enabled": True, "internal": False,
-            "properties": [{"name": n, "value": v} for n, v in unit.properties]}
-
-
-def source(conn: Connection, plugin_id: str) -> tuple[str, str]:
-    """(module name, content) of a file."""
-    doc = repo.get(conn, "scheduler_plugin", plugin_id)
-    if doc is None:
-        raise NotFound(f"no scheduler plugin with id '{plugin_id[:64]}'")
-    return doc["name"], doc["content"]
-
-
 def describe(conn: Connection, doc: dict) -> dict:
-    units = [unit_doc(_unit(u)) for u in repo.find(conn, "external_policy_unit")
+    units = [unit_doc(unit_of(u)) for u in repo.find(conn, "external_policy_unit")
              if u["plugin"]["id"] == doc["id"]]
     return {"id": doc["id"], "name": doc["name"], "sha256": doc["sha256"], "content": doc["content"],
             "href": f"/ovirt-engine/api/vdc/schedulerplugins/{doc['id']}",
@@ -178,9 +125,6 @@ def content_of(body: dict) -> str:
 def analyse(ctx: Context, module: str, text: str) -> list[dict]:
     """The units the file declares, found by a sandboxed worker; a 400 saying why when the file is not a
     plugin (syntax error with its line, a failure at import, no unit class, a bad ``properties_validation``)."""
-    from engine_api.commands import external_runtime
-    from engine_api.scheduler.external.pool import Reply
-
     rt = external_runtime.runtime(ctx.engine)
     reply: Reply = rt.pool.call({"op": "analyse", "source": text, "module": module}, rt.timeout())
     head = f"Cannot add scheduler plugin {module}."
@@ -316,8 +260,6 @@ def _remove_unit(tx: Tx, ident: str) -> None:
 
 
 def internal_unit(ident: str) -> bool:
-    from engine_api.scheduler.units import BY_ID
-
     return ident in BY_ID
 
 

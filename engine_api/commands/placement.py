@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from engine_api.commands.runner import run
+from engine_api.commands.external_runtime import External
 from engine_api.commands.scheduling import cluster_policy
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
@@ -121,8 +121,6 @@ def external_units(tx: Tx, policy: Policy, cluster: dict):
     ids = [u for u, _ in policy.filters] + [u for u, _ in policy.weights] + [policy.balance or ""]
     if tx.ctx is None or all(not u or u in BY_ID for u in ids):
         return None
-    from engine_api.commands.external_runtime import External
-
     return External(tx.ctx.engine, tx.conn, cluster.get("name") or "")
 
 
@@ -168,27 +166,3 @@ def explain(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
     """``POST /vms/{id}/placement``: where the VM would run (or move) now and why, per host; nothing starts."""
     with ctx.engine.db.read() as conn:
         return {"placement": explanation(Tx(conn, ctx), vm["id"])}
-
-
-def _announce(tx: Tx, vm_id: str, dest_id: str, reason: str) -> None:
-    vm = tx.must("vm", vm_id)
-    source = tx.must("host", vm["host"]["id"])
-    dest = tx.must("host", dest_id)
-    tx.event(67, f"Migration initiated by system (VM: {vm['name']}, Source: {source['name']}, Destination: "
-                 f"{dest['name']}, Reason: Load balancing: {reason}).", vm=vm_id, host=source["id"])
-
-
-def balance_migrate(ctx: Context, vm_id: str, candidates: set[str], reason: str) -> str:
-    """Migrate a VM a balancer chose to the best of its candidate hosts, through the migration command; returns
-    the destination's id. The audit event says why."""
-    from engine_api.commands import vm_migration
-
-    def choose(tx: Tx) -> str:
-        return place(tx, tx.must("vm", vm_id), candidates=candidates)["id"]
-
-    dest = run(ctx, "balance_vm", choose)
-    run(ctx, "balance_vm", _announce, vm_id, dest, reason)
-    with ctx.engine.db.read() as conn:
-        vm = Tx(conn, ctx).must("vm", vm_id)
-    vm_migration.migrate(ctx, None, vm, {"host": {"id": dest}})
-    return dest

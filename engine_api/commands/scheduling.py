@@ -12,7 +12,7 @@ import re
 
 from sqlalchemy import Connection
 
-from engine_api.commands import external_units
+from engine_api.commands import external_stored
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
@@ -35,14 +35,14 @@ def unit_doc(unit: Unit) -> dict:
 
 
 def units(conn: Connection, parent: dict | None) -> list[dict]:
-    return [unit_doc(u) for u in UNITS] + [external_units.unit_doc(u) for u in external_units.all_units(conn)]
+    return [unit_doc(u) for u in UNITS] + [external_stored.unit_doc(u) for u in external_stored.all_units(conn)]
 
 
-def any_unit(conn: Connection | None, unit_id: str) -> Unit | external_units.ExternalUnit | None:
+def any_unit(conn: Connection | None, unit_id: str) -> Unit | external_stored.ExternalUnit | None:
     """A built-in unit, or an external one (registered from a scheduler plugin)."""
     found = BY_ID.get(unit_id)
     if found is None and conn is not None:
-        return external_units.lookup(conn, unit_id)
+        return external_stored.lookup(conn, unit_id)
     return found
 
 
@@ -117,7 +117,7 @@ def regexes(policy: Policy, conn: Connection | None = None) -> dict[str, str]:
         names.extend(unit.parameters)
     out = {n: PARAMETERS[n] for n in dict.fromkeys(names)}
     for i in ids:
-        ext = external_units.lookup(conn, i) if conn is not None and i not in BY_ID else None
+        ext = external_stored.lookup(conn, i) if conn is not None and i not in BY_ID else None
         for name, regex in ext.properties if ext else ():
             out.setdefault(name, f"^(?:{regex})$")
     return out
@@ -185,9 +185,9 @@ def _unit_ref(ref: object, kind: str, field: str, conn: Connection | None = None
         raise BadRequest(f"{field}.scheduling_policy_unit is required (an id or a name)")
     if ref.get("id"):
         return str(ref["id"])
-    unit: Unit | external_units.ExternalUnit | None = by_name(str(ref["name"]), kind)
+    unit: Unit | external_stored.ExternalUnit | None = by_name(str(ref["name"]), kind)
     if unit is None and conn is not None:
-        unit = external_units.by_name(conn, str(ref["name"]), kind)
+        unit = external_stored.by_name(conn, str(ref["name"]), kind)
     if unit is None:
         raise BadRequest(f"{field}.scheduling_policy_unit: no {kind.replace('_', ' ')} unit named '{ref['name']}'")
     return unit.id

@@ -10,6 +10,7 @@ stays ``migrating`` meanwhile; monitoring keeps the latest progress the source r
 from __future__ import annotations
 
 from engine_api.agent.client import AgentError
+from engine_api.commands import placement
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx
@@ -170,3 +171,28 @@ def cancelmigration(ctx: Context, parent: dict | None, vm: dict, action: dict) -
         if e.status != 409:  # 409: not under way on the host yet (the job sees the request) or already over
             raise Conflict(f"Cannot cancel the migration of VM {vm['name']}: {e}") from None
     return {}
+
+
+# ---------------------------------------------------------------- load balancing
+
+
+def _announce(tx: Tx, vm_id: str, dest_id: str, reason: str) -> None:
+    vm = tx.must("vm", vm_id)
+    source = tx.must("host", vm["host"]["id"])
+    dest = tx.must("host", dest_id)
+    tx.event(67, f"Migration initiated by system (VM: {vm['name']}, Source: {source['name']}, Destination: "
+                 f"{dest['name']}, Reason: Load balancing: {reason}).", vm=vm_id, host=source["id"])
+
+
+def balance_migrate(ctx: Context, vm_id: str, candidates: set[str], reason: str) -> str:
+    """Migrate a VM a balancer chose to the best of its candidate hosts, through the migration command; returns
+    the destination's id. The audit event says why."""
+    def choose(tx: Tx) -> str:
+        return placement.place(tx, tx.must("vm", vm_id), candidates=candidates)["id"]
+
+    dest = run(ctx, "balance_vm", choose)
+    run(ctx, "balance_vm", _announce, vm_id, dest, reason)
+    with ctx.engine.db.read() as conn:
+        vm = Tx(conn, ctx).must("vm", vm_id)
+    migrate(ctx, None, vm, {"host": {"id": dest}})
+    return dest

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine_api.commands import placement, scheduling
+from engine_api.commands import placement, scheduling, vm_migration
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx
 from engine_api.core.errors import Fault
@@ -80,7 +80,7 @@ def run_once(engine: Engine) -> list[Move]:
     for cluster, proposal in proposals(engine):
         move = Move(cluster, proposal.vm, None, proposal.reason)
         try:
-            move.destination = placement.balance_migrate(ctx, proposal.vm, set(proposal.candidates), proposal.reason)
+            move.destination = vm_migration.balance_migrate(ctx, proposal.vm, set(proposal.candidates), proposal.reason)
         except Fault as e:  # no candidate fits, or the VM changed meanwhile: the refusal is an event already
             move.error = e.detail
         moves.append(move)

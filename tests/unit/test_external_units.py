@@ -201,7 +201,7 @@ def test_units_survive_a_restart(tmp_path: Path) -> None:
     engine = Engine(tmp_path)
     try:
         engine.initialise(None)
-        from engine_api.commands import external_units as ext
+        from engine_api.commands import external_stored as ext
 
         with engine.db.read() as conn:
             units = ext.all_units(conn)
