@@ -160,7 +160,9 @@ class ReconcileModule(EngineModule):
     def model_values(cls, params: dict[str, Any]) -> dict[str, Any]:
         """Params that belong to the model: declared (not None, nor a suboption left out), renamed, without auth
         and wait options. A param that is no model field is a mistake in the module, never silently dropped."""
-        skip = set(AUTH_SPEC) | set(WAIT_SPEC) | set(cls.extra)
+        # Ansible leaves an alias in the params beside the option it fills: the option carries the value.
+        aliases = {alias for names in cls.aliases.values() for alias in names}
+        skip = set(AUTH_SPEC) | set(WAIT_SPEC) | set(cls.extra) | aliases
         fields = model.MODELS[cls.kind].model_fields
         values = {}
         for key, value in params.items():
