@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine_api.agent.driver import Driver  # noqa: E402
-from engine_api.hosts.lab import NODE_XML  # noqa: E402
+from engine_api.hosts.testnode import NODE_XML  # noqa: E402
 
 RUNS = 40
 HOOK = """#!/usr/bin/python

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hosts import Engine, EngineFailure, console, wait  # noqa: E402 - the lab engine of the hosts benchmark
 
-from engine_api.hosts.labvirt import kvm_usable, missing_programs  # noqa: E402
+from engine_api.lab.libvirtd import kvm_usable, missing_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "qemu_hosts_results.json"
 MiB = 1 << 20

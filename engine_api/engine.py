@@ -15,11 +15,14 @@ from sqlalchemy import insert, select, update
 
 from engine_api.auth.passwords import hash_password
 from engine_api.auth.tokens import Authenticator
-from engine_api.commands import builtin
+from engine_api.commands import builtin, external_runtime
 from engine_api.hosts.broker import Broker
 from engine_api.hosts.pki import EnginePki
+from engine_api.lab.hosts import Lab
+from engine_api.loops.balancer import Balancer
 from engine_api.loops.jobs import JobRunner
 from engine_api.loops.leader import Leadership
+from engine_api.loops.monitor import Monitor
 from engine_api.store.audit import record_event
 from engine_api.store.db import Database
 from engine_api.store.schema import credentials, settings
@@ -70,11 +73,11 @@ class Engine:
         self.busy_vms = BusyVms(self.db, self.node)  # VMs a job (of any engine) is moving right now
         self._vm_locks = VmLocks(self.node)
         self.host_stats = HostReports(self.db, self.node)  # the last report of each host's agent
-        self.monitor = None
-        self.balancer = None
+        self.monitor: Monitor | None = None
+        self.balancer: Balancer | None = None
         self.leadership: Leadership | None = None
         self._loops_guard = threading.Lock()
-        self.lab = None
+        self.lab: Lab | None = None
         self.api_url: str | None = None  # where this engine's API is served (external scheduling units call it)
 
     def vm_lock(self, vm_id: str) -> AbstractContextManager[None]:
@@ -128,14 +131,10 @@ class Engine:
                     conn.execute(update(credentials).where(credentials.c.user_id == builtin.ADMIN_ID)
                                  .values(password_hash=hash_password(admin_password)))
             record_event(conn, None, 9700, "vdc engine started.")
-        from engine_api.commands import external_runtime
-
         external_runtime.resume(self)  # warm the workers of external scheduling units, if there are any
         return generated
 
     def start_lab(self, count: int, first_address: str, port: int, hypervisor: str = "test") -> None:
-        from engine_api.hosts.lab import Lab
-
         secret_file = self.data_dir / "agent.secret"
         secret_file.write_text(self.broker.secret)
         secret_file.chmod(0o600)
@@ -150,9 +149,6 @@ class Engine:
         self.leadership.start()
 
     def _start_loops(self) -> None:
-        from engine_api.loops.balancer import Balancer
-        from engine_api.loops.monitor import Monitor
-
         with self._loops_guard:
             self.monitor = Monitor(self)
             self.monitor.start()
@@ -172,8 +168,6 @@ class Engine:
             self.leadership.stop()
         if self.balancer:
             self.balancer.stop()
-        from engine_api.commands import external_runtime
-
         external_runtime.close(self)
         if self.monitor:
             self.monitor.stop()

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                                                         "DIR (laid out as /etc/pki) and print its request")
     args = p.parse_args(argv)
     if args.command == "enroll":
-        from engine_api.agent.tls import enroll, enroll_libvirt
+        from engine_api.protocol.tls import enroll, enroll_libvirt
 
         if not (args.libvirt_pki or args.state_dir):
             p.error("enroll needs --state-dir (the agent) or --libvirt-pki (the hypervisor)")
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         secret_file.write_text(secrets.token_urlsafe(32))
         os.chmod(secret_file, 0o600)
     secret = secret_file.read_text().strip()
-    from engine_api.agent.tls import agent_files, client_context
+    from engine_api.protocol.tls import agent_files, client_context
 
     files = agent_files(state)
     tls = {"cert": args.tls_cert or files["cert"], "key": args.tls_key or files["key"],

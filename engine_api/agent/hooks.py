@@ -38,27 +38,11 @@ from typing import Any
 
 from lxml import etree
 
+from engine_api.protocol.hooks import DOMXML, EMPTY, JSON, POINTS
+
 HOOKING_PATH = Path(__file__).parent / "hookpath"  # holds hooking.py, importable by every hook
 DEFAULT_TIMEOUT = 60.0
 
-DOMXML, JSON, EMPTY = "domxml", "json", "empty"
-
-# point -> (the data its scripts get, whether a failure fails the operation); vdsm's raiseError
-POINTS: dict[str, tuple[str, bool]] = {
-    "before_vm_start": (DOMXML, True), "after_vm_start": (DOMXML, False),
-    "before_vm_cont": (DOMXML, True), "after_vm_cont": (DOMXML, False),
-    "before_vm_pause": (DOMXML, True), "after_vm_pause": (DOMXML, False),
-    "before_vm_hibernate": (DOMXML, True), "after_vm_hibernate": (DOMXML, False),
-    "before_vm_dehibernate": (DOMXML, True), "after_vm_dehibernate": (DOMXML, False),
-    "before_vm_migrate_source": (DOMXML, True), "after_vm_migrate_source": (DOMXML, False),
-    "before_vm_migrate_destination": (DOMXML, True), "after_vm_migrate_destination": (DOMXML, False),
-    "before_vm_destroy": (EMPTY, False), "after_vm_destroy": (DOMXML, False),
-    "before_vm_set_ticket": (DOMXML, False), "after_vm_set_ticket": (DOMXML, False),
-    "before_vdsm_start": (EMPTY, False), "after_vdsm_stop": (EMPTY, False),
-    "before_get_caps": (JSON, True), "after_get_caps": (JSON, False),
-    "before_get_stats": (JSON, True), "after_get_stats": (JSON, False),
-    "before_get_all_vm_stats": (JSON, True), "after_get_all_vm_stats": (JSON, False),
-}
 # vdsm's points this agent never crosses: it hot-plugs no device, sets up no network and prepares disks itself
 NOT_CROSSED = ("before/after_device_create", "before/after_nic_hotplug", "before/after_disk_hotplug",
                "before/after_update_device", "before/after_network_setup", "after_disk_prepare",

@@ -12,15 +12,12 @@ import base64
 import hashlib
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 
 from engine_api.agent import hooks
 from engine_api.agent.client import AgentError
-
-NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")
-MAX_SCRIPT = 1 << 20
+from engine_api.protocol.hooks import MAX_SCRIPT, NAME
 
 
 def _managed_file(hooks_dir: Path) -> Path:

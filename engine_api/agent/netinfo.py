@@ -6,7 +6,6 @@ state, and its addresses. Nothing is filled in: an interface without a known spe
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import shutil
 import subprocess
@@ -76,11 +75,6 @@ def addresses() -> dict[str, list[dict]]:
         return addresses_from_ip_json(json.loads(proc.stdout or "[]"))
     except (OSError, subprocess.SubprocessError, ValueError):
         return {}
-
-
-def netmask(prefix: int, version: str) -> str:
-    net = ipaddress.ip_network(f"{'0.0.0.0' if version == 'v4' else '::'}/{prefix}")
-    return str(net.netmask) if version == "v4" else str(prefix)
 
 
 def nics(sys_net: Path = SYS_NET) -> list[dict]:

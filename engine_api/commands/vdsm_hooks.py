@@ -16,10 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from engine_api.agent.hooks import POINTS
-from engine_api.agent.hookstore import MAX_SCRIPT, NAME
 from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.core.errors import BadRequest, Conflict, NotFound
+from engine_api.protocol.hooks import MAX_SCRIPT, NAME, POINTS
 from engine_api.store.schema import col, settings
 
 PREFIX = "vdsm_hook/"

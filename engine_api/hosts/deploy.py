@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
-from engine_api.agent.tls import agent_files, libvirt_files
 from engine_api.hosts.pki import PkiError
+from engine_api.hosts.testnode import NODE_XML
+from engine_api.protocol.tls import agent_files, libvirt_files
 
 if TYPE_CHECKING:
     from engine_api.engine import Engine
@@ -140,8 +141,6 @@ def deploy(engine: Engine, host: dict, credentials: dict, on_host_key: Callable[
                 f.write(engine.broker.secret)
             sftp.chmod(f"{state_dir}/secret", 0o600)
             if uri.startswith("test://"):
-                from engine_api.hosts.lab import NODE_XML
-
                 with sftp.file(f"{state_dir}/node.xml", "w") as f:
                     f.write(NODE_XML.format(kib=16 * 1024 * 1024))
         finally:

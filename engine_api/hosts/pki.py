@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from engine_api.agent.tls import client_context
+from engine_api.protocol.tls import client_context
 
 VALIDITY_DAYS = 1827  # oVirt's VdsCertificateValidityInDays
 CA_VALIDITY_DAYS = 3652

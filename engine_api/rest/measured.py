@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from engine_api.commands.consoles import console_id, display_protocol
+from engine_api.protocol.addresses import netmask
 from engine_api.rest.resources import API
 from engine_api.store import repo
 from engine_api.store.schema import col
@@ -188,8 +189,6 @@ def management_network(conn: Connection, host: dict) -> dict | None:
 
 
 def _ip(address: dict) -> dict:
-    from engine_api.agent.netinfo import netmask
-
     return {"address": address["address"], "netmask": netmask(address["prefix"], address["version"]),
             "version": address["version"]}
 

@@ -19,7 +19,7 @@ from lxml import etree
 from engine_api.agent import hooks
 from engine_api.agent.client import AgentError
 from engine_api.agent.driver import Driver
-from engine_api.hosts.lab import NODE_XML
+from engine_api.hosts.testnode import NODE_XML
 
 DATA = Path(__file__).parent.parent / "data" / "hooks"
 

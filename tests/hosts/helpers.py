@@ -11,7 +11,7 @@ from typing import TypeVar
 import ovirtsdk4 as sdk
 import ovirtsdk4.types as t
 
-from engine_api.hosts.lab import Lab
+from engine_api.lab.hosts import Lab
 from tests.live import LiveEngine
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ import ovirtsdk4.types as t
 import pytest
 
 from engine_api.commands.tx import Tx
-from engine_api.hosts.lab import Lab
+from engine_api.lab.hosts import Lab
 from engine_api.store.db import Database
 from tests import live
 from tests.hosts.helpers import AGENT_PORT, connect, ensure_estate, events_since, last_event_index, wait_for

@@ -22,8 +22,8 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from engine_api.agent.client import AgentError
-from engine_api.agent.tls import agent_files
 from engine_api.hosts import pki
+from engine_api.protocol.tls import agent_files
 from tests import live
 from tests.hosts.helpers import connect, events_since, last_event_index, wait_for
 

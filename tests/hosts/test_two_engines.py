@@ -17,8 +17,8 @@ import ovirtsdk4 as sdk
 import ovirtsdk4.types as t
 from sqlalchemy import create_engine, select, text
 
-from engine_api.hosts.lab import Lab
 from engine_api.hosts.pki import EnginePki
+from engine_api.lab.hosts import Lab
 from engine_api.loops.leader import LEADER_KEY
 from engine_api.store.schema import settings
 from tests import live

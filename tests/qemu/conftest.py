@@ -12,7 +12,7 @@ SHUTDOWN_TIMEOUT = 3.0  # seconds a guest has to power down or reboot by itself 
 
 @pytest.fixture(scope="module")
 def qemu_engine(tmp_path_factory):
-    from engine_api.hosts.labvirt import missing_programs
+    from engine_api.lab.libvirtd import missing_programs
     from tests import live
 
     if missing := missing_programs():

@@ -19,7 +19,7 @@ import ovirtsdk4.types as t
 import pytest
 
 from engine_api.agent.leases import Timings
-from engine_api.hosts.lab import LEASE_IO_TIMEOUT
+from engine_api.lab.hosts import LEASE_IO_TIMEOUT
 from tests.hosts.helpers import Estate, events_since, last_event_index, wait_for
 from tests.qemu.vms import counting_vm, events_matching, libvirt_uri, wait_counting
 

@@ -12,8 +12,8 @@ import ovirtsdk4.types as t
 import pytest
 from cryptography import x509
 
-from engine_api.agent.tls import agent_files, enroll_libvirt, install_libvirt, libvirt_files
-from engine_api.hosts.labvirt import Libvirtd
+from engine_api.lab.libvirtd import Libvirtd
+from engine_api.protocol.tls import agent_files, enroll_libvirt, install_libvirt, libvirt_files
 from tests import live
 from tests.hosts.helpers import Estate, MiB, connect, wait_for
 from tests.qemu.guest import read_counter, write_boot_sector

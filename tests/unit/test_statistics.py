@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine_api.agent import graphics, netinfo, stats
+from engine_api.protocol.addresses import netmask
 from engine_api.rest import measured
 
 PROC_STAT = """cpu  1000 200 300 8000 50 0 10 0 0 0
@@ -182,7 +183,7 @@ def test_addresses_and_the_management_interface():
     assert measured.carries(eth0, "192.0.2.77") == 1
     assert measured.carries(lo, "127.0.0.5") == 1 and measured.carries(eth0, "127.0.0.5") == 0
     assert measured.carries(eth0, "host.example") == 0
-    assert netinfo.netmask(24, "v4") == "255.255.255.0"
+    assert netmask(24, "v4") == "255.255.255.0"
 
 
 def test_graphics_of_a_live_domain():

@@ -17,22 +17,18 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine_api.agent import bridges
-from engine_api.hosts.labvirt import Libvirtd, missing_programs
+from engine_api.agent.leasekeeper import running_pid
+from engine_api.hosts.pki import EnginePki, names_in, write_pem
+from engine_api.hosts.testnode import NODE_XML
+from engine_api.lab.libvirtd import Libvirtd, missing_programs
+from engine_api.protocol.tls import agent_files, enroll_libvirt, install_libvirt
 
 HYPERVISORS = ("test", "qemu")
 LEASE_IO_TIMEOUT = 1.0  # sanlock's N scaled for the lab: renew every 2 s, kill after 8 s, a lease free after 14 s
 
-if TYPE_CHECKING:
-    from engine_api.hosts.pki import EnginePki
 
-NODE_XML = """<node>
-  <cpu><mhz>2400</mhz><model>x86_64</model><nodes>1</nodes><sockets>2</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>{kib}</memory>
-</node>
-"""
 
 
 def _die_with_parent() -> None:
@@ -105,8 +101,6 @@ class Lab:
 
     def _enroll_hypervisor(self, daemon: Libvirtd) -> None:
         """As deployment does over SSH: the host makes libvirt's key, the engine's QEMU CA signs its request."""
-        from engine_api.agent.tls import enroll_libvirt, install_libvirt
-
         if self.pki is None:
             raise RuntimeError("lab hypervisors speak TLS only: give the Lab the engine's PKI")
         request = enroll_libvirt(daemon.pki_dir)
@@ -115,9 +109,6 @@ class Lab:
 
     def _enroll(self, h: LabHost) -> None:
         """Issue the agent a key and certificate from the engine's CA (a deployed host makes its own key)."""
-        from engine_api.agent.tls import agent_files
-        from engine_api.hosts.pki import names_in, write_pem
-
         if self.pki is None:
             raise RuntimeError("lab agents serve mutual TLS only: give the Lab the engine's PKI")
         files = agent_files(h.state_dir)
@@ -154,8 +145,6 @@ class Lab:
             h.process.wait()
 
     def _kill_lease_keeper(self, index: int) -> None:
-        from engine_api.agent.leasekeeper import running_pid
-
         if (pid := running_pid(self.hosts[index].state_dir)) is not None:
             os.kill(pid, signal.SIGKILL)
 

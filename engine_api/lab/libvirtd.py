@@ -22,6 +22,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine_api.protocol.tls import libvirt_files
+
 DAEMON_DIRS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
                "cache": "/var/cache/libvirt", "log": "/var/log/libvirt",
                "pki/libvirt": "/etc/pki/libvirt", "pki/CA": "/etc/pki/CA"}
@@ -144,8 +146,6 @@ class Libvirtd:
         return self.root / "pki"
 
     def _check_tls(self) -> None:
-        from engine_api.agent.tls import libvirt_files
-
         if missing := [str(p) for p in libvirt_files(self.pki_dir).values() if not p.exists()]:
             raise LabVirtError(f"the lab libvirtd for {self.address} is not enrolled: {', '.join(missing)} missing")
 
