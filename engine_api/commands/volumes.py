@@ -122,8 +122,8 @@ def _extended(tx: Tx, disk_id: str, info: dict) -> None:
         return
     plan = disk.pop("_extend", {})
     disk["status"] = "ok"
-    if info.get("actual_size") is not None and disk.get("sparse", True):
-        disk["actual_size"] = disk["total_size"] = info["actual_size"]
+    if info.get("actual_size") is not None and disk.get("sparse", True) and len(disk.get("_chain") or [1]) == 1:
+        disk["actual_size"] = disk["total_size"] = info["actual_size"]  # with snapshots it is only the top's
     tx.update("disk", disk)
     how = " while its VM runs" if plan.get("vm") and info.get("live") else ""
     tx.event(371, f"Size of the disk {disk['name']} was successfully updated to {disk['provisioned_size']} "
@@ -157,7 +157,9 @@ def _extend_job(ctx: Context, disk_id: str) -> None:
         return
     try:
         ctx.engine.broker.connect_storage(host, pool_spec(sd))
-        info = ctx.engine.broker.resize_volume(host, sd["id"], disk_id, int(disk["provisioned_size"]))
+        # the active (top) volume grows, as oVirt extends the leaf: a snapshot's frozen volumes keep their size
+        top = disk.get("_volume") or disk_id
+        info = ctx.engine.broker.resize_volume(host, sd["id"], top, int(disk["provisioned_size"]))
     except AgentError as e:
         if e.status == 404 and "no volume" in str(e):  # never made: it will be, at the new size
             run(ctx, "extend_disk", _extended, disk_id, {})
