@@ -264,8 +264,12 @@ class Driver:
                 dom = self.conn.defineXML(xml)
             except libvirt.libvirtError as e:
                 raise AgentError(f"libvirt could not start {spec['name']}: {e.get_error_message()}") from None
+        memory = spec.get("restore_memory")
         try:  # QEMU takes a while to start (seconds when many start at once): not under the host-wide lock,
-            dom.createWithFlags(flags)  # so that monitoring and the other VMs' calls go on meanwhile
+            if memory and not self.test:  # resumed from the RAM saved with a snapshot, on the previewed disks
+                self.conn.restoreFlags(str(self.storage.volume_path(memory["pool"], memory["volume"])), xml, 0)
+            else:
+                dom.createWithFlags(flags)  # so that monitoring and the other VMs' calls go on meanwhile
         except libvirt.libvirtError as e:
             raise AgentError(f"libvirt could not start {spec['name']}: {e.get_error_message()}") from None
         with self.lock:

@@ -306,13 +306,16 @@ def create_attachment(tx: Tx, kind: str, owner_doc: dict, doc: dict) -> dict:
 
 
 def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_doc: dict, overrides: list[dict] | None,
-             what: str, thin: bool = False) -> int:
+             what: str, thin: bool = False, volumes: dict[str, str] | None = None, lock: bool = False) -> int:
     """Copy the disks of a VM or template as new disks attached to another one.
 
     ``overrides`` are the ``disk_attachments`` of the request: per source disk id, a new ``alias``,
     ``format``, ``sparse`` or ``storage_domains``. Templates take no shareable disks. With ``thin`` the new
     disks are qcow2 overlays on the source's volumes, in the source's storage domain. Each new disk names its
     source in ``_source``: the image job (``images.fill``) fills it.
+
+    ``volumes`` (a snapshot's frozen volume per disk id) limits the copy to those disks and reads each from that
+    point of its chain instead of its top; ``lock`` keeps the source disks locked while they are read.
     """
     rows = _rows(tx, src_kind, src_id)
     wanted: dict[str, dict] = {}
@@ -327,7 +330,7 @@ def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_doc: dict, o
     copies = 0
     for row in rows:
         disk = tx.must("disk", row["disk"]["id"])
-        if dst_kind == "template" and disk.get("shareable"):
+        if (dst_kind == "template" and disk.get("shareable")) or (volumes is not None and disk["id"] not in volumes):
             continue
         if disk.get("status") != "ok":
             raise Conflict(f"Cannot copy disk {disk['name']}: it is {disk.get('status')}.")
@@ -336,6 +339,8 @@ def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_doc: dict, o
                 if k not in ("id", "image_id", "storage_domain", "name", "alias") and not k.startswith("_")}
         spec.update(alias=over.get("alias") or over.get("name") or disk["name"],
                     storage_domains=over.get("storage_domains") or [disk["storage_domain"]])
+        if disk.get("_format"):  # the disk's own format, not its snapshot overlay's: the copy is collapsed
+            spec["format"] = disk["_format"]
         for key in ("format", "sparse", "description"):
             if over.get(key) is not None:
                 spec[key] = over[key]
@@ -347,7 +352,9 @@ def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_doc: dict, o
             spec.update(format="cow", sparse=True, qcow_version="qcow2_v3")
         if spec.get("format") == "raw":
             spec.pop("qcow_version", None)
-        spec["_source"] = {"disk": disk["id"], "thin": thin}
+        spec["_source"] = {"disk": disk["id"], "thin": thin, "lock": lock}
+        if volumes is not None:
+            spec["_source"]["volume"] = volumes[disk["id"]]
         new = create_disk(tx, spec, event=False)
         _check_domain(tx, new, dst_kind, dst_doc)
         att = {k: v for k, v in row.items() if k not in ("id", "vm", "template", "disk")}

@@ -77,9 +77,9 @@ def plan_fill(tx: Tx, kind: str, owner_id: str) -> bool:
         if src.get("status") != "ok":
             raise Conflict(f"Cannot copy disk {src['name']}: it is {src.get('status')}.")
         disk["status"] = "locked"
-        source.update(volume=volume(src), pool=pool_of(src))
+        source.update(volume=source.get("volume") or volume(src), pool=pool_of(src))  # a snapshot's, or the top
         tx.update("disk", disk)
-        if kind == "template":
+        if kind == "template" or source.get("lock"):
             src["status"] = "locked"
             tx.update("disk", src)
         work = True
@@ -103,7 +103,7 @@ def _settle(tx: Tx, kind: str, owner_id: str, outcome: dict[str, tuple[str, dict
             continue
         source = disk.pop("_source", None) or {}
         src = tx.get("disk", source.get("disk", ""))
-        if src is not None and src.get("status") == "locked" and kind == "template":
+        if src is not None and src.get("status") == "locked" and (kind == "template" or source.get("lock")):
             src["status"] = "ok"
             tx.update("disk", src)
         disk["status"] = status
@@ -124,12 +124,34 @@ def _settle(tx: Tx, kind: str, owner_id: str, outcome: dict[str, tuple[str, dict
     elif owner is not None and owner.get("status") == "image_locked":
         owner["status"] = "down"  # a disk that failed is illegal: the VM itself can be mended or removed
         tx.update("vm", owner)
+    if owner is not None and owner.get("_clone_of"):
+        cloned(tx, owner, failed)
+        return
     if failed:
         tx.event(1302 if kind == "template" else 1303, f"Copying the disks of {what} failed: {'; '.join(failed)}",
                  "error", **({kind: owner_id} if owner else {}))
     else:
         tx.event(1301 if kind == "template" else 1300, f"The disks of {what} are ready ({len(outcome)}).",
                  **({kind: owner_id} if owner else {}))
+
+
+def cloned(tx: Tx, vm: dict, failed: list[str]) -> None:
+    """A VM copied from another VM (or one of its snapshots) is complete: the source is unlocked, and the outcome
+    told as oVirt tells the end of an AddVmFromSnapshot or a CloneVm."""
+    origin = vm.pop("_clone_of")
+    tx.update("vm", vm)
+    source = tx.get("vm", origin.get("vm", ""))
+    if source is not None:
+        if source.get("status") == "image_locked":
+            source["status"] = "down"
+        for snapshot in source.get("_snapshots") or []:
+            if snapshot["id"] == origin.get("snapshot") and snapshot.get("snapshot_status") == "locked":
+                snapshot["snapshot_status"] = "ok"
+        tx.update("vm", source)
+    if failed:
+        tx.event(60, f"Failed to complete VM {vm['name']} creation: {'; '.join(failed)}", "error", vm=vm["id"])
+    else:
+        tx.event(53, f"VM {vm['name']} creation has been completed.", vm=vm["id"])
 
 
 def _fill_job(ctx: Context, kind: str, owner_id: str) -> None:
@@ -157,7 +179,8 @@ def _fill_job(ctx: Context, kind: str, owner_id: str) -> None:
                     "backing_volume": volume(src)})
             else:
                 info = ctx.engine.broker.image_op(host, "copy", {
-                    "src_pool": pool_of(src), "src_volume": volume(src), "dst_pool": pool_of(disk),
+                    "src_pool": pool_of(src), "src_volume": disk["_source"].get("volume") or volume(src),
+                    "dst_pool": pool_of(disk),
                     "dst_volume": disk["id"], "format": disk.get("format", "cow"),
                     "sparse": disk.get("sparse", True)})
             outcome[disk["id"]] = ("ok", info)

@@ -83,6 +83,9 @@ def _host(tx: Tx, vm: dict, disks: list[dict]) -> dict:
 def _save_vm(tx: Tx, vm: dict) -> None:
     fresh = tx.must("vm", vm["id"])
     fresh["_snapshots"] = vm.get("_snapshots") or []
+    fresh.pop("_restore_memory", None)
+    if vm.get("_restore_memory"):
+        fresh["_restore_memory"] = vm["_restore_memory"]
     tx.update("vm", fresh)
 
 
@@ -117,6 +120,7 @@ def _plan_create(tx: Tx, vm_id: str, doc: dict) -> dict:
     memory = status in LIVE and (True if memory is None else bool(memory))
     snapshot = {"id": new_id(), "description": description, "date": now_iso(), "snapshot_status": "locked",
                 "snapshot_type": "regular", "persist_memorystate": memory,
+                "_config": {k: v for k, v in vm.items() if not k.startswith("_")},  # what a copy of it takes
                 "_disks": {i: {"volume": images.volume(d), "new": new_id()} for i, d in disks.items()}}
     vm.setdefault("_snapshots", []).append(snapshot)
     _save_vm(tx, vm)
@@ -255,6 +259,8 @@ def _merged(tx: Tx, vm_id: str, snapshot_id: str, done: dict[str, bool], errors:
                       f"{'; '.join(errors)}", "error", vm=vm_id)
         return
     vm["_snapshots"] = [s for s in vm["_snapshots"] if s["id"] != snapshot_id]
+    if snapshot.get("_memory") and vm.get("_restore_memory") == snapshot["_memory"]:
+        vm.pop("_restore_memory")  # its RAM is deleted with it
     _save_vm(tx, vm)
     how = "live merge" if live else "cold merge"
     tx.event(356, f"Snapshot '{snapshot['description']}' deletion for VM '{vm['name']}' has been completed "
@@ -340,7 +346,8 @@ def _plan_preview(tx: Tx, vm_id: str, snapshot_id: str) -> tuple[dict, dict, lis
     return snapshot, host, disks
 
 
-def _previewed(tx: Tx, vm_id: str, snapshot_id: str, tops: dict[str, str] | None, error: str = "") -> None:
+def _previewed(tx: Tx, vm_id: str, snapshot_id: str, tops: dict[str, str] | None, error: str = "",
+               memory: bool = False) -> None:
     vm = tx.must("vm", vm_id)
     snapshot = _find(vm, snapshot_id)
     if tops is None:
@@ -358,6 +365,9 @@ def _previewed(tx: Tx, vm_id: str, snapshot_id: str, tops: dict[str, str] | None
         images.set_top(disk, top)
         tx.update("disk", disk)
     snapshot["snapshot_status"] = "in_preview"
+    vm.pop("_restore_memory", None)
+    if memory and snapshot.get("_memory"):  # the next run resumes the guest from the RAM saved with the snapshot
+        vm["_restore_memory"] = dict(snapshot["_memory"])
     vm["_snapshots"].append({"id": new_id(), "description": "Active VM before the preview", "date": now_iso(),
                              "snapshot_status": "ok", "snapshot_type": "preview", "persist_memorystate": False,
                              "_disks": {}})
@@ -373,7 +383,7 @@ def _connect(ctx: Context, host: dict, disks: list[dict]) -> None:
         ctx.engine.broker.connect_storage(host, pool_spec(sd))
 
 
-def _preview(ctx: Context, vm_id: str, snapshot_id: str) -> None:
+def _preview(ctx: Context, vm_id: str, snapshot_id: str, memory: bool = False) -> None:
     snapshot, host, disks = run(ctx, "preview_snapshot", _plan_preview, vm_id, snapshot_id)
     tops: dict[str, str] = {}
     try:
@@ -390,7 +400,7 @@ def _preview(ctx: Context, vm_id: str, snapshot_id: str) -> None:
                 _remove_volumes(ctx, host, images.pool_of(d), [tops[d["id"]]])
         run(ctx, "image_job", _previewed, vm_id, snapshot_id, None, f"Host {host['name']}: {e}")
         raise Conflict(f"Cannot preview snapshot {snapshot['description']}: Host {host['name']}: {e}") from None
-    run(ctx, "image_job", _previewed, vm_id, snapshot_id, tops)
+    run(ctx, "image_job", _previewed, vm_id, snapshot_id, tops, memory=memory)
 
 
 def _remove_volumes(ctx: Context, host: dict, pool: str, vols: list[str]) -> None:
@@ -443,6 +453,8 @@ def _ended(tx: Tx, vm_id: str, commit: bool) -> list[tuple[str, list[str]]]:
             s["snapshot_status"] = "ok"
         kept.append(s)
     vm["_snapshots"] = kept
+    if not commit:
+        vm.pop("_restore_memory", None)
     _save_vm(tx, vm)
     verb = "committed" if commit else "undone"
     tx.event(94 if commit else 95, f"The preview of snapshot '{snapshot['description']}' of VM '{vm['name']}' "
@@ -458,7 +470,7 @@ def _end(ctx: Context, vm_id: str, commit: bool) -> None:
 
 
 def preview(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
-    _preview(ctx, vm["id"], _target(action))
+    _preview(ctx, vm["id"], _target(action), bool(action.get("restore_memory")))
     return {}
 
 
@@ -477,6 +489,6 @@ def restore(ctx: Context, parent: dict | None, current: dict, action: dict) -> d
     if parent is None:
         raise NotFound("snapshots belong to a VM")
     run(ctx, "restore_snapshot", lambda tx, vm_id: tx.must("vm", vm_id), parent["id"])  # the permission check
-    _preview(ctx, parent["id"], current["id"])
+    _preview(ctx, parent["id"], current["id"], bool(action.get("restore_memory")))
     _end(ctx, parent["id"], True)
     return {}

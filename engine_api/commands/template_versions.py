@@ -24,7 +24,10 @@ def versions(tx: Tx, base_id: str) -> list[dict]:
 
 def pick(tx: Tx, ref: Any, field: str, latest: bool) -> dict:
     """The template a reference means: by id that template (or its chain's latest), by name its base (or
-    latest) version."""
+    latest) version; a reference that names a ``version.version_number`` means that version of the chain."""
+    number = ((ref.get("version") or {}).get("version_number") if isinstance(ref, dict) else None)
+    if number is not None:
+        return _numbered(tx, {k: v for k, v in ref.items() if k != "version"}, field, number)
     if isinstance(ref, dict) and not ref.get("id") and ref.get("name"):
         named = tx.by_name("template", str(ref["name"]))
         bases = {_base_id(d) for d in named}
@@ -39,6 +42,28 @@ def pick(tx: Tx, ref: Any, field: str, latest: bool) -> dict:
         if chain:
             return chain[-1]
     return template
+
+
+def _numbered(tx: Tx, ref: dict, field: str, number: Any) -> dict:
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{field}.version.version_number must be a number, got {number!r}") from None
+    if ref.get("id"):
+        found = tx.ref("template", ref, field)
+        assert found is not None
+        bases = {_base_id(found)}
+    else:
+        named = tx.by_name("template", str(ref.get("name") or ""))
+        if not named:
+            raise BadRequest(f"{field}: no template named '{ref.get('name')}'")
+        bases = {_base_id(d) for d in named}
+    chains = [versions(tx, b) for b in bases]
+    hits = [d for chain in chains for d in chain if ((d.get("version") or {}).get("version_number") or 1) == wanted]
+    if len(hits) != 1:
+        what = ref.get("name") or ref.get("id")
+        raise BadRequest(f"{field}: template {what} has {'no' if not hits else 'more than one'} version {wanted}")
+    return hits[0]
 
 
 def plan(tx: Tx, doc: dict) -> dict | None:

@@ -98,7 +98,8 @@ def spec(tx: Tx, vm: dict) -> dict:
     return {"id": vm["id"], "name": vm["name"], "memory": vm.get("memory"), "cpu": topology,
             "boot": ((vm.get("os") or {}).get("boot") or {}).get("devices") or ["hd"], "custom_properties": props,
             **({"lease": {"pool": vm["lease"]["storage_domain"]["id"]}} if vm.get("lease") else {}),
-            "disks": disks, "nics": nics, "display": _display(vm)}
+            "disks": disks, "nics": nics, "display": _display(vm),
+            **({"restore_memory": vm["_restore_memory"]} if vm.get("_restore_memory") else {})}
 
 
 def _display(vm: dict) -> dict | None:
@@ -138,6 +139,7 @@ def _launched(tx: Tx, vm_id: str, host_id: str) -> None:
     vm = tx.must("vm", vm_id)
     host = tx.must("host", host_id)
     vm.update(status="up", host={"id": host_id}, start_time=now_iso(), run_once=False)
+    vm.pop("_restore_memory", None)  # a previewed snapshot's RAM is resumed once
     _save(tx, vm)
     tx.event(32, f"VM {vm['name']} started on Host {host['name']}.", vm=vm_id, host=host_id)
 

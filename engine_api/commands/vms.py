@@ -7,7 +7,7 @@ actions refuse with a 409 that says why, and never pretend to succeed.
 
 from __future__ import annotations
 
-from engine_api.commands import custom_properties, disks, images, nics, template_versions
+from engine_api.commands import custom_properties, disks, images, nics, template_versions, vm_clones
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import merge, require_name
 from engine_api.commands.runner import run
@@ -139,6 +139,9 @@ def _remove(tx: Tx, current: dict, detach_only: bool) -> None:
 
 
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
+    snapshot_id = vm_clones.snapshot_ref(doc)
+    if snapshot_id:  # a copy of another VM at one of its snapshots
+        return vm_clones.add_from_snapshot(ctx, doc, snapshot_id)
     created = run(ctx, "add_vm", _create_and_plan, doc, flag(ctx.params, "clone"))
     if created.pop("_fill", False):
         images.fill(ctx, "vm", created["id"], created["name"])

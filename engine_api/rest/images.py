@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from engine_api.commands import disk_moves, ova, snapshots
+from engine_api.commands import disk_moves, ova, snapshots, vm_clones
 from engine_api.rest.measured import derived_id
 from engine_api.rest.resources import Collection
 from engine_api.store import repo
@@ -36,6 +36,7 @@ def register(root: dict[str, Collection]) -> None:
                        undosnapshot=snapshots.undo)
     root["disks"].actions.update(copy=disk_moves.copy, move=disk_moves.move)
     vms.actions["export"] = ova.export  # to a path on a host, as an OVA
+    vms.actions["clone"] = vm_clones.clone
     root["externalvmimports"] = Collection(
         "externalvmimports", "external_vm_import", add=ova.import_ova,
         load=lambda conn, parent, ident: ova.load_import(repo.get(conn, "vm", ident)),
