@@ -81,9 +81,15 @@ class Executor:
         params = kind.create_params(step.options) if kind.create_params else {}
         path = self._path(kind, step.values)
         upload = kind.upload(step.values, step.options) if kind.upload else None
+        via = kind.create_via(step.values, self.find_id) if kind.create_via else None
+        if kind.create_lookup:
+            body.update(kind.create_lookup(self.client, step.values, self.find_id))
         if upload:
             created = self._upload(upload)
             ident = created.get("id") or created.get("name")
+        elif via:
+            created = self.client.add(via[0], via[1])
+            ident = created.get("id") or (created.get(kind.name) or {}).get("id")
         else:
             created = self.client.add(path, body, params or None)
             ident = created.get("id")
@@ -110,6 +116,8 @@ class Executor:
             self.client.update(path, ident, body)
             return
         self._send(kind.update_requests(path, ident, body, step.values, step.current or {}))
+        if kind.update_waits and kind.update_waits(step.values) and kind.created_states and self.wait.wait:
+            self._wait_status(kind, ident, step.label, kind.created_states)
 
     def _upload(self, r: Request) -> dict[str, Any]:
         return self.client.upload(r.path, r.data or b"", r.content_type)

@@ -326,14 +326,35 @@ class VnicProfile(Entity):
 
 
 class Template(Entity):
+    """A template; its versions share its name and are told apart by ``version_number`` or ``version_name``."""
+
     KIND = "template"
     vm: str | None = opt("VM the template is made from; used when creating only.", ref="vm", create_only=True)
+    version_number: int | None = opt([
+        "Number of the version of the template named I(name): 1 is the base template, as oVirt counts them.",
+        "When neither I(version_number) nor I(version_name) is given, the base template is meant. A version that "
+        "does not exist is made from I(vm) as the next version of the base template (it gets the next number)."],
+        path="version.version_number", send=False, ge=1)
+    version_name: str | None = opt([
+        "Name of a version of the template (oVirt's sub-template name, I(version.name) of "
+        "M(ovirt.ovirt.ovirt_template)); with it alone, the version is found by this name, and made from I(vm) "
+        "as a new version of the base template named I(name) when no version has it."],
+        path="version.version_name")
     cluster: str | None = opt("Cluster of the template; used when creating only.", ref="cluster", create_only=True)
     description: str | None = opt("Description.")
     comment: str | None = opt("Comment.")
     memory: Size | None = opt("Memory, as an IEC size such as C(2GiB).")
     cpu_cores: int | None = opt("Cores per socket.", path="cpu.topology.cores", ge=1)
     cpu_sockets: int | None = opt("Sockets.", path="cpu.topology.sockets", ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_version(cls, data: Any) -> Any:
+        """No version named: the base template (version 1), so its versions, which share its name, are not
+        mistaken for it."""
+        if isinstance(data, dict) and data.get("version_number") is None and data.get("version_name") is None:
+            return {**data, "version_number": 1}
+        return data
 
 
 DiskInterface = Literal["virtio", "virtio_scsi", "ide", "sata", "spapr_vscsi"]
@@ -345,8 +366,11 @@ class DiskDevice(Sub):
 
     size: Size | None = opt("Size, as an IEC string such as C(20GiB) or bytes; disks can only grow.",
                             path="disk.provisioned_size", grow_only=True)
-    storage_domain: str | None = opt("Data domain of a new disk.", path="disk.storage_domain", ref="storage_domain",
-                                     immutable=True)
+    storage_domain: str | None = opt([
+        "Data domain of the disk.",
+        "A different domain for an existing disk moves it there (live while its VM runs), as "
+        "M(ovirt.ovirt.ovirt_disk) does; the module waits (with I(wait)) until the disk is C(ok) on its new domain."],
+        path="disk.storage_domain", ref="storage_domain")
     interface: DiskInterface | None = opt("Bus (for a disk attached to a VM).")
     bootable: bool | None = opt("The VM boots from it.")
     format: Literal["cow", "raw"] | None = opt("Image format; cannot change later.", path="disk.format",
@@ -375,9 +399,20 @@ class Disk(Entity, DiskDevice):
     KIND = "disk"
     CONTROL = Entity.CONTROL | {"detach_only"}
     name: str | None = opt("Name (alias) of the disk.", min_length=1, max_length=255)
+    copy_from: str | None = opt([
+        "Name of a disk this one is made as a copy of (C(POST /disks/{id}/copy)) when it does not exist: a floating "
+        "disk on I(storage_domain) holding the source's data, in the source's format and allocation unless "
+        "I(format) or I(sparse) say otherwise; its VM must be down. Used when creating only: an existing disk of "
+        "this name is left as it is, so the copy is made once."], ref="disk", create_only=True, send=False)
     vm: str | None = opt("VM the disk is attached to.", mapped=False)
     read_only: bool | None = opt("Attached read-only.")
     detach_only: bool = opt("With I(state=absent) and I(vm_name), detach the disk from the VM and keep it.", False)
+
+    @model_validator(mode="after")
+    def _copy_floating(self) -> Disk:
+        if self.copy_from is not None and self.vm is not None:
+            raise ValueError("copy_from makes a floating disk; attach the copy to a VM with another task")
+        return self
 
 
 _PLUGGED = {"plugged": True, "unplugged": False}
@@ -416,7 +451,7 @@ class VmNic(NicDevice):
 class Vm(Entity):
     KIND = "vm"
     WORD = "VM"
-    CONTROL = Entity.CONTROL | {"disks", "nics", "exclusive", "force"}
+    CONTROL = Entity.CONTROL | {"disks", "nics", "exclusive", "force", "clone"}
     state: Literal["present", "absent", "running", "stopped", "suspended"] = opt([  # type: ignore[assignment]
         "C(present) makes sure the VM exists, whatever its status.",
         "C(running), C(stopped) and C(suspended) also bring it to C(up), C(down) or C(suspended).",
@@ -424,6 +459,23 @@ class Vm(Entity):
     cluster: str | None = opt("Cluster of the VM. Required to create one.", ref="cluster")
     template: str | None = opt("Template the VM is created from, C(Blank) when not given; used when creating only.",
                                ref="template", create_only=True)
+    template_version: int | None = opt([
+        "Version number of I(template) the VM is created from (1 is the base template); used when creating only.",
+        "Without it the engine takes the base version, or the latest one with I(use_latest_template_version)."],
+        path="template.version.version_number", create_only=True, ge=1)
+    use_latest_template_version: bool | None = opt([
+        "The VM follows the latest version of its template (oVirt's I(use_latest_template_version), as in "
+        "M(ovirt.ovirt.ovirt_vm)): a new VM is created from the latest version of I(template)."])
+    clone: bool = opt([
+        "Create the VM's disks as full, independent copies of the template's (qemu-img convert), instead of thin "
+        "qcow2 overlays on them; used when creating only."], False)
+    snapshot_vm: str | None = opt([
+        "VM whose snapshot I(snapshot_name) the new VM is copied from (oVirt's clone VM from snapshot): it gets "
+        "that VM's configuration as it was saved with the snapshot and full copies of its disks at that point. "
+        "Used when creating only, with I(snapshot_name)."], ref="vm", create_only=True, send=False)
+    snapshot_name: str | None = opt("Description of the snapshot of I(snapshot_vm) the new VM is copied from, as "
+                                    "M(ovirt.ovirt.ovirt_vm) names it; used when creating only.", create_only=True,
+                                    send=False)
     description: str | None = opt("Description.")
     comment: str | None = opt("Comment.")
     memory: Size | None = opt("Memory, as an IEC size such as C(2GiB) or C(512MiB), or bytes.")
@@ -458,6 +510,12 @@ class Vm(Entity):
         for i, d in enumerate(self.disks or []):
             if not d.name and not d.id:
                 raise ValueError(f"disks[{i}]: name or id is required")
+        if (self.snapshot_vm is None) != (self.snapshot_name is None):
+            raise ValueError("snapshot_vm and snapshot_name go together")
+        if self.snapshot_vm is not None and ({"template", "template_version"} & self.model_fields_set or self.clone):
+            raise ValueError("a VM copied from a snapshot takes no template, template_version nor clone")
+        if self.template_version is not None and self.template is None:
+            raise ValueError("template_version needs template")
         return self
 
 

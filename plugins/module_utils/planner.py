@@ -216,7 +216,8 @@ def _plan_one(desired: Desired, current: Current, declared: set[tuple[str, str]]
     if facts is None:
         values = {**{k: v for k, v in kind.defaults.items() if k not in desired.values}, **desired.values}
         _check_refs(kind, desired, values, current, declared)
-        missing = [r for r in kind.required if is_empty(values.get(r))]
+        required = kind.required_for(values) if kind.required_for else kind.required
+        missing = [r for r in required if is_empty(values.get(r))]
         if missing:
             raise PlanError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required to create it",
                             label)

@@ -298,6 +298,9 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "bootable": {
    "type": "bool"
   },
+  "copy_from": {
+   "type": "str"
+  },
   "description": {
    "type": "str"
   },
@@ -1004,6 +1007,12 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "default": "present",
    "type": "str"
   },
+  "version_name": {
+   "type": "str"
+  },
+  "version_number": {
+   "type": "int"
+  },
   "vm": {
    "type": "str"
   }
@@ -1107,6 +1116,10 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    ],
    "elements": "str",
    "type": "list"
+  },
+  "clone": {
+   "default": false,
+   "type": "bool"
   },
   "cluster": {
    "type": "str"
@@ -1263,6 +1276,12 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "operating_system": {
    "type": "str"
   },
+  "snapshot_name": {
+   "type": "str"
+  },
+  "snapshot_vm": {
+   "type": "str"
+  },
   "state": {
    "choices": [
     "present",
@@ -1280,6 +1299,9 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "template": {
    "type": "str"
   },
+  "template_version": {
+   "type": "int"
+  },
   "type": {
    "choices": [
     "desktop",
@@ -1287,6 +1309,9 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
     "high_performance"
    ],
    "type": "str"
+  },
+  "use_latest_template_version": {
+   "type": "bool"
   }
  },
  "vnic_profile": {

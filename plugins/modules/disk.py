@@ -11,15 +11,21 @@ description:
   - Create, resize, update and remove disks. Options follow M(ovirt.ovirt.ovirt_disk).
   - With I(vm_name) the disk is found among that VM's disks and created attached to it; without, it is a
     floating disk found by name.
-  - I(format), I(sparse) and I(storage_domain) cannot change after creation; a changed declaration fails and
-    names the field.
+  - I(format) and I(sparse) cannot change after creation; a changed declaration fails and names the field.
+  - A changed I(storage_domain) moves the disk to that domain (live, by a block copy, while its VM runs), as
+    M(ovirt.ovirt.ovirt_disk) does; check mode and C(--diff) show the move before it is made.
+  - A disk declared with I(copy_from) is made once as a copy of that disk on I(storage_domain).
 # options: generated from the desired-state model by `make docs`; declare options there.
 options:
   size:
     description: Size, as an IEC string such as C(20GiB) or bytes; disks can only grow.
     type: str
   storage_domain:
-    description: Data domain of a new disk.
+    description:
+      - Data domain of the disk.
+      - A different domain for an existing disk moves it there (live while its VM runs),
+        as M(ovirt.ovirt.ovirt_disk) does; the module waits (with I(wait)) until the disk
+        is C(ok) on its new domain.
     type: str
   interface:
     description: Bus (for a disk attached to a VM).
@@ -57,6 +63,14 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  copy_from:
+    description:
+      - 'Name of a disk this one is made as a copy of (C(POST /disks/{id}/copy)) when
+        it does not exist: a floating disk on I(storage_domain) holding the source''s
+        data, in the source''s format and allocation unless I(format) or I(sparse) say
+        otherwise; its VM must be down. Used when creating only: an existing disk of this
+        name is left as it is, so the copy is made once.'
+    type: str
   vm_name:
     description: VM the disk is attached to.
     type: str
@@ -82,6 +96,18 @@ EXAMPLES = r"""
     size: 100GiB
     storage_domain: data1
     interface: virtio_scsi
+
+- name: Moved to another domain (live while web1 runs); the plan shows storage_domain before and after
+  vdc.infra.disk:
+    name: web1_data
+    vm_name: web1
+    storage_domain: data2
+
+- name: A copy of a floating disk on another domain, made once
+  vdc.infra.disk:
+    name: golden_copy
+    copy_from: golden
+    storage_domain: data2
 """
 
 RETURN = r"""

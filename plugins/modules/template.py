@@ -9,7 +9,10 @@ short_description: Manage templates
 version_added: 0.1.0
 description:
   - Create templates from VMs, update and remove them. Options follow M(ovirt.ovirt.ovirt_template).
-  - After creating a template the module waits (with I(wait)) until its status is C(ok).
+  - After creating a template the module waits (with I(wait)) until its status is C(ok), once its disks are
+    copies of the VM's volumes.
+  - Versions of a template share its name; I(version_name) or I(version_number) tells them apart, and a version
+    not made yet is made from I(vm) as the next version of the base template (oVirt's sub-template).
 # options: generated from the desired-state model by `make docs`; declare options there.
 options:
   id:
@@ -26,6 +29,21 @@ options:
     choices: [present, absent]
   vm:
     description: VM the template is made from; used when creating only.
+    type: str
+  version_number:
+    description:
+      - 'Number of the version of the template named I(name): 1 is the base template,
+        as oVirt counts them.'
+      - When neither I(version_number) nor I(version_name) is given, the base template
+        is meant. A version that does not exist is made from I(vm) as the next version
+        of the base template (it gets the next number).
+    type: int
+  version_name:
+    description:
+      - Name of a version of the template (oVirt's sub-template name, I(version.name)
+        of M(ovirt.ovirt.ovirt_template)); with it alone, the version is found by this
+        name, and made from I(vm) as a new version of the base template named I(name)
+        when no version has it.
     type: str
   cluster:
     description: Cluster of the template; used when creating only.
@@ -57,6 +75,12 @@ EXAMPLES = r"""
     name: el9-base
     vm: el9-golden
     description: Enterprise Linux 9
+
+- name: Its second version, from the VM after an update; found by its name on the next runs
+  vdc.infra.template:
+    name: el9-base
+    vm: el9-golden
+    version_name: "2026-11 updates"
 """
 
 RETURN = r"""

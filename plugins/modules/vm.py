@@ -9,6 +9,9 @@ short_description: Manage virtual machines, their disks and NICs
 version_added: 0.1.0
 description:
   - Create, update, start, stop, suspend and remove VMs. Options follow M(ovirt.ovirt.ovirt_vm).
+  - A new VM from a template has thin disks (qcow2 overlays on the template's) unless I(clone) asks for full
+    copies; I(template_version) picks a version of the template. With I(snapshot_vm) and I(snapshot_name) the
+    new VM is a copy of another VM at one of its snapshots.
   - I(disks) and I(nics) are reconciled too, field by field. With I(exclusive=true), disks and NICs of the VM
     that are not declared are removed; without it they are left alone (never silently only added).
 # options: generated from the desired-state model by `make docs`; declare options there.
@@ -34,6 +37,34 @@ options:
   template:
     description: Template the VM is created from, C(Blank) when not given; used when creating
       only.
+    type: str
+  template_version:
+    description:
+      - Version number of I(template) the VM is created from (1 is the base template);
+        used when creating only.
+      - Without it the engine takes the base version, or the latest one with I(use_latest_template_version).
+    type: int
+  use_latest_template_version:
+    description:
+      - 'The VM follows the latest version of its template (oVirt''s I(use_latest_template_version),
+        as in M(ovirt.ovirt.ovirt_vm)): a new VM is created from the latest version of
+        I(template).'
+    type: bool
+  clone:
+    description:
+      - Create the VM's disks as full, independent copies of the template's (qemu-img
+        convert), instead of thin qcow2 overlays on them; used when creating only.
+    type: bool
+    default: false
+  snapshot_vm:
+    description:
+      - 'VM whose snapshot I(snapshot_name) the new VM is copied from (oVirt''s clone
+        VM from snapshot): it gets that VM''s configuration as it was saved with the snapshot
+        and full copies of its disks at that point. Used when creating only, with I(snapshot_name).'
+    type: str
+  snapshot_name:
+    description: Description of the snapshot of I(snapshot_vm) the new VM is copied from,
+      as M(ovirt.ovirt.ovirt_vm) names it; used when creating only.
     type: str
   description:
     description: Description.
@@ -115,7 +146,11 @@ options:
           grow.
         type: str
       storage_domain:
-        description: Data domain of a new disk.
+        description:
+          - Data domain of the disk.
+          - A different domain for an existing disk moves it there (live while its VM
+            runs), as M(ovirt.ovirt.ovirt_disk) does; the module waits (with I(wait))
+            until the disk is C(ok) on its new domain.
         type: str
       interface:
         description: Bus (for a disk attached to a VM).
@@ -230,6 +265,21 @@ EXAMPLES = r"""
       - name: pincpu
         value: "0-3"
     state: running
+
+- name: A VM with its own full copy of the second version of a template
+  vdc.infra.vm:
+    name: app2
+    cluster: c1
+    template: el9-base
+    template_version: 2
+    clone: true
+
+- name: A copy of db1 as it was at its snapshot "before upgrade"
+  vdc.infra.vm:
+    name: db1-before-upgrade
+    cluster: c1
+    snapshot_vm: db1
+    snapshot_name: before upgrade
 
 - name: A bigger boot disk (disks only grow); the other disks and NICs are left alone
   vdc.infra.vm:

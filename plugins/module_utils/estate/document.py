@@ -148,7 +148,8 @@ class Estate(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", title="vdc estate")
-    SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "vms", "scheduling_policies", "affinity_groups",
+    SECTIONS: ClassVar[tuple[str, ...]] = ("data_centers", "templates", "vms", "disks", "scheduling_policies",
+                                           "affinity_groups",
                                            "affinity_labels", "tags", "users", "groups", "roles", "permissions",
                                            "vdsm_hooks",
                                            "engine_config", "scheduling_policy_units",
@@ -157,7 +158,13 @@ class Estate(BaseModel):
     estate: str | None = Field(default=None, pattern=ESTATE_NAME,
                                description="Name of the estate: the owner written in the ownership marker.")
     data_centers: list[EstateDataCenter] = Field(default_factory=list)
+    templates: list[m.Template] = Field(default_factory=list, description=(
+        "Templates made from VMs (name, vm, and for a version of a template version_name or version_number); "
+        "the versions of a template are made in the order they are declared, after its base."))
     vms: list[EstateVm] = Field(default_factory=list)
+    disks: list[m.Disk] = Field(default_factory=list, description=(
+        "Disks on their own (as vdc.infra.disk takes them): floating ones, copies of others (copy_from), or ones "
+        "attached to a VM (vm); a changed storage_domain moves a disk."))
     scheduling_policy_units: list[m.PolicyUnit] = Field(default_factory=list, description=(
         "Python files of external scheduling units (name, src or content), added before the scheduling policies "
         "that name their units; a relative src is read from the estate's directory."))
@@ -226,6 +233,11 @@ def duplicates(estate: Estate) -> list[tuple[Loc, str]]:
     for i, entry in enumerate(estate.engine_config):
         check(("engine_config", entry.version, entry.name), ("engine_config", i),
               f"engine configuration ({entry.version})")
+    for i, t in enumerate(estate.templates):
+        version = f"version {t.version_number}" if t.version_number is not None else f"version '{t.version_name}'"
+        check(("template", version, t.name), ("templates", i), f"template ({version})")
+    for i, d in enumerate(estate.disks):
+        check(("disk", d.vm or "", d.name), ("disks", i), f"disk{' of VM ' + d.vm if d.vm else ''}")
     for i, vm in enumerate(estate.vms):
         check(("vm", vm.name), ("vms", i), "VM")
         by_kind: dict[str, set[str | None]] = defaultdict(set)

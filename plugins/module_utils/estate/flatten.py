@@ -23,6 +23,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired
 ONLY_KINDS: dict[str, frozenset[str]] = {
     "data_centers": frozenset({"data_center"}), "clusters": frozenset({"cluster"}), "hosts": frozenset({"host"}),
     "storage_domains": frozenset({"storage_domain"}), "networks": frozenset({"network", "cluster_network"}),
+    "templates": frozenset({"template"}),
     "vms": frozenset({"vm", "disk", "nic"}), "disks": frozenset({"disk"}), "nics": frozenset({"nic"}),
     "scheduling_policies": frozenset({"scheduling_policy"}), "affinity_groups": frozenset({"affinity_group"}),
     "affinity_labels": frozenset({"affinity_label"}), "tags": frozenset({"tag"}),
@@ -83,8 +84,12 @@ def flatten(doc: Estate, estate: str) -> Flat:
             add(_base(sd, m.StorageDomain, estate, data_center=dc.name), here + ("storage_domains", j))
         for j, net in enumerate(dc.networks):
             add(_base(net, m.Network, estate, data_center=dc.name), here + ("networks", j))
+    for i, template in enumerate(doc.templates):
+        add(_base(template, m.Template, estate), ("templates", i))
     for i, vm in enumerate(doc.vms):
         add(_base(vm, m.Vm, estate), ("vms", i))
+    for i, disk in enumerate(doc.disks):
+        add(disk, ("disks", i))
     for i, policy in enumerate(doc.scheduling_policies):
         add(policy, ("scheduling_policies", i))
     for i, group in enumerate(doc.affinity_groups):

@@ -77,6 +77,19 @@ class Kind:
     locate: Callable[[dict[str, Any], Callable[[str, str, dict[str, Any]], str | None]], str] | None = None
     # (kind, name) of entities it needs beyond its reference fields (a permission: its object).
     refers: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    # A create made by another request than a POST to the collection (a disk copied from another one): (values,
+    # find_id) -> (path, body), or None for an ordinary create; the answer names the new entity by ``id`` or by
+    # ``<kind>.id``.
+    create_via: Callable[[dict[str, Any], Callable[[str, str, dict[str, Any]], str | None]],
+                         tuple[str, Wire] | None] | None = None
+    # Members of a create body read from the engine when the step runs (a VM copied from a snapshot: the
+    # snapshot's id): (client, values, find_id) -> members.
+    create_lookup: Callable[[Any, dict[str, Any], Callable[[str, str, dict[str, Any]], str | None]], Wire] | None \
+        = None
+    # Whether an update is waited for until a created state (a disk moved to another domain): (changed values).
+    update_waits: Callable[[dict[str, Any]], bool] | None = None
+    # Fields needed to create one, when they depend on the values (a disk copied from another needs no size).
+    required_for: Callable[[dict[str, Any]], tuple[str, ...]] | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

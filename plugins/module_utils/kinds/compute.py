@@ -5,14 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils import model as m
-from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import ActionPlan, Facts, Kind, Wire
+from ansible_collections.vdc.infra.plugins.module_utils.errors import PlanError
+from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import ActionPlan, Facts, Kind, Request, Wire
 from ansible_collections.vdc.infra.plugins.module_utils.wire import plain_list
 
 RUNNING = ("up", "powering_up", "wait_for_launch", "migrating", "reboot_in_progress", "restoring_state")
 
 
+def _sub_version(values: dict[str, Any]) -> bool:
+    """Whether the values declare a version of a template other than its base (version 1)."""
+    number = values.get("version_number")
+    return number not in (None, 1) or (number is None and bool(values.get("version_name")))
+
+
+def _template_create(body: Wire, values: dict[str, Any]) -> Wire:
+    """A new version of a template is made with ``version.base_template``: the base template of that name."""
+    if _sub_version(values):
+        body["version"] = {**(body.get("version") or {}), "base_template": {"name": values.get("name")}}
+    return body
+
+
 TEMPLATE = Kind(
     name="template", collection="templates", order=70, required=("vm",), fields=m.Template.wire_fields(),
+    scope=("version_number", "version_name"), create_body=_template_create,
     created_states=("ok",), failed_states=("illegal",),
 )
 
@@ -33,10 +48,30 @@ def _vm_before_delete(facts: Facts) -> list[ActionPlan]:
     return [] if status in (None, "down") else [ActionPlan("stop", f"a VM that is {status} cannot be removed", "down")]
 
 
+def _vm_snapshot(client: Any, values: dict[str, Any], find_id: Any) -> Wire:
+    """A VM copied from a snapshot names it by id (``snapshots``): the snapshot of ``snapshot_vm`` whose
+    description is ``snapshot_name``."""
+    source, description = values.get("snapshot_vm"), values.get("snapshot_name")
+    if not source:
+        return {}
+    label = f"VM '{values.get('name')}'"
+    vm_id = find_id("vm", source, {})
+    if not vm_id:
+        raise PlanError(f"snapshot_vm: VM '{source}' not found", label)
+    found = [s for s in client.list(f"vms/{vm_id}/snapshots") if s.get("description") == description
+             and s.get("snapshot_type") == "regular"]
+    if len(found) != 1:
+        raise PlanError(f"snapshot_name: VM '{source}' has {len(found) or 'no'} snapshot(s) described "
+                        f"'{description}'", label)
+    return {"snapshots": {"snapshot": [{"id": found[0]["id"]}]}}
+
+
 VM = Kind(
     name="vm", label_word=m.Vm.word(), collection="vms", order=80, required=("cluster",),
     fields=m.Vm.wire_fields(),
     defaults={"template": "Blank"},
+    create_params=lambda o: {"clone": True} if o.get("clone") else {},
+    create_lookup=_vm_snapshot,
     extra_facts=lambda e, lookup: {"status": e.get("status")},
     created_states=("down",), failed_states=("unknown",),
     actions=_vm_actions, before_delete=_vm_before_delete,
@@ -70,9 +105,42 @@ def _disk_update(body: Wire, values: dict[str, Any], current: Facts) -> Wire:
     return body if current.get("vm") else body.get("disk", {})
 
 
+def _disk_update_requests(path: str, ident: str, body: Wire, values: dict[str, Any], current: Facts) -> list[Request]:
+    """A changed storage domain moves the disk (``POST /disks/{id}/move``); the other changes are one PUT."""
+    disk = body.get("disk") if current.get("vm") else body
+    target = (disk or {}).pop("storage_domain", None)
+    if current.get("vm") and not body.get("disk"):
+        body.pop("disk", None)
+    requests = [Request("update", path, ident, body)] if body else []
+    if target:
+        if "size" in values:
+            raise PlanError("a disk is grown and moved in separate runs (it is locked while either runs); "
+                            "declare one of size and storage_domain changed at a time",
+                            f"disk '{current.get('name')}'")
+        requests.append(Request("add", f"disks/{ident}/move", body={"storage_domain": target}))
+    return requests
+
+
+def _disk_copy(values: dict[str, Any], find_id: Any) -> tuple[str, Wire] | None:
+    """A disk declared with ``copy_from`` is made by copying that disk to its storage domain."""
+    source = values.get("copy_from")
+    if not source:
+        return None
+    src_id = find_id("disk", source, {})
+    if not src_id:
+        raise PlanError(f"copy_from: disk '{source}' not found, or several disks have that name",
+                        f"disk '{values.get('name')}'")
+    sd = values.get("storage_domain")
+    sd_id = find_id("storage_domain", sd, {}) if sd else None
+    disk = {"alias": values.get("name"), **{k: values[k] for k in ("format", "sparse", "description") if k in values}}
+    return f"disks/{src_id}/copy", {"storage_domain": {"id": sd_id} if sd_id else {"name": sd}, "disk": disk}
+
+
 DISK = Kind(
     name="disk", collection="disks", order=90, scope=("vm",), parent="vm", parent_kind="vm",
     sub_collection="diskattachments", required=("size", "storage_domain"), fields=m.Disk.wire_fields(),
+    required_for=lambda v: ("storage_domain",) if v.get("copy_from") else ("size", "storage_domain"),
+    update_requests=_disk_update_requests, update_waits=lambda v: "storage_domain" in v, create_via=_disk_copy,
     extra_facts=_disk_facts, create_body=_disk_create, update_body=_disk_update,
     created_states=("ok",), failed_states=("illegal",),
     delete_params=lambda o: {"detach_only": True} if o.get("detach_only") else {},

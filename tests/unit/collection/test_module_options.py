@@ -65,7 +65,7 @@ CASES = {
          "nics": [{"name": "nic1", "network": "app", "profile": None, "interface": None, "mac_address": None,
                    "linked": None, "plugged": None}]},
         [Desired("vm", {"name": "web1", "cluster": "c1", "memory": 2 * GiB, "cpu_cores": 2}, "running",
-                 options={"exclusive": True, "force": False}, owns=("disk", "nic")),
+                 options={"exclusive": True, "force": False, "clone": False}, owns=("disk", "nic")),
          Desired("disk", {"name": "os", "size": 20 * GiB, "storage_domain": "data1", "bootable": True,
                           "vm": "web1"}),
          Desired("nic", {"name": "nic1", "network": "app", "profile": "app", "vm": "web1"})]),
@@ -77,7 +77,7 @@ CASES = {
         [Desired("nic", {"name": "nic2", "vm": "web1", "profile": "p", "plugged": False})]),
     "template": (
         {"name": "base", "vm": "golden", "memory": "1GiB"},
-        [Desired("template", {"name": "base", "vm": "golden", "memory": GiB})]),
+        [Desired("template", {"name": "base", "vm": "golden", "memory": GiB, "version_number": 1})]),
     "event": (
         {"origin": "deploy", "custom_id": 7, "description": "done", "cluster": "c1"},
         [Desired("event", {"name": "deploy/7", "origin": "deploy", "custom_id": 7, "description": "done",
