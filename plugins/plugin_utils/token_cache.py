@@ -163,7 +163,7 @@ class ControllerSessions:
             token = self.cache.get(s)
             if token is None:
                 token = login(s, opener.inner)
-                self._replace(s, token, opener.inner)
+                self._replace(self.cache, s, token, opener.inner)
         return token
 
     def _renew(self, s: AuthSettings, inner: Opener, refused: str | None) -> str:
@@ -173,12 +173,12 @@ class ControllerSessions:
             token = self.cache.get(s)
             if token is None or token == refused:  # else another task renewed it already
                 token = login(s, inner)
-                self._replace(s, token, inner)
+                self._replace(self.cache, s, token, inner)
         return token
 
-    def _replace(self, s: AuthSettings, token: str, inner: Opener) -> None:
-        assert self.cache is not None
-        replaced = self.cache.put(s, token)
+    @staticmethod
+    def _replace(cache: TokenCache, s: AuthSettings, token: str, inner: Opener) -> None:
+        replaced = cache.put(s, token)
         if replaced:
             logout(s, replaced, inner)
 
