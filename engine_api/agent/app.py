@@ -99,7 +99,9 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
                                      float(params.get("max_time") or 0), dest_xml)
         if peer:
             try:
-                call(f"{peer}/vms/{uuid}/migrated", dest["secret"], "POST", {}, context=client_tls)
+                lease = driver.holds.path_of(uuid) if driver.holds is not None else None
+                call(f"{peer}/vms/{uuid}/migrated", dest["secret"], "POST", {"lease": lease} if lease else {},
+                     context=client_tls)  # the destination holds the VM's lease from now on
             except AgentError:
                 pass  # the VM runs there; its after hooks are reported by that agent
         return done
@@ -137,6 +139,8 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
             return await handle(request, migrate, uuid, params)
         if op == "ticket":
             return await handle(request, driver.set_ticket, uuid, params)
+        if op == "migrated":
+            return await handle(request, driver.migrated_in, uuid, params.get("lease"))
         if op not in fns:
             return JSONResponse({"error": f"unknown operation {op}"}, 404)
         return await handle(request, fns[op], uuid)

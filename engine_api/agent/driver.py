@@ -400,9 +400,12 @@ class Driver:
         except hooks.HookError as e:
             raise AgentError(str(e), 409) from None
 
-    def migrated_in(self, uuid: str) -> dict:
-        """A migration brought the VM here (libvirt's own, or a handover): the destination's after chain."""
+    def migrated_in(self, uuid: str, lease_path: str | None = None) -> dict:
+        """A migration brought the VM here (libvirt's own, or a handover): the destination's after chain. A VM
+        with a lease brings it along: this host holds it from now on (the source gave it over)."""
         dom = self._dom(uuid)
+        if lease_path and self.holds is not None:
+            self.holds.take_over(uuid, lease_path)
         self.hooks.run_soft("after_vm_migrate_destination", dom.XMLDesc(0), uuid, self._custom(dom))
         return {"id": uuid, "status": "up"}
 

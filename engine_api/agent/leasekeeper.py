@@ -55,6 +55,10 @@ class Holds:
             raise LeaseError("the lease's storage cannot be reached (the lab cut this host from its storage)")
         path = leases.lease_path(domain_path, vm_id)
         leases.acquire(path, self.owner, self.timings)
+        self._record(vm_id, path)
+
+    def _record(self, vm_id: str, path: Path) -> None:
+        """Tell the keeper to renew this lease."""
         hold = self.dir / f"{vm_id}.json"
         tmp = hold.with_suffix(".tmp")
         tmp.write_text(json.dumps({"vm": vm_id, "path": str(path), "since": time.time()}))
@@ -62,6 +66,22 @@ class Holds:
 
     def held(self, vm_id: str) -> bool:
         return (self.dir / f"{vm_id}.json").exists()
+
+    def path_of(self, vm_id: str) -> str | None:
+        """Where the lease this host holds for the VM is, if it holds one."""
+        try:
+            return str(json.loads((self.dir / f"{vm_id}.json").read_text())["path"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def take_over(self, vm_id: str, lease_path: str) -> None:
+        """Hold a lease its holder hands over (a live migration brought the VM here): the record names this
+        host at once, and the source's keeper, finding it no longer holds the lease, lets it go."""
+        path = Path(lease_path)
+        record = leases.read(path) or {}
+        leases.write(path, {"owner": self.owner, "generation": int(record.get("generation") or 0) + 1,
+                            "renewed": time.time(), "expiry": self.timings.expiry})
+        self._record(vm_id, path)
 
     def give_up(self, vm_id: str) -> None:
         hold = self.dir / f"{vm_id}.json"
@@ -95,10 +115,10 @@ class Keeper:
             return None
 
     def _kill(self, vm_id: str, why: str) -> None:
-        log.warning("destroying VM %s: %s", vm_id, why)
         try:
             dom = self._domain(vm_id)
             if dom is not None and dom.isActive():
+                log.warning("destroying VM %s: %s", vm_id, why)
                 dom.destroy()
         except Exception as e:  # noqa: BLE001 - the hold stays, and the next round tries again
             log.error("could not destroy VM %s: %s", vm_id, e)

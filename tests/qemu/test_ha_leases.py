@@ -242,3 +242,33 @@ def test_dead_host_leased_vm_restarts_after_the_lease_expires_and_unleased_after
         lab.start(0)
         qestate.wait_host_status(0, t.HostStatus.UP, timeout=60)
         _cleanup(qestate, leased, plain)
+
+
+
+def test_a_live_migration_hands_the_lease_over_to_the_destination(qestate):
+    import json
+
+    lab = qestate.live.engine.lab
+    vm_id, _ = counting_vm(qestate, "q-lease-moves",
+                           lease=t.StorageDomainLease(storage_domain=t.StorageDomain(id=qestate.sd_id)))
+    try:
+        qestate.start_on(vm_id, 0)
+        owners = [(h.state_dir / "lease-host-id").read_text().strip() for h in lab.hosts]
+
+        def record() -> dict:
+            with open(_lease_file(qestate, vm_id)) as f:
+                return json.load(f)
+
+        assert record()["owner"] == owners[0]
+        qestate.vm(vm_id).migrate(host=t.Host(id=qestate.host_ids[1]))
+        qestate.wait_vm(vm_id, lambda v: v.status == t.VmStatus.UP and v.host.id == qestate.host_ids[1],
+                        timeout=60, what="the VM up on host 1")
+        moved = wait_for(record, lambda r: r["owner"] == owners[1], timeout=10, what="host 1 holding the lease")
+        # host 1's keeper renews it from now on, and host 0's let it go without touching the VM
+        wait_for(record, lambda r: r["generation"] > moved["generation"] and r["owner"] == owners[1],
+                 timeout=3 * TIMINGS.renew_interval + 2, what="host 1 renewing the lease")
+        wait_for(lambda: (lab.hosts[0].state_dir / "leases" / f"{vm_id}.json").exists(), lambda held: not held,
+                 timeout=2 * TIMINGS.renew_interval + 2, what="host 0 no longer renewing it")
+        assert wait_counting(qestate, vm_id) > 0
+    finally:
+        qestate.destroy_vm(vm_id)
