@@ -13,6 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shlex
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -229,3 +232,39 @@ def test_one_token_per_run_private_reused_renewed_and_revoked_at_the_end(runner,
         answer = httpx.get(api, headers={"Authorization": f"Bearer {revoked}", "Accept": "application/json"})
         assert answer.status_code == 401, answer.text  # revoked when ansible-playbook ended
     assert not list((work / "tmp").glob("*/vdc-tokens")), "the token directory outlived the run"
+
+
+DELEGATED = f"""
+- hosts: localhost
+  gather_facts: false
+{AUTH}
+  tasks:
+    - vdc.infra.vm_info: {{name: act-none}}
+      delegate_to: remote
+      environment: {{PYTHONPATH: "{{{{ remote_pythonpath }}}}"}}
+      register: there
+    - ansible.builtin.copy: {{content: "{{{{ there | to_json }}}}", dest: "{{{{ out }}}}"}}
+"""
+
+
+def test_delegated_to_another_host_the_module_runs_there(runner, sshd, tmp_path):
+    work, run = runner
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    sshd.authorize(key.with_suffix(".pub").read_text().strip())
+    # The remote user's Python: this one, or (when it lives where the user cannot go) a system one with this
+    # virtualenv's packages on PYTHONPATH, as the agents deployed through this server run.
+    python, pythonpath = sys.executable, ""
+    if sshd.agent_command:
+        words = shlex.split(sshd.agent_command)
+        pythonpath, python = words[1].removeprefix("PYTHONPATH="), words[2]
+    (work / "delegated.yml").write_text(DELEGATED)
+    (work / "hosts.yml").write_text(json.dumps({"all": {"hosts": {"remote": {
+        "ansible_host": sshd.addresses[1], "ansible_port": sshd.port, "ansible_user": sshd.user,
+        "ansible_ssh_private_key_file": str(key), "ansible_python_interpreter": python,
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}}}}))
+    there, stats, log = run("delegated.yml", {"remote_pythonpath": pythonpath}, "-i", "hosts.yml", "-vvv")
+    assert stats["failed"] == 0, log
+    assert there["vms"] == [] and there["changed"] is False
+    assert "Running vm_info in the controller process" not in log
+    assert f"ESTABLISH SSH CONNECTION FOR USER: {sshd.user}" in log and "infra/plugins/modules/vm_info.py" in log
