@@ -190,6 +190,16 @@ def _fill_job(ctx: Context, kind: str, owner_id: str) -> None:
         run(ctx, "image_job", _settle, kind, owner_id, outcome)
 
 
+def settle(tx: Tx, kind: str, owner_id: str, outcome: dict[str, tuple[str, dict | str]]) -> None:
+    """Record the outcome of filling the disks of a template or VM (``ok`` with volume info, or ``illegal``)."""
+    _settle(tx, kind, owner_id, outcome)
+
+
+def fill_now(ctx: Context, kind: str, owner_id: str) -> None:
+    """Fill the locked disks of a template or VM in the caller's thread."""
+    _fill_job(ctx, kind, owner_id)
+
+
 def fill(ctx: Context, kind: str, owner_id: str, name: str) -> None:
     """After a template or VM was added: the job that copies (or overlays) its disks' volumes."""
     ctx.engine.jobs.submit(ctx, f"Copying the disks of {kind.replace('_', ' ')} {name}", _fill_job, ctx, kind,

@@ -64,6 +64,11 @@ def _disks(tx: Tx, vm_id: str) -> dict[str, dict]:
     return found
 
 
+def snapshot_disks(tx: Tx, vm_id: str) -> dict[str, dict]:
+    """The disks a snapshot of the VM takes when it names none."""
+    return _disks(tx, vm_id)
+
+
 def _busy_check(vm: dict, verb: str) -> None:
     for s in vm.get("_snapshots") or []:
         if s.get("snapshot_status") == "locked":
@@ -132,6 +137,11 @@ def _plan_create(tx: Tx, vm_id: str, doc: dict) -> dict:
     return snapshot
 
 
+def plan_create(tx: Tx, vm_id: str, doc: dict) -> dict:
+    """In the caller's transaction: a snapshot planned (``locked``), to be taken by :func:`create_job`."""
+    return _plan_create(tx, vm_id, doc)
+
+
 def _created(tx: Tx, vm_id: str, snapshot_id: str, result: dict | None, error: str = "") -> None:
     vm = tx.must("vm", vm_id)
     snapshot = _find(vm, snapshot_id)
@@ -189,6 +199,11 @@ def _create_job(ctx: Context, vm_id: str, snapshot_id: str) -> None:
         if result.get("memory"):
             result["memory_volume"] = body["memory"]
         run(ctx, "image_job", _created, vm_id, snapshot_id, result)
+
+
+def create_job(ctx: Context, vm_id: str, snapshot_id: str) -> None:
+    """Take a planned snapshot now, in the caller's thread."""
+    _create_job(ctx, vm_id, snapshot_id)
 
 
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
@@ -303,6 +318,12 @@ def _remove_job(ctx: Context, vm_id: str, snapshot_id: str) -> None:
             except AgentError:
                 pass
         run(ctx, "image_job", _merged, vm_id, snapshot_id, done, errors, live)
+
+
+def remove_now(ctx: Context, vm_id: str, snapshot_id: str) -> None:
+    """Remove (merge) a snapshot in the caller's thread; a refusal is raised as the fault it is."""
+    run(ctx, "remove_snapshot", _plan_remove, vm_id, snapshot_id)
+    _remove_job(ctx, vm_id, snapshot_id)
 
 
 def remove(ctx: Context, parent: dict | None, current: dict) -> None:

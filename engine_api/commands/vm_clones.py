@@ -4,7 +4,8 @@ AddVmFromSnapshot) or from its current disks (``POST /vms/{id}/clone`` with ``vm
 The new VM takes the source's configuration (the one saved with the snapshot) and full copies of the disks' data:
 each disk collapsed by ``qemu-img convert`` from the snapshot's frozen volume, or from the disk's top volume for a
 clone. The new VM is ``image_locked`` until its disks are filled; meanwhile the snapshot is ``locked``, and a
-cloned VM is ``image_locked`` with its disks locked, as oVirt locks the source of a copy.
+cloned VM that is down is ``image_locked`` with its disks locked, as oVirt locks the source of a copy; a running one
+is copied from a temporary snapshot, merged away once its volumes are read (as oVirt's CloneVm does).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 
 from sqlalchemy import Text, cast
 
-from engine_api.commands import custom_properties, disks, images, nics
+from engine_api.commands import custom_properties, disks, images, nics, snapshots
 from engine_api.commands.authz import on_arg, register
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.commands.common import require_name
@@ -28,7 +29,7 @@ from engine_api.commands.vmbase import (
     set_architecture,
 )
 from engine_api.core.context import Context
-from engine_api.core.errors import BadRequest, Conflict
+from engine_api.core.errors import BadRequest, Conflict, Fault
 from engine_api.store.schema import KINDS, col
 
 register("clone_vm", on_arg(1, "vm"))  # CREATE_VM, from the source VM
@@ -134,19 +135,24 @@ def _clone(tx: Tx, vm_id: str, action: dict) -> dict:
     if action.get("discard_snapshots") is False:
         raise BadRequest("action.discard_snapshots: a clone holds each disk's current data without its snapshots; "
                          "only discard_snapshots=true is supported")
-    if source.get("status") != "down":
-        raise Conflict(f"Cannot clone VM {source['name']}: it is {str(source.get('status')).replace('_', ' ')}; a "
-                       "VM is cloned while it is down (a running VM can be copied from one of its snapshots).")
+    live = source.get("status") in snapshots.LIVE
+    if not live and source.get("status") != "down":
+        raise Conflict(f"Cannot clone VM {source['name']}: it is {str(source.get('status')).replace('_', ' ')}.")
+    if live and source.get("stateless"):
+        raise Conflict(f"Cannot clone VM {source['name']}: it runs stateless.")
     _busy(source, "clone")
     sd = tx.ref("storage_domain", action.get("storage_domain"), "action.storage_domain", required=False)
     if sd is not None:
         atts = tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id)
         doc["disk_attachments"] = [{"disk": {"id": a["disk"]["id"], "storage_domains": [{"id": sd["id"]}]}}
                                    for a in atts]
-    created = _create(tx, doc, source, source, None, True, {"vm": source["id"]})
-    source = tx.must("vm", vm_id)
-    source["status"] = "image_locked"
-    tx.update("vm", source)
+    # A running VM is copied from a temporary snapshot (as oVirt's CloneVm): the volumes it freezes are read.
+    volumes = {i: images.volume(d) for i, d in snapshots.snapshot_disks(tx, vm_id).items()} if live else None
+    created = _create(tx, doc, source, source, volumes, not live, {"vm": source["id"]})
+    if not live:
+        source = tx.must("vm", vm_id)
+        source["status"] = "image_locked"
+        tx.update("vm", source)
     tx.event(37, f"VM {created['name']} creation was initiated by {tx.who} (a clone of VM {source['name']}).",
              vm=created["id"])
     return created
@@ -164,7 +170,39 @@ def _plan_from_snapshot(tx: Tx, doc: dict, snapshot_id: str) -> dict:
 
 
 def _plan_clone(tx: Tx, vm_id: str, action: dict) -> dict:
-    return _planned(tx, _clone(tx, vm_id, action))
+    created = _planned(tx, _clone(tx, vm_id, action))
+    if tx.must("vm", vm_id).get("status") not in snapshots.LIVE:
+        return created
+    temporary = snapshots.plan_create(tx, vm_id, {"description": f"Temporary snapshot for the clone {created['name']}",
+                                                  "persist_memorystate": False})
+    vm = tx.must("vm", created["id"])
+    if vm.get("_clone_of"):
+        vm["_clone_of"]["snapshot"] = temporary["id"]
+        tx.update("vm", vm)
+    return dict(created, _temporary=temporary["id"])
+
+
+def _abandon(tx: Tx, vm_id: str, error: str) -> None:
+    """The copy could not be made (its temporary snapshot failed): its disks are illegal, as after a failed copy."""
+    rows = tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id)
+    outcome: dict[str, tuple[str, dict | str]] = {a["disk"]["id"]: ("illegal", error) for a in rows}
+    images.settle(tx, "vm", vm_id, outcome)
+
+
+def _live_clone_job(ctx: Context, source_id: str, temporary: str, vm_id: str) -> None:
+    """Take the temporary snapshot, copy its frozen volumes, then merge the snapshot away again."""
+    snapshots.create_job(ctx, source_id, temporary)
+    with ctx.engine.db.read() as conn:
+        source = Tx(conn, ctx).get("vm", source_id) or {}
+    taken = any(s["id"] == temporary and s.get("snapshot_status") == "ok" for s in source.get("_snapshots") or [])
+    if not taken:
+        run(ctx, "image_job", _abandon, vm_id, "the temporary snapshot of the running VM could not be taken")
+        return
+    images.fill_now(ctx, "vm", vm_id)
+    try:
+        snapshots.remove_now(ctx, source_id, temporary)
+    except Fault:
+        pass  # refused (the VM is busy): the refusal is an event, and the snapshot stays for the user to remove
 
 
 def _start_fill(ctx: Context, created: dict) -> dict:
@@ -180,5 +218,11 @@ def add_from_snapshot(ctx: Context, doc: dict, snapshot_id: str) -> dict:
 
 def clone(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
     """``POST /vms/{id}/clone``: a new VM named ``action.vm.name`` with copies of this VM's disks."""
-    _start_fill(ctx, run(ctx, "clone_vm", _plan_clone, vm["id"], action))
+    created = run(ctx, "clone_vm", _plan_clone, vm["id"], action)
+    temporary = created.pop("_temporary", None)
+    if temporary:
+        ctx.engine.jobs.submit(ctx, f"Cloning VM {vm['name']} as {created['name']}", _live_clone_job, ctx, vm["id"],
+                               temporary, created["id"])
+    else:
+        _start_fill(ctx, created)
     return {}
