@@ -28,8 +28,6 @@ from engine_api.store.db import Database
 from engine_api.store.schema import credentials, settings
 from engine_api.store.shared import BusyVms, HostReports, Node, VmLocks
 
-PRODUCT_VERSION = (4, 5, 6)
-
 DEFAULT_CONFIG: dict[str, Any] = {
     "monitor_interval": 3.0,  # seconds between two polls of a host's agent
     "non_responsive_timeout": 30.0,  # seconds without an answer before a host is non responsive

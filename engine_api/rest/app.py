@@ -23,6 +23,7 @@ from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
 from engine_api.rest.read_only import ReadOnlyTokens
+from engine_api.rest.root import build_registries
 from engine_api.rest.vdc_hooks import routes as vdc_hooks_routes
 from engine_api.rest.vdc_scheduler import routes as vdc_scheduler_routes
 from engine_api.webadmin.routes import routes as webadmin_routes
@@ -203,6 +204,7 @@ async def sso_logout(request: Request) -> Response:
 
 
 def create_app(engine: Engine) -> Starlette:
+    build_registries()  # the collection tree and vdc's wire types, before any route reads them
     api = Api(engine)
     methods = ["GET", "POST", "PUT", "DELETE"]
     routes = [

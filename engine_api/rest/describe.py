@@ -18,9 +18,11 @@ from typing import Any
 
 from lxml import etree
 
-from engine_api.model.types import ENUMS, STRUCTS, Member, plural, singular
+from engine_api.core.version import PRODUCT_VERSION
+from engine_api.model.types import ENUM_ORDER, ENUMS, STRUCTS, Member, plural, singular
 from engine_api.rest import options
 from engine_api.rest.resources import API, Collection
+from engine_api.rest.root import ROOT
 
 DOCUMENTS = ("model.json", "openapi.json")
 XSD_NAME = "ovirt-engine-api-schema.xsd"
@@ -99,8 +101,6 @@ def _member_name(segment: str, coll: Collection, parent_type: str | None) -> str
 def walk(root: dict[str, Collection] | None = None) -> list[Node]:
     """Every collection the engine serves, parents before their sub-collections, in a stable order."""
     if root is None:
-        from engine_api.rest.root import ROOT
-
         root = ROOT
     out: list[Node] = []
 
@@ -212,8 +212,6 @@ def model_json() -> bytes:
 
 
 def enum_values(name: str) -> list[str]:
-    from engine_api.model.types import ENUM_ORDER
-
     return list(ENUM_ORDER.get(name) or sorted(ENUMS[name]))
 
 
@@ -260,8 +258,6 @@ def _rsdl_link(links: etree._Element, href: str, rel: str, method: str, node: No
 
 @cache
 def rsdl_xml() -> bytes:
-    from engine_api.engine import PRODUCT_VERSION
-
     major, minor, build = PRODUCT_VERSION
     root = etree.Element("rsdl", href="?rsdl", rel="rsdl")
     _sub(root, "description", "The oVirt REST API v4 as the vdc engine serves it, generated from its wire model.")
@@ -425,8 +421,6 @@ def _openapi_params(n: Node, op: str, path_params: list[dict]) -> list[dict]:
 
 @cache
 def openapi_json() -> bytes:
-    from engine_api.engine import PRODUCT_VERSION
-
     schemas: dict[str, Any] = {"_link": {"type": "object", "properties": {"href": {"type": "string"},
                                                                            "rel": {"type": "string"}}}}
     for name in sorted(ENUMS):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from engine_api.commands import (
     clusters,
@@ -24,10 +25,12 @@ from engine_api.commands import (
 )
 from engine_api.commands.builtin import BLANK_ID
 from engine_api.core.context import Context
+from engine_api.core.version import PRODUCT_VERSION
+from engine_api.rest import aaa, extras, images, scheduling
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import API, Collection, column, doc_field, ref_name
 from engine_api.store import repo, search
-from engine_api.store.schema import KINDS, col
+from engine_api.store.schema import KINDS, col, tokens
 
 # ---------------------------------------------------------------- views joining two kinds
 
@@ -216,12 +219,25 @@ events_ = Collection(
 jobs_ = Collection("jobs", "job", "job", fields={"status": doc_field("status")}, default_sort="created",
                    descending=True)
 
-ROOT: dict[str, Collection] = {c.name: c for c in (
-    datacenters_, clusters_, hosts_, storagedomains_, networks_, vnicprofiles_, templates_, vms_, disks_,
-    events_, jobs_,
-)}
-for _c in ROOT.values():
-    TOP[_c.type] = _c
+ROOT: dict[str, Collection] = {}  # the API's collection tree by its first segment: see build_registries
+
+
+def build_registries() -> None:
+    """Fill the API's registries: the collection tree (``ROOT``), each type's top-level collection (``TOP``, for
+    links) and vdc's own wire types. The application factory calls it; a second call changes nothing."""
+    if ROOT:
+        return
+    tree = {c.name: c for c in (
+        datacenters_, clusters_, hosts_, storagedomains_, networks_, vnicprofiles_, templates_, vms_, disks_,
+        events_, jobs_,
+    )}
+    for c in tree.values():
+        TOP[c.type] = c
+    scheduling.register(tree)
+    images.register(tree)  # snapshots, snapshot and disk actions (before the read-only extras)
+    aaa.register(tree)  # users, groups, roles, permissions and domains (before the read-only extras)
+    extras.register(tree)
+    ROOT.update(tree)  # whole: a request never sees half a tree
 
 
 # ---------------------------------------------------------------- cross-reference search helpers
@@ -270,8 +286,6 @@ def _disk_vm_names(t):
 
 
 def api_root(ctx: Context) -> dict:
-    from engine_api.engine import PRODUCT_VERSION
-
     major, minor, build = PRODUCT_VERSION
     links = {}
     for name in ROOT:
@@ -301,8 +315,6 @@ def api_root(ctx: Context) -> dict:
 
 def _package_version() -> str:
     """vdc's own version, as installed (the checkout's when it is not)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("vdc-engine")
     except PackageNotFoundError:  # pragma: no cover - run from a checkout that was never installed
@@ -311,10 +323,6 @@ def _package_version() -> str:
 
 def _active_users(conn: Connection) -> int:
     """Users with a token or session that has not expired: the ones logged in now."""
-    from sqlalchemy import func, select
-
-    from engine_api.store.schema import tokens
-
     q = select(func.count(func.distinct(tokens.c.user_id))).where(tokens.c.expires > time.time())
     return conn.execute(q).scalar_one()
 
@@ -331,13 +339,3 @@ def _summary(conn: Connection) -> dict:
     return {"vms": counts("vm", "up"), "hosts": counts("host", "up"),
             "users": {"total": repo.count(conn, "user"), "active": _active_users(conn)},
             "storage_domains": {"total": sd_total, "active": sd_active}}
-
-
-
-
-from engine_api.rest import aaa, extras, images, scheduling  # noqa: E402 - the extra collections join the tree
-
-scheduling.register(ROOT)
-images.register(ROOT)  # snapshots, snapshot and disk actions (before the read-only extras)
-aaa.register(ROOT)  # users, groups, roles, permissions and domains (before the read-only extras)
-extras.register(ROOT)

@@ -10,14 +10,6 @@ from engine_api.model.types import define
 from engine_api.rest.present import TOP
 from engine_api.rest.resources import Collection, ref_name
 
-# vdc's own types: the answer of the placement action.
-define("placement_weight", {"name": "str", "factor": "int", "weight": "float", "rank": "int"}, identified=False)
-define("placement_host", {"host": "host", "name": "str", "status": "str", "filter": "str", "reason": "str",
-                          "selected": "bool", "score": "int", "weights": "[placement_weight]"}, identified=False)
-define("placement", {"vm": "vm", "host": "host", "scheduling_policy": "scheduling_policy", "migration": "bool",
-                     "fault": "str", "hosts": "[placement_host]"}, identified=False)
-define("action", {"placement": "placement"}, identified=True)
-
 
 def _units() -> Collection:
     return Collection("schedulingpolicyunits", "scheduling_policy_unit",
@@ -69,6 +61,13 @@ def _labels() -> Collection:
 
 def register(root: dict[str, Collection]) -> None:
     """Add the collections to the tree (before :mod:`extras`, which leaves existing ones alone)."""
+    # vdc's own types: the answer of the placement action.
+    define("placement_weight", {"name": "str", "factor": "int", "weight": "float", "rank": "int"}, identified=False)
+    define("placement_host", {"host": "host", "name": "str", "status": "str", "filter": "str", "reason": "str",
+                              "selected": "bool", "score": "int", "weights": "[placement_weight]"}, identified=False)
+    define("placement", {"vm": "vm", "host": "host", "scheduling_policy": "scheduling_policy", "migration": "bool",
+                         "fault": "str", "hosts": "[placement_host]"}, identified=False)
+    define("action", {"placement": "placement"}, identified=True)
     labels = _labels()
     for coll in (_units(), _policies(), labels):
         root[coll.name] = coll

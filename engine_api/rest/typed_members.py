@@ -13,6 +13,8 @@ from functools import cache
 from typing import Any
 
 from engine_api.model.types import STRUCTS, Member
+from engine_api.rest.describe import walk
+from engine_api.rest.root import build_registries
 
 TYPED = frozenset({"int", "bool"})
 
@@ -38,7 +40,7 @@ def _typed(m: Member) -> bool:
 @cache
 def types() -> dict[str, dict[str, str]]:
     """Per type, the members worth decoding: typed scalars, and structs that reach one (to a fixed point)."""
-    import engine_api.rest.app  # noqa: F401  (every type the API serves is defined once it is imported)
+    build_registries()  # every type and collection the API serves
 
     relevant = {n for n, t in STRUCTS.items() if any(_typed(m) for m in t.members.values())}
     grown = True
@@ -55,9 +57,7 @@ def types() -> dict[str, dict[str, str]]:
 @cache
 def collections() -> dict[str, Any]:
     """``{segment: [item type, {sub-collection segment: [...]}]}`` for every collection the API serves."""
-    import engine_api.rest.app  # noqa: F401
-    from engine_api.rest.describe import walk
-
+    build_registries()
     tree: dict[str, Any] = {}
     index: dict[tuple[str, ...], dict[str, Any]] = {}
     for node in walk():
