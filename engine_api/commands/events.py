@@ -15,15 +15,15 @@ from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx, now_iso
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
-from engine_api.core.params import flag, integer
+from engine_api.core.params import integer
 from engine_api.model.types import enum_order
 from engine_api.store import search
+from engine_api.store.listing import listing
 from engine_api.store.schema import events
 
 REFS = {"vm": "vm", "host": "host", "cluster": "cluster", "data_center": "data_center",
         "storage_domain": "storage_domain", "template": "template"}
 EXTERNAL_CODES = {"normal": 12001, "warning": 12002, "error": 12003, "alert": 12004}
-DEFAULT_PAGE = 100
 INT32 = (-(1 << 31), (1 << 31) - 1)
 
 
@@ -75,29 +75,15 @@ def list_events(conn: Connection, params: dict[str, str]) -> list[dict]:
         q = q.where(events.c.index > after)
     limit = _int64(params, "max", minimum=-1)
     limit = None if limit is None or limit < 0 else limit
-    order = [events.c.index.desc()]
-    text = params.get("search")
-    if text:
-        try:
-            parsed = search.parse(text)
-            cond = search.to_sql(parsed.where, _resolve, flag(params, "case_sensitive"))
-            if parsed.sort_by:
-                ref, _, name = parsed.sort_by.rpartition(".")
-                expr = _resolve(name, ref or None).expr
-                order = [expr.desc() if parsed.descending else expr.asc(), events.c.index.desc()]
-        except search.SearchError as e:
-            raise BadRequest(f"search '{text}': {e}", "Invalid search query") from None
-        if cond is not None:
-            q = q.where(cond)
-        if parsed.page:
-            per_page = limit if limit is not None else DEFAULT_PAGE
-            if (parsed.page - 1) * per_page >= 1 << 63:
-                raise BadRequest(f"search '{text}': page {parsed.page} is out of range", "Invalid search query")
-            q = q.offset((parsed.page - 1) * per_page)
-            limit = per_page
-    q = q.order_by(*order)
-    if limit is not None:
-        q = q.limit(limit)
+    newest_first = events.c.index.desc()
+    ask = listing(params, _resolve, limit, tiebreak=(newest_first,))
+    if ask.where is not None:
+        q = q.where(ask.where)
+    q = q.order_by(*(ask.order or [newest_first]))
+    if ask.offset is not None:
+        q = q.offset(ask.offset)
+    if ask.limit is not None:
+        q = q.limit(ask.limit)
     return [_wire(row) for row in conn.execute(q)]
 
 

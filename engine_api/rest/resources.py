@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Connection, cast, select, true
 
 from engine_api.core.context import Context
-from engine_api.core.errors import BadRequest, NotFound
-from engine_api.core.params import MAX_INT, flag, integer
+from engine_api.core.errors import NotFound
+from engine_api.core.params import integer
 from engine_api.model.types import enum_order
 from engine_api.store import repo, search
+from engine_api.store.listing import listing
 from engine_api.store.schema import KINDS
 
 API = "/ovirt-engine/api"
@@ -163,30 +164,12 @@ class Collection:
         where = self._where(parent)
         if restrict is not None:
             where = where & restrict
-        order: Any = None
-        offset = None
-        text = params.get("search")
-        if text:
-            try:
-                q = search.parse(text)
-                where_ = self.rewrite(q.where) if self.rewrite else q.where
-                cond = search.to_sql(where_, self.resolve_field, flag(params, "case_sensitive"))
-                if q.sort_by:
-                    ref, _, fname = q.sort_by.rpartition(".")
-                    expr = self.resolve_field(fname, ref or None).expr
-                    order = [expr.desc() if q.descending else expr.asc(), t.c.id]
-            except search.SearchError as e:
-                raise BadRequest(f"search '{text}': {e}", "Invalid search query") from None
-            if cond is not None:
-                where = where & cond
-            if q.page:
-                if q.page > MAX_INT:
-                    raise BadRequest(f"search '{text}': page {q.page} is out of range", "Invalid search query")
-                per_page = limit if limit is not None else 100
-                offset = (q.page - 1) * per_page
-                limit = per_page
+        ask = listing(params, self.resolve_field, limit, tiebreak=(t.c.id,), rewrite=self.rewrite)
+        if ask.where is not None:
+            where = where & ask.where
+        order = ask.order
         if order is None and self.default_sort:
             c = t.c[self.default_sort]
             order = [c.desc() if self.descending else c.asc()]
         find = repo.find_raw if raw else repo.find
-        return find(conn, self.kind, where, order_by=order, limit=limit, offset=offset)
+        return find(conn, self.kind, where, order_by=order, limit=ask.limit, offset=ask.offset)

@@ -1,4 +1,4 @@
-"""The oVirt search language of ``GET /vms?search=...``: parse it, then compile it to SQL or evaluate it.
+"""The oVirt search language of ``GET /vms?search=...``: parse it, then compile it to SQL.
 
 Grammar: ``[Type:] [ref.]field <op> value {and|or ...} [sortby field [asc|desc]] [page N]`` with the
 operators ``= != < > <= >=``, parentheses, ``and`` binding tighter than ``or`` and case-insensitive
@@ -6,7 +6,7 @@ keywords. A value is a bare token (up to whitespace or ``)``) or double-quoted (
 is a wildcard. Error positions are 0-based offsets into the query text.
 
 The module knows no schema: :func:`to_sql` asks a ``resolve(field, ref)`` callback for a column
-expression, :func:`matches` asks a ``get(field, ref)`` callback for a value.
+expression. SQL is its only evaluation: a search runs where the rows are, never over rows read into memory.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Query:
 
 @dataclass
 class Resolved:
-    """A field's column expression (or, for :func:`matches`, its value) with the kind that drives comparison.
+    """A field's column expression with the kind that drives comparison.
 
     "int" wants a numeric expression; "date" a Date/DateTime, epoch-seconds numeric or ISO-string expression.
     """
@@ -316,41 +316,6 @@ def to_sql(
     return or_(resolved.expr.is_(None), not_(cond)) if where.op == "!=" else cond
 
 
-def matches(where: Where | None, get: Callable[[str, str | None], Any], case_sensitive: bool = False) -> bool:
-    """Evaluate a condition in Python, with :func:`to_sql`'s semantics, against one object.
-
-    ``get(field, ref)`` returns the value or a :class:`Resolved` (value, kind); without one the kind follows
-    the value's Python type (bool, int/float, date/datetime, else str).
-    """
-    if where is None:
-        return True
-    if isinstance(where, And | Or):  # no short cut, so that errors do not depend on the data
-        hits = [matches(item, get, case_sensitive) for item in where.items]
-        return all(hits) if isinstance(where, And) else any(hits)
-    got = get(where.field, where.ref)
-    resolved = got if isinstance(got, Resolved) else Resolved(got, _kind_of(got))
-    if (admitted := _ordered(where, resolved)) is not None:
-        return isinstance(resolved.expr, str) and resolved.expr.lower() in admitted
-    operand = _operand(where, resolved.kind)
-    value = _py_value(resolved.expr, resolved.kind)
-    if value is None:
-        return where.op == "!="
-    op = "=" if where.op == "!=" else where.op
-    if resolved.kind == "str":
-        if not case_sensitive:
-            value, operand = value.lower(), operand.lower()
-        if "*" in operand:
-            pattern = ".*".join(re.escape(part) for part in operand.split("*"))
-            hit = re.fullmatch(pattern, value, re.DOTALL) is not None
-        else:
-            hit = _CMP[op](value, operand)
-    elif resolved.kind == "date":
-        hit = _date_cond(op, value, *operand, lambda a, b: a and b)
-    else:
-        hit = _CMP[op](value, operand)
-    return not hit if where.op == "!=" else bool(hit)
-
-
 def _name(field: str, ref: str | None) -> str:
     return f"{ref}.{field}" if ref else field
 
@@ -405,40 +370,6 @@ def _sql_date(expr: Any, when: datetime | None, day: bool) -> Any:
 
 def _naive_utc(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-
-
-def _kind_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "int"
-    return "date" if isinstance(value, date) else "str"
-
-
-def _py_value(value: Any, kind: str) -> Any:
-    """A stored value in the kind's Python type, or None when missing or not convertible."""
-    if value is None:
-        return None
-    if kind == "str":
-        return value if isinstance(value, str) else str(value)
-    if kind == "int":
-        if isinstance(value, int | float):
-            return value
-        return int(value) if isinstance(value, str) and _INT.fullmatch(value) else None
-    if kind == "bool":
-        if isinstance(value, str):
-            return {"true": True, "false": False}.get(value.lower())
-        return bool(value) if isinstance(value, int) else None
-    if isinstance(value, datetime):
-        return _naive_utc(value)
-    if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time())
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
-    try:
-        return _naive_utc(datetime.fromisoformat(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def _like_pattern(value: str) -> str:
