@@ -20,6 +20,7 @@ bench: setup
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/hosts.py
 	$(PY) benchmarks/qemu_hosts.py
+	$(PY) benchmarks/ha.py
 	$(PY) benchmarks/estate.py
 	$(PY) benchmarks/tasks.py
 	$(PY) benchmarks/scheduling.py
