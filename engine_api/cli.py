@@ -13,8 +13,15 @@ import time
 import urllib.request
 
 import uvicorn
+from sqlalchemy import select
 
+from engine_api.auth.cli import add_parsers as add_aaa
+from engine_api.auth.cli import run as run_aaa
+from engine_api.config_cli import add_parser as add_config
+from engine_api.config_cli import run as run_config
 from engine_api.engine import Engine
+from engine_api.rest.app import create_app
+from engine_api.store.schema import settings
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -42,11 +49,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from the engine's CA naming "
                    "the listen address (clients trust the CA served at /ovirt-engine/services/pki-resource)")
     s.add_argument("--log-level", default="warning")
-    from engine_api.config_cli import add_parser as add_config
-
     add_config(sub)
-    from engine_api.auth.cli import add_parsers as add_aaa
-
     add_aaa(sub)  # user, group, group-manage: the internal domain
     return p
 
@@ -71,8 +74,6 @@ def _announce_when_ready(url: str, generated: str | None, stop: threading.Event,
 
 
 def serve(args: argparse.Namespace) -> int:
-    from engine_api.rest.app import create_app
-
     lab = args.lab_hosts > 0
     if problem := _unbindable(*args.listen):  # before anything starts: 'ready' must never name another server
         print(f"vdc-engine: cannot listen on {args.listen[0]}:{args.listen[1]}: {problem}", file=sys.stderr)
@@ -142,10 +143,6 @@ def _certificate_names(host: str) -> list[str]:
 
 
 def engine_is_new(engine: Engine) -> bool:
-    from sqlalchemy import select
-
-    from engine_api.store.schema import settings
-
     with engine.db.read() as conn:
         return conn.execute(select(settings.c.key).where(settings.c.key == "instance_id")).first() is None
 
@@ -155,13 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args)
     if args.command == "config":
-        from engine_api.config_cli import run as config
-
-        return config(args)
+        return run_config(args)
     if args.command in ("user", "group", "group-manage"):
-        from engine_api.auth.cli import run as aaa
-
-        return aaa(args)
+        return run_aaa(args)
     return 2  # pragma: no cover
 
 

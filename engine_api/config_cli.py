@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine_api.commands import engine_config
 from engine_api.core.errors import Fault
+from engine_api.store.db import Database
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +31,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine_api.store.db import Database
-
     data_dir = Path(args.data_dir)
     if not args.db and not (data_dir / "engine.db").exists():
         print(f"vdc-engine config: no engine database in {data_dir}", file=sys.stderr)

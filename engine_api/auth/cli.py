@@ -27,6 +27,7 @@ from pathlib import Path
 
 from engine_api.auth import directory
 from engine_api.store.audit import record_event
+from engine_api.store.db import Database
 
 PASSWORD_DAYS = 180
 ATTRIBUTES = {"firstName": "first_name", "lastName": "last_name", "email": "email", "department": "department",
@@ -117,8 +118,6 @@ def _shown(when: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine_api.store.db import Database
-
     data_dir = Path(args.data_dir)
     if not args.db and not (data_dir / "engine.db").exists():
         print(f"vdc-engine: no engine database in {data_dir}", file=sys.stderr)

@@ -24,7 +24,7 @@ from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, NotFound
-from engine_api.store.schema import KINDS, group_members, permissions, tokens
+from engine_api.store.schema import KINDS, credentials, group_members, permissions, tokens
 
 T = TypeVar("T")
 DOMAIN_ID = P.INTERNAL_AUTHZ.encode().hex().upper()  # oVirt's domain id: the hex of the authz name
@@ -137,7 +137,6 @@ def _remove_user(tx: Tx, current: dict) -> None:
 
 
 def _is_internal(tx: Tx, user_id: str) -> bool:
-    from engine_api.store.schema import credentials
     return tx.conn.execute(select(credentials.c.user_id).where(credentials.c.user_id == user_id)).first() is not None
 
 

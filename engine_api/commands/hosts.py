@@ -5,13 +5,17 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from sqlalchemy import select
+
+from engine_api.commands import host_runtime
 from engine_api.commands.common import deep_defaults, merge, require_name
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
 from engine_api.core.params import flag
-from engine_api.store.schema import col
+from engine_api.scheduler.model import ACTIVE
+from engine_api.store.schema import KINDS, col
 
 AGENT_PORT = 54321
 READONLY = frozenset({
@@ -47,11 +51,6 @@ def decorate_summary(conn, parent: dict | None, doc: dict) -> None:
 
 def decorate_summaries(conn, parent: dict | None, docs: list[dict]) -> None:
     """The ``summary`` of every host of a list, from one query over the VMs on them."""
-    from sqlalchemy import select
-
-    from engine_api.scheduler.model import ACTIVE
-    from engine_api.store.schema import KINDS
-
     if not docs:
         return
     t = KINDS["vm"].table
@@ -135,8 +134,6 @@ def _remove(tx: Tx, current: dict, force: bool) -> None:
 
 
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
-    from engine_api.commands import host_runtime
-
     credentials = host_runtime.credentials_of(doc)
     created = run(ctx, "add_host", create, doc)
     host_runtime.start_install(ctx, created["id"], credentials, flag(ctx.params, "activate", True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from engine_api.commands.common import deep_defaults
+from engine_api.commands.storage_pools import active_domains
 from engine_api.commands.tx import Tx
 from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.model.types import STRUCTS
@@ -151,8 +152,6 @@ def resolve_lease(tx: Tx, doc: dict, what: str, cluster_id: str, given: dict | N
     sd = tx.ref("storage_domain", lease["storage_domain"], field)
     dc = data_center_of(tx, cluster_id)
     if dc is not None:
-        from engine_api.commands.storage_pools import active_domains
-
         if sd["id"] not in {d["id"] for d in active_domains(tx, dc["id"])}:
             raise Conflict(f"Cannot set the lease of {what} {doc.get('name')}: storage domain {sd['name']} is not "
                            f"active in data center {dc['name']} ({field}).")

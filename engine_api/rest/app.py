@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -17,7 +17,6 @@ from starlette.routing import Route
 from engine_api.auth.tokens import LoginFailed, NoLoginPermit, TooManyAttempts
 from engine_api.core.context import Context
 from engine_api.core.errors import Fault, MethodNotAllowed, NotAuthenticated
-from engine_api.engine import Engine
 from engine_api.rest import codec, credentials, describe
 from engine_api.rest.dispatch import dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
@@ -27,6 +26,9 @@ from engine_api.rest.root import build_registries
 from engine_api.rest.vdc_hooks import routes as vdc_hooks_routes
 from engine_api.rest.vdc_scheduler import routes as vdc_scheduler_routes
 from engine_api.webadmin.routes import routes as webadmin_routes
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 log = logging.getLogger(__name__)
 XML = "application/xml"

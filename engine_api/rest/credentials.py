@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from engine_api.auth.tokens import MAX_SESSION_TTL, SESSION_TTL, LoginFailed
 from engine_api.core.context import User
 from engine_api.core.errors import Fault, NotAuthenticated
-from engine_api.engine import Engine
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 _SESSION_TTL = re.compile(r"[0-9]{1,7}")  # minutes
 

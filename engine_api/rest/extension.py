@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,9 +15,11 @@ from starlette.responses import JSONResponse, Response
 from engine_api.auth.tokens import TooManyAttempts
 from engine_api.core.context import Context, User
 from engine_api.core.errors import BadRequest, Fault, Forbidden
-from engine_api.engine import Engine
 from engine_api.rest import credentials
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 Handler = Callable[[Request], Awaitable[Response]]
 Work = Callable[[Request, Context], Awaitable[Response]]

@@ -7,11 +7,15 @@ hosts authorise for deployment).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from engine_api.engine import Engine
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
+
 
 CONTENT_TYPES = {"X509-PEM-CA": "application/x-x509-ca-cert", "X509-PEM": "application/x-x509-cert",
                  "OPENSSH-PUBKEY": "text/plain"}

@@ -21,6 +21,8 @@ Faults are ``{reason, detail}`` with the API's status codes. Only administrators
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,8 +33,10 @@ from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest
-from engine_api.engine import Engine
 from engine_api.rest.extension import guarded, json_body
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 HOOKS = "/ovirt-engine/api/vdc/hooks"
 CONFIG = "/ovirt-engine/api/vdc/engineconfig"

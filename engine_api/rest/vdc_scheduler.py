@@ -15,6 +15,8 @@ detail}``. Only administrators may call these (adding a unit runs code in the sc
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,8 +24,10 @@ from starlette.routing import Route
 
 from engine_api.commands import external_runtime, external_units
 from engine_api.core.context import Context
-from engine_api.engine import Engine
 from engine_api.rest.extension import guarded, json_body
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 PLUGINS = "/ovirt-engine/api/vdc/schedulerplugins"
 MAX_BODY = 1 << 20

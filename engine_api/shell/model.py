@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine_api.shell.client import SYNTAX_ERROR, ShellError
+
 PRIMITIVES = {"string", "integer", "boolean", "decimal", "date"}
 MAX_DEPTH = 3  # nested structs flattened into options (cpu-topology-cores is 3)
 _STANDARD = {"list", "add", "get", "update", "remove"}
@@ -82,8 +84,6 @@ class Model:
     def find(self, word: str, parents: list[str]) -> tuple[Coll, str | None]:
         """The collection a command names under the given parent types, and the member to follow when it is
         reached through attachments (``disks`` of a VM are its disk attachments' disks)."""
-        from engine_api.shell.client import SYNTAX_ERROR, ShellError
-
         found = [c for c in self.colls if self.matches(c, word)]
         if not found:
             raise ShellError(f"unknown type '{word}'; 'help list' shows the types", SYNTAX_ERROR)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,13 +22,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine_api.core.context import Context
-from engine_api.engine import Engine
 from engine_api.rest import extension
 from engine_api.rest.extension import Handler
 from engine_api.rest.limits import read_body
 from engine_api.uiplugins import manage
 from engine_api.uiplugins.descriptors import InvalidPlugin
 from engine_api.uiplugins.resources import registry_for
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 BASE = "/ovirt-engine/api/vdc/uiplugins"
 MAX_CONFIG = 1 << 20

@@ -11,16 +11,19 @@ import json
 import mimetypes
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from engine_api.engine import Engine
 from engine_api.rest import typed_members
 from engine_api.uiplugins import api as uiplugins_api
 from engine_api.uiplugins.resources import find_resource, registry_for
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 BASE = "/ovirt-engine/webadmin"
 STATIC = Path(__file__).parent / "static"
