@@ -5,7 +5,7 @@ Its clock (``now_iso``) is the audit log's, so that commands date what they writ
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, delete, func
 
@@ -55,8 +55,15 @@ class Tx:
             where = where & (t.c[f"{member}_id"] == ident)
         return repo.find(self.conn, kind, where)
 
+    @overload
+    def ref(self, kind: str, value: Any, field: str, required: Literal[True] = True, **scope: str) -> dict: ...
+
+    @overload
+    def ref(self, kind: str, value: Any, field: str, required: bool, **scope: str) -> dict | None: ...
+
     def ref(self, kind: str, value: Any, field: str, required: bool = True, **scope: str) -> dict | None:
-        """Resolve a reference given by id or by name; a bad one is a 400 naming ``field``."""
+        """Resolve a reference given by id or by name; a bad one is a 400 naming ``field`` (a missing one too,
+        unless it is not ``required``: then None)."""
         if not value:
             if required:
                 raise BadRequest(f"{field} is required")
