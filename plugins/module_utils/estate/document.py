@@ -138,8 +138,8 @@ class EstateDataCenter(m.DataCenter):
 
 
 class Estate(BaseModel):
-    """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks), VMs, scheduling
-    policies, affinity groups and affinity labels, tags, users, groups, roles and permissions.
+    """The desired state of a vdc estate: data centers (with clusters, hosts, storage, networks), templates, VMs,
+    disks, scheduling policies, affinity groups and affinity labels, tags, users, groups, roles and permissions.
 
     Entities that ``apply`` creates or adopts carry the ownership marker ``vdc-estate:<estate>`` at the end
     of their ``comment``; ``prune`` deletes only marked entities of this estate that are no longer declared
