@@ -5,8 +5,9 @@ the keeper renewing, so its VMs keep their leases and no other host may start th
 a lease (its storage is gone) for ``kill_after`` destroys the VM holding it, before the lease expires and
 another host may take it; a lease another host holds now (it expired meanwhile) stops the VM at once.
 
-The agent takes a lease before it starts the VM (``Holds.take``), and gives it up when the VM stops here. The
-keeper learns which leases to renew from ``STATE_DIR/leases/<vm>.json``, one file per lease held.
+The agent takes a lease before it starts the VM (``Holds.take``, which starts the keeper if none runs), and gives
+it up when the VM stops here. The keeper learns which leases to renew from ``STATE_DIR/leases/<vm>.json``, one
+file per lease held. A keeper with no lease to keep stops once the agent is gone too.
 
 Lab switch: while ``STATE_DIR/lab-storage-cut`` exists the keeper behaves as if its storage were unreachable
 (every read and write of a lease fails), as a host cut from its storage domain's server would.
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from engine_api.agent import leases
@@ -43,7 +45,8 @@ def host_lease_id(state_dir: Path) -> str:
 class Holds:
     """The agent's side: take a lease before starting a VM, give it up when the VM stops here."""
 
-    def __init__(self, state_dir: Path, timings: Timings):
+    def __init__(self, state_dir: Path, timings: Timings, ensure_keeper: Callable[[], None] | None = None):
+        self.ensure_keeper = ensure_keeper  # starts the host's keeper unless it runs
         self.dir = Path(state_dir) / "leases"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.owner = host_lease_id(state_dir)
@@ -53,6 +56,8 @@ class Holds:
     def take(self, vm_id: str, domain_path: str) -> None:
         if self.storage_cut.exists():
             raise LeaseError("the lease's storage cannot be reached (the lab cut this host from its storage)")
+        if self.ensure_keeper is not None:
+            self.ensure_keeper()  # the lease must be renewed from the moment it is taken
         path = leases.lease_path(domain_path, vm_id)
         leases.acquire(path, self.owner, self.timings)
         self._record(vm_id, path)
@@ -160,13 +165,24 @@ class Keeper:
             if now - last > self.timings.kill_after:
                 self._kill(vm_id, f"its lease was not renewed for {now - last:.1f} s")
 
+    def _agent_gone(self) -> bool:
+        try:
+            return not _alive(int((self.state_dir / "agent.pid").read_text()))
+        except (OSError, ValueError):
+            return True
+
     def run(self) -> None:
         tick = self.timings.io_timeout / 2
+        idle = 0  # ticks in a row with no lease to keep and no agent to take one
         while True:
             if self.watch_pid and not _alive(self.watch_pid):
                 log.warning("process %s is gone: the lab host is shut down", self.watch_pid)
                 return
             self.step(time.time())
+            idle = idle + 1 if not any(self.holds.dir.glob("*.json")) and self._agent_gone() else 0
+            if idle >= 3:  # nothing to renew, and the agent that would ask is gone (it starts a keeper again)
+                log.info("no lease to keep and no agent: stopping")
+                return
             time.sleep(tick)
 
 
