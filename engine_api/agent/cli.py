@@ -80,10 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     from engine_api.agent.leases import Timings
 
     timings = Timings(args.lease_io_timeout)
-    driver.holds = Holds(state, timings)
-    ensure_running(state, args.libvirt_uri, timings, args.lease_keeper_exit_with)  # a process of its own
-    driver.hooks.run_soft("before_vdsm_start")
     (state / "agent.pid").write_text(str(os.getpid()))
+
+    def keeper() -> None:  # a process of its own, which outlives this agent while it holds leases
+        ensure_running(state, args.libvirt_uri, timings, args.lease_keeper_exit_with)
+
+    driver.holds = Holds(state, timings, keeper)
+    keeper()
+    driver.hooks.run_soft("before_vdsm_start")
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
     client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers
     from engine_api.agent.labswitch import BlockSwitch
