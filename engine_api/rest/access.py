@@ -67,20 +67,20 @@ def restriction(ctx: Context, coll: Collection) -> ColumnElement[bool] | None:
 def _principals(ctx: Context, kind: str) -> ColumnElement[bool] | None:
     t = KINDS[kind].table
     g = grants(ctx)
-    cond = _imported(kind) if kind != "role" else None
     if ctx.user.system or not filtered(ctx):
-        if kind == "role" and not g.admin:  # non-administrators see the user roles only
+        if kind != "role":
+            return _imported(kind)
+        if not g.admin:  # non-administrators see the user roles only
             return t.c.doc["administrative"].as_boolean() == false()
-        return cond
+        return None
     if kind == "user":  # all users only with MANIPULATE_PERMISSIONS held directly; one's own self always
         if MANIPULATE_PERMISSIONS not in g.direct_permits(SYSTEM_ID):
-            cond = and_(cond, t.c.id == ctx.user.id)
-    elif kind == "group":
+            return and_(_imported(kind), t.c.id == ctx.user.id)
+        return _imported(kind)
+    if kind == "group":
         mine = select(group_members.c.group_id).where(group_members.c.user_id == ctx.user.id)
-        cond = and_(cond, or_(t.c.id.in_(mine), t.c.id == EVERYONE_ID))
-    else:
-        cond = t.c.doc["administrative"].as_boolean() == false()
-    return cond
+        return and_(_imported(kind), or_(t.c.id.in_(mine), t.c.id == EVERYONE_ID))
+    return t.c.doc["administrative"].as_boolean() == false()
 
 
 def check_visible(ctx: Context, conn: Connection, coll: Collection, ident: str) -> None:
@@ -88,7 +88,7 @@ def check_visible(ctx: Context, conn: Connection, coll: Collection, ident: str) 
     cond = restriction(ctx, coll)
     if cond is None:
         return
-    t = KINDS[coll.kind].table  # type: ignore[index]
+    t = KINDS[coll.store_kind].table
     if conn.execute(select(t.c.id).where(t.c.id == ident, cond)).first() is None:
         raise NotFound(f"{coll.type.replace('_', ' ')} '{ident}' does not exist")
 
@@ -97,9 +97,13 @@ def visible_ids(ctx: Context, conn: Connection, kind: str, ids: list[str]) -> se
     """Which of ``ids`` (rows of ``kind``) the request sees."""
     if not filtered(ctx) or kind not in scope.FILTERED_KINDS:
         return set(ids)
+    if not ids:
+        return set()
     t = KINDS[kind].table
-    cond = scope.restrict(grants(ctx), kind)
-    return {r[0] for r in conn.execute(select(t.c.id).where(t.c.id.in_(ids), cond))} if ids else set()
+    q = select(t.c.id).where(t.c.id.in_(ids))
+    if (cond := scope.restrict(grants(ctx), kind)) is not None:
+        q = q.where(cond)
+    return {r[0] for r in conn.execute(q)}
 
 
 def filter_items(ctx: Context, coll: Collection, items: list) -> list:

@@ -11,7 +11,7 @@ import hashlib
 import ipaddress
 import uuid
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -269,7 +269,9 @@ def network_attachments(conn: Connection, host: dict | None) -> list[dict]:
 
 
 def nic_attachments(conn: Connection, nic: dict | None) -> list[dict]:
-    host = repo.get(conn, "host", nic["host"]["id"]) if nic else None
+    if nic is None:
+        return []
+    host = repo.get(conn, "host", nic["host"]["id"])
     return [a for a in network_attachments(conn, host) if a["host_nic"]["id"] == nic["id"]]
 
 
@@ -282,9 +284,9 @@ def graphics_consoles(owner: str):
 
     def items(conn: Connection, parent: dict | None) -> list[dict]:
         protocol = display_protocol(parent) if parent is not None else None
-        if protocol is None:
+        if parent is None or protocol is None:
             return []
-        console = {"id": console_id(protocol), "protocol": protocol, owner: {"id": parent["id"]}}
+        console: dict[str, Any] = {"id": console_id(protocol), "protocol": protocol, owner: {"id": parent["id"]}}
         if owner == "vm" and (report := vm_report(parent)) is not None:
             device = next((g for g in report.get("graphics") or [] if g.get("type") == protocol), None)
             if device and device.get("port"):

@@ -91,16 +91,16 @@ def _follow(conn: Connection, coll: Collection, docs: list[dict], member: str, s
         return
     if m.kind == "struct" and m.type in TOP:
         target = TOP[m.type]
-        ids = {d[member]["id"] for d in docs if isinstance(d.get(member), dict) and d[member].get("id")}
+        wanted = {d[member]["id"] for d in docs if isinstance(d.get(member), dict) and d[member].get("id")}
         found: dict[str, dict] = {}
         if target.kind and target.load is None:
             col = KINDS[target.kind].table.c.id
-            for doc in repo.find(conn, target.kind, col.in_(list(ids))):
+            for doc in repo.find(conn, target.kind, col.in_(list(wanted))):
                 if target.decorate:
                     target.decorate(conn, None, doc)
                 found[doc["id"]] = doc
         else:
-            for ident in ids:
+            for ident in wanted:
                 found[ident] = target.get(conn, None, ident)
         full = present_all(conn, target, f"{API}/{target.name}", list(found.values()), subtree)
         by_id = {f["id"]: f for f in full}

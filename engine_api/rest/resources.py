@@ -8,6 +8,7 @@ items are not rows of one kind (storage domains attached to a data center) suppl
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,9 +92,16 @@ class Collection:
 
     # -- reading
 
+    @property
+    def store_kind(self) -> str:
+        """The kind whose rows the collection lists (only for one that has no loaders of its own)."""
+        if self.kind is None:
+            raise TypeError(f"collection {self.name} is not a kind of the store")
+        return self.kind
+
     def _where(self, parent: dict | None) -> ColumnElement[bool]:
-        t = KINDS[self.kind].table
-        where = true()
+        t = KINDS[self.store_kind].table
+        where: ColumnElement[bool] = true()
         if parent is not None and self.parent_ref:
             where = t.c[f"{self.parent_ref}_id"] == parent["id"]
         if parent is not None and self.scope is not None:
@@ -105,7 +113,7 @@ class Collection:
         spec = self.fields.get(key) or (BASE_FIELDS.get(name) if ref is None else None)
         if spec is None:
             raise search.unknown_field(name, ref, sorted(set(self.fields) | set(BASE_FIELDS)))
-        expr = spec[0](KINDS[self.kind].table)
+        expr = spec[0](KINDS[self.store_kind].table)
         if isinstance(expr, search.Resolved):  # a field that builds its own condition (tag=)
             return expr
         order = enum_order(self.type, name) if ref is None and spec[1] == "str" else ()
@@ -113,7 +121,7 @@ class Collection:
 
     def get_raw(self, conn: Connection, parent: dict | None, ident: str) -> repo.RawRow:
         """One item of a plain collection, undecoded (see :attr:`plain`)."""
-        row = repo.get_raw(conn, self.kind, ident)
+        row = repo.get_raw(conn, self.store_kind, ident)
         if row is not None and parent is not None and dict(row.refs).get(self.parent_ref or "") != parent["id"]:
             row = None
         if row is None:
@@ -124,7 +132,7 @@ class Collection:
         if self.load is not None:
             doc = self.load(conn, parent, ident)
         else:
-            doc = repo.get(conn, self.kind, ident)
+            doc = repo.get(conn, self.store_kind, ident)
             if doc is not None and parent is not None and self.parent_ref:
                 if (doc.get(self.parent_ref) or {}).get("id") != parent["id"]:
                     doc = None
@@ -159,8 +167,8 @@ class Collection:
         return docs
 
     def _query(self, conn: Connection, parent: dict | None, params: dict[str, str], limit: int | None,
-               raw: bool = False, restrict: ColumnElement[bool] | None = None) -> list:
-        t = KINDS[self.kind].table
+               raw: bool = False, restrict: ColumnElement[bool] | None = None) -> builtins.list:
+        t = KINDS[self.store_kind].table
         where = self._where(parent)
         if restrict is not None:
             where = where & restrict
@@ -172,4 +180,4 @@ class Collection:
             c = t.c[self.default_sort]
             order = [c.desc() if self.descending else c.asc()]
         find = repo.find_raw if raw else repo.find
-        return find(conn, self.kind, where, order_by=order, limit=ask.limit, offset=ask.offset)
+        return find(conn, self.store_kind, where, order_by=order, limit=ask.limit, offset=ask.offset)

@@ -45,11 +45,15 @@ def _attached_sd(conn: Connection, dc: dict, attachment: dict) -> dict | None:
 
 
 def _list_attached_sds(conn: Connection, dc: dict | None, params: dict) -> list[dict]:
+    if dc is None:
+        return []
     rows = repo.find(conn, "attached_storage_domain", col("attached_storage_domain", "data_center_id") == dc["id"])
     return [d for d in (_attached_sd(conn, dc, a) for a in rows) if d]
 
 
 def _load_attached_sd(conn: Connection, dc: dict | None, ident: str) -> dict | None:
+    if dc is None:
+        return None
     rows = repo.find(conn, "attached_storage_domain", (col("attached_storage_domain", "data_center_id") == dc["id"])
                      & (col("attached_storage_domain", "storage_domain_id") == ident))
     return _attached_sd(conn, dc, rows[0]) if rows else None
@@ -75,11 +79,15 @@ def _cluster_net(conn: Connection, cluster: dict, link: dict) -> dict | None:
 
 
 def _list_cluster_nets(conn: Connection, cluster: dict | None, params: dict) -> list[dict]:
+    if cluster is None:
+        return []
     rows = repo.find(conn, "cluster_network", col("cluster_network", "cluster_id") == cluster["id"])
     return [n for n in (_cluster_net(conn, cluster, r) for r in rows) if n]
 
 
 def _load_cluster_net(conn: Connection, cluster: dict | None, ident: str) -> dict | None:
+    if cluster is None:
+        return None
     rows = repo.find(conn, "cluster_network", (col("cluster_network", "cluster_id") == cluster["id"])
                      & (col("cluster_network", "network_id") == ident))
     return _cluster_net(conn, cluster, rows[0]) if rows else None
@@ -173,13 +181,15 @@ def _nics(owner: str) -> Collection:
 
 def _blank_everywhere(where: search.Where | None) -> search.Where | None:
     """The Blank template belongs to every data center and cluster: a search by either also finds it."""
+    return None if where is None else _with_blank(where)
+
+
+def _with_blank(where: search.Where) -> search.Where:
     if isinstance(where, search.Term):
         if where.ref is None and where.op == "=" and where.field in ("datacenter", "data_center", "cluster"):
             return search.Or((where, search.Term("id", "=", BLANK_ID)))
         return where
-    if isinstance(where, (search.And, search.Or)):
-        return type(where)(tuple(_blank_everywhere(w) for w in where.items))
-    return where
+    return type(where)(tuple(_with_blank(w) for w in where.items))
 
 
 templates_ = Collection(
