@@ -132,7 +132,8 @@ def _disk_copy(values: dict[str, Any], find_id: Any) -> tuple[str, Wire] | None:
                         f"disk '{values.get('name')}'")
     sd = values.get("storage_domain")
     sd_id = find_id("storage_domain", sd, {}) if sd else None
-    disk = {"alias": values.get("name"), **{k: values[k] for k in ("format", "sparse", "description") if k in values}}
+    disk: dict[str, Any] = {"alias": values.get("name"),
+                            **{k: values[k] for k in ("format", "sparse", "description") if k in values}}
     return f"disks/{src_id}/copy", {"storage_domain": {"id": sd_id} if sd_id else {"name": sd}, "disk": disk}
 
 
