@@ -6,7 +6,7 @@ import copy
 import re
 from typing import Any
 
-from engine_api.core.errors import BadRequest
+from engine_api.core.errors import BadRequest, NotFound
 
 _NAME = re.compile(r"^[\w.\-]+$")
 
@@ -33,6 +33,13 @@ def merge(current: dict, changes: dict, readonly: frozenset[str] = frozenset()) 
             out[key] = copy.deepcopy(value)
     return out
 
+
+
+def owner(parent: dict | None, what: str) -> dict:
+    """The entity a sub-collection belongs to (the API's tree always gives one to a sub-collection's command)."""
+    if parent is None:
+        raise NotFound(f"{what} exist only under the entity they belong to")
+    return parent
 
 
 def require_name(doc: dict, what: str, pattern: re.Pattern[str] | None = _NAME) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from engine_api.agent.client import AgentError
+from engine_api.commands.common import owner
 from engine_api.commands.runner import authorize, run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
@@ -52,7 +53,7 @@ def add_console(ctx: Context, parent: dict | None, doc: dict) -> dict:
     protocol = doc.get("protocol")
     if protocol not in PROTOCOLS:
         raise BadRequest(f"graphics_console.protocol must be one of {', '.join(PROTOCOLS)}, got {protocol}")
-    return run(ctx, "update_vm", _added, parent["id"], protocol)
+    return run(ctx, "update_vm", _added, owner(parent, "graphics consoles")["id"], protocol)
 
 
 def _removed(tx: Tx, vm_id: str) -> None:
@@ -66,7 +67,7 @@ def _removed(tx: Tx, vm_id: str) -> None:
 
 
 def remove_console(ctx: Context, parent: dict | None, console: dict) -> None:
-    run(ctx, "update_vm", _removed, parent["id"])
+    run(ctx, "update_vm", _removed, owner(parent, "graphics consoles")["id"])
 
 
 # ---------------------------------------------------------------- tickets
@@ -108,4 +109,4 @@ def vm_ticket(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict
 
 def console_ticket(ctx: Context, parent: dict | None, console: dict, action: dict) -> dict:
     """``POST /vms/{id}/graphicsconsoles/{cid}/ticket``: a ticket for that console's protocol."""
-    return _set_ticket(ctx, parent["id"], console["protocol"], action)
+    return _set_ticket(ctx, owner(parent, "graphics consoles")["id"], console["protocol"], action)

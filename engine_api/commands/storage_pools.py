@@ -11,8 +11,10 @@ from engine_api.store.schema import col
 
 
 def _loopback(address: str | None) -> bool:
+    if not address:
+        return False
     try:
-        return bool(address) and ipaddress.ip_address(address).is_loopback
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return address == "localhost"
 
@@ -30,7 +32,7 @@ def pool_spec(sd: dict) -> dict:
 
 def connect_on_hosts(tx: Tx, sd: dict, hosts: list[dict]) -> None:
     """Connect the domain on every given host; the first refusal fails the whole command."""
-    broker = tx.ctx.engine.broker
+    broker = tx.engine.broker
     info = None
     for host in hosts:
         try:
@@ -47,7 +49,7 @@ def disconnect_on_hosts(tx: Tx, sd: dict, hosts: list[dict]) -> None:
     """Best effort: a host that cannot be told keeps a stopped pool, which the next connect reuses."""
     for host in hosts:
         try:
-            tx.ctx.engine.broker.disconnect_storage(host, sd["id"])
+            tx.engine.broker.disconnect_storage(host, sd["id"])
         except AgentError:
             pass
 

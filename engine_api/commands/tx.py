@@ -5,7 +5,7 @@ Its clock (``now_iso``) is the audit log's, so that commands date what they writ
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy import Connection, delete, func
 
@@ -16,6 +16,9 @@ from engine_api.store import repo
 from engine_api.store.audit import now_iso as now_iso  # the commands date what they write by the audit clock
 from engine_api.store.audit import record_event
 from engine_api.store.schema import KINDS, permissions
+
+if TYPE_CHECKING:
+    from engine_api.engine import Engine
 
 EVENT_REFS = ("vm", "host", "cluster", "data_center", "storage_domain", "template", "user")
 
@@ -30,6 +33,13 @@ class Tx:
         self.ctx = ctx
         self.events = 0
         self.writes = 0
+
+    @property
+    def engine(self) -> Engine:
+        """The engine the command runs in (every command has a context; only the store's seeding has none)."""
+        if self.ctx is None:
+            raise RuntimeError("a transaction without a context has no engine")
+        return self.ctx.engine
 
     @property
     def who(self) -> str:
