@@ -353,9 +353,9 @@ def _principal(tx: Tx, doc: dict) -> tuple[str | None, str | None, str]:
         if user.get("id"):
             found = tx.get("user", user["id"])
         else:
-            login = (user.get("user_name") or user.get("name")).rpartition("@")[0] or user.get("user_name") \
-                or user.get("name")
-            found = (tx.by_name("user", login) or [None])[0]
+            given = str(user.get("user_name") or user.get("name"))
+            login = given.rpartition("@")[0] or given
+            found = next(iter(tx.by_name("user", login)), None)
         if found is None:
             raise BadRequest(f"permission.user: no user '{user.get('id') or user.get('user_name')}'")
         return found["id"], None, found.get("user_name", found["name"])

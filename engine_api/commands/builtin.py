@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -14,7 +15,7 @@ ADMIN_ID = "fdfc627c-d875-11e0-90f0-83df133b58cc"  # the well-known id of admin@
 BLANK_ID = "00000000-0000-0000-0000-000000000000"
 GiB = 1 << 30
 
-BLANK = {
+BLANK: dict[str, Any] = {
     "id": BLANK_ID, "name": "Blank", "description": "Blank template", "comment": "", "status": "ok",
     "type": "server", "memory": GiB,
     "memory_policy": {"guaranteed": GiB, "max": 4 * GiB, "ballooning": True},

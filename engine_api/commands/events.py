@@ -140,7 +140,7 @@ def create(tx: Tx, doc: dict) -> dict:
     result = tx.conn.execute(insert(events).values(time=time.time(), severity=severity, code=code,
                                                    correlation_id=body.get("correlation_id"), doc=body))
     tx.events += 1  # this row is the command's own record
-    index = result.inserted_primary_key[0]
+    index = result.inserted_primary_key[0] if result.inserted_primary_key else None
     return dict(body, id=str(index), index=index)
 
 

@@ -120,7 +120,7 @@ def _profile(tx: Tx, value: object, owner_doc: dict, field: str = "nic.vnic_prof
                              f"another data center than {dc['name']}")
         assigned = tx.find("cluster_network", (col("cluster_network", "cluster_id") == cluster_id)
                            & (col("cluster_network", "network_id") == net["id"]))
-        if not assigned:
+        if not assigned and cluster_id:
             cluster = tx.must("cluster", cluster_id)
             raise Conflict(f"Network {net['name']} is not attached to cluster {cluster['name']}.")
     return profile

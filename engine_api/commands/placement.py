@@ -29,7 +29,9 @@ def host_view(h: dict, report: dict | None, threads_as_cores: bool, now: float |
     cpu, memory, swap = host.get("cpu") or {}, host.get("memory") or {}, host.get("swap") or {}
     usage = float(cpu.get("user", 0)) + float(cpu.get("system", 0)) if cpu else None
     since = (report or {}).get("cpu_high_since")  # stamped by monitoring on every report (see cpu_streak)
-    high_for, high_min = ((now or time.time()) - since, float(report["cpu_high_min"])) if since else (0.0, 0.0)
+    high_for, high_min = (0.0, 0.0)
+    if report is not None and since:
+        high_for, high_min = (now or time.time()) - since, float(report["cpu_high_min"])
     return HostView(
         h["id"], h["name"], h.get("status") or "", int(h.get("max_scheduling_memory") or h.get("memory") or 0),
         sockets * cores * (threads if threads_as_cores else 1), sockets, cores, threads, usage, high_for, high_min,

@@ -63,7 +63,7 @@ def _reconcile(tx: Tx, reports: dict[str, dict | None]) -> list[str]:
         status = vm.get("status")
         if status not in VM_IN_FLIGHT or vm["id"] in busy:
             continue
-        host_id = (vm.get("host") or {}).get("id")
+        ran_on = (vm.get("host") or {}).get("id")
         if vm["id"] in where:
             found_on, reported = where[vm["id"]]
             vm.update(status=reported, host={"id": found_on})
@@ -71,7 +71,7 @@ def _reconcile(tx: Tx, reports: dict[str, dict | None]) -> list[str]:
                 vm["start_time"] = now_iso()
             message = f"VM {vm['name']} was {status} when the engine stopped; Host {hosts[found_on]['name']} " \
                       f"reports it {reported}."
-        elif host_id and host_id in reports and reports[host_id] is None:
+        elif ran_on and ran_on in reports and reports[ran_on] is None:
             vm["status"] = "unknown"
             message = f"VM {vm['name']} was {status} when the engine stopped; its host does not answer yet."
         else:

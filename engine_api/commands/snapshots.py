@@ -104,7 +104,7 @@ def _plan_create(tx: Tx, vm_id: str, doc: dict) -> dict:
         raise BadRequest("snapshot.description is required", "Incomplete parameters")
     status = vm.get("status")
     if status not in LIVE | OFFLINE:
-        raise Conflict(f"Cannot create a snapshot of VM {vm['name']}: it is {status.replace('_', ' ')}.")
+        raise Conflict(f"Cannot create a snapshot of VM {vm['name']}: it is {str(status).replace('_', ' ')}.")
     if status in LIVE and not vm.get("host"):
         raise Conflict(f"Cannot create a snapshot of VM {vm['name']}: it runs on no known host.")
     _busy_check(vm, "create a snapshot of")
@@ -117,7 +117,7 @@ def _plan_create(tx: Tx, vm_id: str, doc: dict) -> dict:
         unknown = [i for i in ids if i not in disks]
         if unknown:
             raise BadRequest(f"snapshot.disk_attachments: VM {vm['name']} has no disk {', '.join(map(str, unknown))}")
-        disks = {i: disks[i] for i in ids}
+        disks = {i: disks[i] for i in ids if i is not None}  # none is: each is one of the VM's disks
     for d in disks.values():
         if d.get("status") != "ok":
             raise Conflict(f"Cannot create a snapshot of VM {vm['name']}: disk {d['name']} is {d.get('status')}.")

@@ -105,7 +105,7 @@ def _refs(tx: Tx, kind: str, values: Any, field: str) -> list[dict]:
         return []
     if not isinstance(values, list):
         raise BadRequest(f"{field} must be a list of references (id or name)")
-    out = []
+    out: list[dict] = []
     for i, v in enumerate(values):
         if isinstance(v, str):
             v = {"name": v}

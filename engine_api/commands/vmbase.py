@@ -116,7 +116,7 @@ def follow_memory(current: dict, changes: dict) -> None:
     derived = {}
     if policy_in.get("guaranteed") is None and policy.get("guaranteed") == old:
         derived["guaranteed"] = new
-    if policy_in.get("max") is None and policy.get("max") == default_max(old) and new > old:
+    if old is not None and policy_in.get("max") is None and policy.get("max") == default_max(old) and new > old:
         derived["max"] = default_max(new)
     if derived:
         changes["memory_policy"] = dict(policy_in, **derived)

@@ -30,7 +30,7 @@ def _lock(tx: Tx, disk_id: str) -> tuple[dict, dict, dict] | None:
     disk = tx.must("disk", disk_id)
     sd_id = (disk.get("storage_domain") or {}).get("id")
     host = _serving_host(tx, sd_id) if sd_id else None
-    if host is None or disk.get("status") != "ok":
+    if sd_id is None or host is None or disk.get("status") != "ok":
         return None
     disk["status"] = "locked"
     tx.update("disk", disk)
