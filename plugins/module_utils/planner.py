@@ -159,12 +159,14 @@ def find(current: Current, desired: Desired, index: Index | None = None) -> Fact
     candidates = current.get(desired.kind, [])
     if desired.id:
         return next((f for f in candidates if f.get("id") == desired.id), None)
+    fields = kind.identity(desired.values) if kind.identity else kind.scope
     if index is not None:
         scope = tuple(desired.values.get(s) for s in kind.scope)
-        key = (desired.kind, desired.name, *scope) if scope and None not in scope else (desired.kind, desired.name)
+        whole = scope and None not in scope and not kind.identity
+        key = (desired.kind, desired.name, *scope) if whole else (desired.kind, desired.name)
         candidates = index.get(key, [])
     matches = [f for f in candidates if f.get("name") == desired.name
-               and all(f.get(s) == desired.values[s] for s in kind.scope if desired.values.get(s) is not None)]
+               and all(f.get(s) == desired.values[s] for s in fields if desired.values.get(s) is not None)]
     if len(matches) > 1:
         scopes = ", ".join(kind.scope) or "id"
         raise PlanError(f"the name matches {len(matches)} entities; declare {scopes} to pick one", desired.label)

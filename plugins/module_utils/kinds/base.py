@@ -47,6 +47,9 @@ class Kind:
     fields: tuple[Field, ...]
     order: int
     scope: tuple[str, ...] = ()  # fields that, with the name, identify an entity (a network: its data center)
+    # The scope fields that identify an entity with these values, when it depends on them (a template version: its
+    # number when declared, else its name).
+    identity: Callable[[dict[str, Any]], tuple[str, ...]] | None = None
     parent: str | None = None  # the field naming the owner whose sub-collection holds this kind (a NIC: vm)
     parent_kind: str | None = None
     required: tuple[str, ...] = ()  # fields needed to create one

@@ -28,6 +28,7 @@ def _template_create(body: Wire, values: dict[str, Any]) -> Wire:
 TEMPLATE = Kind(
     name="template", collection="templates", order=70, required=("vm",), fields=m.Template.wire_fields(),
     scope=("version_number", "version_name"), create_body=_template_create,
+    identity=lambda v: ("version_number",) if v.get("version_number") is not None else ("version_name",),
     created_states=("ok",), failed_states=("illegal",),
 )
 

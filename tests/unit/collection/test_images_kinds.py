@@ -29,6 +29,9 @@ def test_a_template_without_a_version_is_its_base_and_a_version_is_found_by_its_
     assert step.op == "update" and step.id == "t2"
     [step] = plan(desired("template", name="el9", version_number=2), current).steps
     assert step.op == "noop" and step.id == "t2"
+    [step] = plan(desired("template", name="el9", version_number=2, version_name="renamed"), current).steps
+    assert step.op == "update" and step.id == "t2"  # found by its number, its name changed
+    assert step.changes == {"version_name": {"before": "updates", "after": "renamed"}}
 
 
 def test_a_missing_version_is_made_from_the_base_of_its_name():
