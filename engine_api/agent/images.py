@@ -44,9 +44,13 @@ class Images:
     def _path(self, pool: str, vol: str) -> Path:
         return self.storage.volume_path(pool, vol)
 
-    def _info(self, path: Path, chain: bool = False) -> list[dict] | dict:
-        args = ["info", "-U", "--output=json"] + (["--backing-chain"] if chain else []) + [str(path)]
-        return json.loads(qemu_img(*args))
+    def _info(self, path: Path) -> dict:
+        """``qemu-img info`` of one image."""
+        return json.loads(qemu_img("info", "-U", "--output=json", str(path)))
+
+    def _chain(self, path: Path) -> list[dict]:
+        """``qemu-img info`` of an image and of each image below it, top first."""
+        return json.loads(qemu_img("info", "-U", "--output=json", "--backing-chain", str(path)))
 
     def _backing_ref(self, pool: str, vol: str, backing_pool: str, backing_vol: str) -> str:
         """How an overlay names its backing file: by name in the same domain, by path across domains."""
@@ -137,7 +141,7 @@ class Images:
 
     def op_chain(self, data: dict) -> dict:
         """The volume's backing chain as ``qemu-img info --backing-chain`` reads it, top first."""
-        chain = self._info(self._path(data["pool"], data["volume"]), chain=True)
+        chain = self._chain(self._path(data["pool"], data["volume"]))
         return {"chain": [{"path": c.get("filename"), "format": c.get("format"), "backing": c.get("backing-filename"),
                            "virtual_size": c.get("virtual-size"), "actual_size": c.get("actual-size")}
                           for c in chain]}

@@ -116,7 +116,10 @@ def read(images, data: dict) -> dict:
             ovf = next((m for m in members if m.isfile() and m.name.endswith(".ovf")), None)
             if ovf is None:
                 raise AgentError(f"{path} is not an OVA: it holds no OVF descriptor", 400)
-            text = tar.extractfile(ovf).read().decode()
+            descriptor = tar.extractfile(ovf)
+            if descriptor is None:  # pragma: no cover - a regular file always extracts
+                raise AgentError(f"{path}: its OVF descriptor cannot be read", 400)
+            text = descriptor.read().decode()
     except (OSError, tarfile.TarError, UnicodeDecodeError) as e:
         raise AgentError(f"{path} cannot be read as an OVA: {e}", 400) from None
     return {"ovf": text, "members": [{"name": m.name, "size": m.size} for m in members if m.isfile()]}
@@ -135,8 +138,11 @@ def extract(images, data: dict) -> dict:
                 member = tar.getmember(d["member"])
             except KeyError:
                 raise AgentError(f"{path} has no member {d['member']}", 400) from None
+            content = tar.extractfile(member) if member.isfile() else None
+            if content is None:
+                raise AgentError(f"{path}: member {d['member']} is not a file", 400)
             try:
-                with tar.extractfile(member) as src, open(staged, "wb") as out:
+                with content as src, open(staged, "wb") as out:
                     shutil.copyfileobj(src, out, 1 << 20)
                 args = ["convert", "-q", "-O", FORMATS[d.get("format") or "cow"]]
                 if d.get("sparse", True) is False:

@@ -27,8 +27,10 @@ def _one(conn: Connection, q) -> list[str]:
 
 def ancestors(conn: Connection, object_type: str, object_id: str) -> list[str]:
     """The ids of the object and of everything above it but System."""
-    t = KINDS[object_type].table if object_type in KINDS else None
     ids = [object_id]
+    if object_type not in KINDS:  # System, or an object of no kind: nothing above it
+        return ids
+    t = KINDS[object_type].table
     if object_type in ("host", "vm", "template"):
         c = KINDS["cluster"].table
         ids += _one(conn, select(t.c.cluster_id, c.c.data_center_id).select_from(t)

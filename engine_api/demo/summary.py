@@ -23,7 +23,7 @@ def _gib(size: int | None) -> str:
 
 def estate_tables(engine: DemoEngine) -> list[Table]:
     """Data centers, clusters, hosts, storage domains, networks and VMs, each in a table."""
-    names: dict[str, str] = {}
+    names: dict[str | None, str] = {}  # by id; a missing reference (None) is shown as "-"
     dcs = engine.items("datacenters", follow="storage_domains")
     clusters = engine.items("clusters")
     hosts = engine.items("hosts")

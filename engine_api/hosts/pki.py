@@ -165,8 +165,10 @@ class EnginePki:
             key, cert = make_ca(self.org, common_name)
             write_pem(key_path, key_pem(key), private=True)
             write_pem(cert_path, cert_pem(cert))
-        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-        return key, x509.load_pem_x509_certificate(cert_path.read_bytes())  # type: ignore[return-value]
+        loaded = serialization.load_pem_private_key(key_path.read_bytes(), None)
+        if not isinstance(loaded, Key):
+            raise PkiError(f"{key_path} does not hold an elliptic curve key")
+        return loaded, x509.load_pem_x509_certificate(cert_path.read_bytes())
 
     @property
     def ca_file(self) -> Path:

@@ -68,7 +68,7 @@ def _external(tx: Tx, cluster: dict, policy, snap, props: dict[str, str]) -> Bal
     if found is None or snap.vm(found[0]) is None:
         return None
     vm, targets = found
-    source = snap.vm(vm).host  # type: ignore[union-attr]
+    source = snap.vm(vm).host
     return Balance(vm, tuple(targets or [h for h in up if h != source]),
                    f"the external balancer {runner.name(policy.balance)} chose it")
 

@@ -141,7 +141,7 @@ def vm_affinity(req: Request, hosts: list[HostView]) -> Refusals:
 
 def vm_to_host_affinity(req: Request, hosts: list[HostView]) -> Refusals:
     """Enforcing VM-to-host rules: positive runs the group's VMs on its hosts, negative off them."""
-    out = {}
+    out: Refusals = {}
     for g in req.snapshot.groups:
         rule = g.hosts_rule
         if not (rule.enabled and rule.enforcing) or req.vm.id not in g.vms:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import IO, Any
 
 from engine_api.shell import format as fmt
 from engine_api.shell.client import COMMAND_ERROR, NOT_FOUND, SYNTAX_ERROR, Client, ShellError
@@ -62,12 +62,13 @@ def _option(args: Args, name: str, value: str) -> None:
 class Session:
     client: Client
     model: Model
-    out: TextIO
+    out: IO[str]
 
     # -- locating things
 
     def _chain(self, coll: Coll) -> list[Coll]:
-        chain, c = [], coll
+        chain: list[Coll] = []
+        c: Coll | None = coll
         while c is not None:
             chain.append(c)
             c = c.parent

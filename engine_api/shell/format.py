@@ -4,7 +4,7 @@ the widest; or a table (rich)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import IO, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -47,7 +47,7 @@ def text_list(docs: list[dict[str, Any]], show_all: bool) -> str:
     return "\n".join(t for t in (text(d, show_all) for d in docs) if t)
 
 
-def table(docs: list[dict[str, Any]], show_all: bool, out: TextIO, title: str | None = None) -> None:
+def table(docs: list[dict[str, Any]], show_all: bool, out: IO[str], title: str | None = None) -> None:
     rows = [dict(_joined(d)) for d in docs]
     columns: list[str] = []
     for r in rows:

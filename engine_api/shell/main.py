@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 from engine_api.shell import commands
 from engine_api.shell.client import (
@@ -59,7 +59,7 @@ class Shell(cmd.Cmd):
     intro = ""
     completekey = "tab"
 
-    def __init__(self, settings: dict[str, str], stdin: TextIO | None = None, stdout: TextIO | None = None):
+    def __init__(self, settings: dict[str, str], stdin: IO[str] | None = None, stdout: IO[str] | None = None):
         super().__init__(stdin=stdin, stdout=stdout)
         self.settings = settings
         self.session: commands.Session | None = None
@@ -123,12 +123,12 @@ class Shell(cmd.Cmd):
                                   stdout=None if self.stdout is sys.stdout else subprocess.PIPE)
             if done.stdout:
                 self.stdout.write(done.stdout)
-        else:
+        elif redirect is not None:
             with open(os.path.expanduser(redirect), "a" if append else "w") as f:
                 f.write(buf.getvalue())
         return stop
 
-    def dispatch(self, line: str, out: TextIO) -> bool:
+    def dispatch(self, line: str, out: IO[str]) -> bool:
         words = commands.tokens(line)
         if not words:
             return False
@@ -146,18 +146,18 @@ class Shell(cmd.Cmd):
             raise ShellError(f"unknown command '{verb}'; 'help' lists the commands", SYNTAX_ERROR)
         return bool(handler(rest, out))
 
-    def _session(self, out: TextIO) -> commands.Session:
+    def _session(self, out: IO[str]) -> commands.Session:
         if self.session is None:
             raise ShellError("not connected; use 'connect'", COMMAND_ERROR)
         self.session.out = out
         return self.session
 
     # the API verbs run through commands.Session; these stubs make them known commands
-    cmd_list = cmd_show = cmd_add = cmd_update = cmd_remove = cmd_action = None  # type: ignore[assignment]
+    cmd_list = cmd_show = cmd_add = cmd_update = cmd_remove = cmd_action = None
 
     # -- the shell's own commands
 
-    def cmd_connect(self, rest: list[str], out: TextIO) -> None:
+    def cmd_connect(self, rest: list[str], out: IO[str]) -> None:
         args = commands.parse(rest)
         s = dict(self.settings)
         if len(args.words) == 3:
@@ -172,7 +172,7 @@ class Shell(cmd.Cmd):
             s["password"] = getpass.getpass("Password: ")
         self.connect(s, out)
 
-    def connect(self, s: dict[str, str], out: TextIO) -> None:
+    def connect(self, s: dict[str, str], out: IO[str]) -> None:
         client = Client(s["url"], s["username"], s["password"], insecure=_true(s.get("insecure")),
                         ca_file=s.get("ca_file") or None, filter_=_true(s.get("filter")),
                         timeout=float(s.get("timeout") or 120))
@@ -185,7 +185,7 @@ class Shell(cmd.Cmd):
             out.write(f">>> connected to vdc engine {numbers} <<<\n")
         self.update_prompt()
 
-    def cmd_disconnect(self, rest: list[str], out: TextIO) -> None:
+    def cmd_disconnect(self, rest: list[str], out: IO[str]) -> None:
         if self.session is None:
             raise ShellError("not connected", COMMAND_ERROR)
         self.session.client.logout()
@@ -193,15 +193,15 @@ class Shell(cmd.Cmd):
         out.write(">>> disconnected <<<\n")
         self.update_prompt()
 
-    def cmd_ping(self, rest: list[str], out: TextIO) -> None:
+    def cmd_ping(self, rest: list[str], out: IO[str]) -> None:
         session = self._session(out)
         session.client.request("GET", "")
         out.write(f"success: {session.client.url}\n")
 
-    def cmd_status(self, rest: list[str], out: TextIO) -> None:
+    def cmd_status(self, rest: list[str], out: IO[str]) -> None:
         out.write(f"last command status: {self.status}\n")
 
-    def cmd_info(self, rest: list[str], out: TextIO) -> None:
+    def cmd_info(self, rest: list[str], out: IO[str]) -> None:
         from importlib import metadata
 
         try:
@@ -221,7 +221,7 @@ class Shell(cmd.Cmd):
         width = max(map(len, rows))
         out.write("".join(f"{k.ljust(width)}: {v}\n" for k, v in rows.items()))
 
-    def cmd_history(self, rest: list[str], out: TextIO) -> None:
+    def cmd_history(self, rest: list[str], out: IO[str]) -> None:
         args = commands.parse(rest)
         numbered = list(enumerate(self.history[:-1], 1))  # not this very command
         if "last" in args.options:
@@ -235,7 +235,7 @@ class Shell(cmd.Cmd):
                 raise ShellError(f"no history entry {n}", COMMAND_ERROR)
         out.write("".join(f"[{n}] {line}\n" for n, line in numbered))
 
-    def cmd_help(self, rest: list[str], out: TextIO) -> None:
+    def cmd_help(self, rest: list[str], out: IO[str]) -> None:
         if not rest:
             width = max(map(len, HELP))
             out.write("".join(f"{k.ljust(width)}  {HELP[k]}\n" for k in HELP))
@@ -262,7 +262,7 @@ class Shell(cmd.Cmd):
         if verb == "action":
             out.write("actions: " + ", ".join(coll.actions) + "\n")
 
-    def cmd_exit(self, rest: list[str], out: TextIO) -> bool:
+    def cmd_exit(self, rest: list[str], out: IO[str]) -> bool:
         return True
 
     cmd_quit = cmd_exit

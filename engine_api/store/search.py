@@ -287,7 +287,7 @@ def to_sql(
     if where is None:
         return None
     if isinstance(where, And | Or):
-        parts = [to_sql(item, resolve, case_sensitive) for item in where.items]
+        parts = [p for p in (to_sql(item, resolve, case_sensitive) for item in where.items) if p is not None]
         return and_(*parts) if isinstance(where, And) else or_(*parts)
     target = resolve(where.field, where.ref)
     resolved = target if isinstance(target, Resolved) else Resolved(target)

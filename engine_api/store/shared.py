@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from engine_api.store.db import Database
@@ -56,7 +56,7 @@ class Node:
         self.shared = not db.sqlite
         self._lock = threading.Lock()
         self._conn: Connection | None = None
-        self._engine = None
+        self._engine: Engine | None = None
         if self.shared:
             self._engine = create_engine(db.url, poolclass=NullPool, connect_args={
                 "application_name": self.name, "keepalives": 1, "keepalives_idle": 5,
@@ -65,6 +65,8 @@ class Node:
     def run(self, statement, **params: Any) -> Any:
         """One statement on the node connection (autocommit); the first column of the first row. A broken
         connection raises, and the next call connects afresh (its advisory locks are gone with it)."""
+        if self._engine is None:
+            raise RuntimeError("the node connection exists only on a shared database (PostgreSQL)")
         with self._lock:
             try:
                 if self._conn is None:

@@ -17,13 +17,13 @@ TABLES = ("scheduling_policies", "affinity_groups", "affinity_labels")
 
 def upgrade() -> None:
     for table in TABLES:
-        cols = [
+        cols: list[sa.Column] = [
             sa.Column("id", sa.String(length=36), nullable=False),
             sa.Column("name", sa.String(length=255), nullable=True),
             sa.Column("created", sa.Float(), nullable=False),
             sa.Column("doc", sa.JSON(), nullable=False),
         ]
-        constraints = [sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}"))]
+        constraints: list[sa.Constraint] = [sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}"))]
         if table == "affinity_groups":
             cols.append(sa.Column("cluster_id", sa.String(length=36), nullable=True))
             constraints.append(sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE",
