@@ -10,8 +10,8 @@ import libvirt
 import ovirtsdk4.types as t
 import pytest
 
-from engine_api.lab.libvirtd import Libvirtd
 from engine_api.hosts.pki import EnginePki
+from engine_api.lab.libvirtd import Libvirtd
 from engine_api.protocol.tls import install_libvirt, libvirt_files
 from tests.live import lab_address
 from tests.qemu.vms import counter, counting_vm, disk_path, libvirt_uri, wait_counting
