@@ -33,9 +33,9 @@ class Watcher(threading.Thread):
     """Which of the VMs each host's hypervisor runs, sampled every 100 ms; any sample with one VM on two hosts
     is kept. ``first_seen[(vm, host)]`` is when the VM was first seen running on that host."""
 
-    def __init__(self, estate: Estate, vm_ids: list[str]):
+    def __init__(self, uris: list[str], vm_ids: list[str]):
         super().__init__(daemon=True)
-        self.uris = [libvirt_uri(estate, h) for h in estate.host_ids]
+        self.uris = uris
         self.vm_ids = set(vm_ids)
         self.stop_event = threading.Event()
         self.twice: list[tuple[float, str]] = []
@@ -68,6 +68,10 @@ class Watcher(threading.Thread):
     def stop(self) -> None:
         self.stop_event.set()
         self.join(timeout=10)
+
+
+def _hypervisors(estate: Estate) -> list[str]:
+    return [libvirt_uri(estate, h) for h in estate.host_ids]
 
 
 def _ha_vms(estate: Estate, tag: str) -> tuple[str, str]:
@@ -122,7 +126,7 @@ def test_frozen_agent_never_gives_a_second_copy(qestate):
     renewing, so the leased VM is not restarted elsewhere; the unleased one waits for fencing, which fails."""
     leased, plain = _ha_vms(qestate, "frozen")
     lab = qestate.live.engine.lab
-    watcher = Watcher(qestate, [leased, plain])
+    watcher = Watcher(_hypervisors(qestate), [leased, plain])
     watcher.start()
     agent = lab.hosts[0].process
     try:
@@ -158,7 +162,7 @@ def test_blocked_agent_port_never_gives_a_second_copy(qestate):
     drops its packets): the host goes on running its VMs and renewing its leases; nothing starts elsewhere."""
     leased, plain = _ha_vms(qestate, "blocked")
     lab = qestate.live.engine.lab
-    watcher = Watcher(qestate, [leased, plain])
+    watcher = Watcher(_hypervisors(qestate), [leased, plain])
     watcher.start()
     try:
         lab.block_agent(0)
@@ -206,7 +210,7 @@ def test_dead_host_leased_vm_restarts_after_the_lease_expires_and_unleased_after
     host was rebooted."""
     leased, plain = _ha_vms(qestate, "dead")
     lab = qestate.live.engine.lab
-    watcher = Watcher(qestate, [leased, plain])
+    watcher = Watcher(_hypervisors(qestate), [leased, plain])
     watcher.start()
     try:
         mark = last_event_index(qestate.conn)
