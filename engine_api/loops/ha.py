@@ -40,11 +40,12 @@ def highly_available(vm: dict) -> bool:
 
 
 def fence_due(host: dict, now: float, quiet: float) -> bool:
-    """Whether to (soft) fence the host now: not yet in this silence, or the last try is ``quiet`` seconds old."""
+    """Whether to (soft) fence the host now: not yet in this silence, or the last try is ``quiet`` seconds old
+    (a try an engine restart cut short included); never after the user confirmed the host rebooted."""
     fenced = host.get("_fenced")
     if not fenced:
         return True
-    return fenced.get("state") in ("soft_fenced", "failed") and now - float(fenced.get("at") or 0) >= quiet
+    return fenced.get("state") != "manual" and now - float(fenced.get("at") or 0) >= quiet
 
 
 class HighAvailability:
