@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.urls import Request, make_context, open_url
 from ansible_collections.vdc.infra.plugins.module_utils.errors import AuthError, EngineError
-from ansible_collections.vdc.infra.plugins.module_utils.typed import decode_answer
+from ansible_collections.vdc.infra.plugins.module_utils.typed import api_relative, decode_answer
 
 JSON = "application/json"
 # Keys of a list answer that are not the list itself.
@@ -134,8 +134,7 @@ class EngineClient:
         data = json.dumps(body).encode() if body is not None else None
         answer = http_json(method, self._url(path, params), data=data, headers=self.headers, ca_file=self.ca_file,
                            insecure=self.insecure, timeout=self.timeout, opener=self.opener)[1]
-        relative = path[len(self.api_path):] if path.startswith(self.api_path + "/") else path
-        return decode_answer(answer, relative.split("?")[0])
+        return decode_answer(answer, api_relative(path, self.api_path))
 
     # ------------------------------------------------------------ reads
 

@@ -16,6 +16,17 @@ _INT = re.compile(r"-?[0-9]+")
 _BOOLS = {"true": True, "false": False}
 
 
+def api_relative(path: str, api_path: str) -> str:
+    """``path`` relative to the API root, without its query: an href the engine writes (``/ovirt-engine/api/vms/1``)
+    loses the API's path, also when the client's URL names the version (``.../api/v4``)."""
+    path = path.split("?")[0]
+    if path.startswith("/"):
+        for base in (api_path, api_path.removesuffix("/v4")):
+            if path == base or path.startswith(base + "/"):
+                return path[len(base):]
+    return path
+
+
 def answer_type(path: str) -> tuple[str, bool] | None:
     """(wire type, whether the answer at ``path`` is a list of it), or None for a path outside the model.
 

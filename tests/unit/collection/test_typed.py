@@ -57,6 +57,11 @@ def test_sub_collections_actions_and_the_root_are_typed():
     assert root["summary"]["vms"] == {"total": 3, "active": 1}
 
 
+def test_hrefs_are_typed_when_the_url_names_the_version():
+    fake = FakeEngine({("GET", "https://engine.lab/ovirt-engine/api/vms/1"): (200, dict(VM))})
+    _typed_vm(EngineClient(URL + "/v4", "tok", opener=fake).follow("/ovirt-engine/api/vms/1"))
+
+
 @pytest.mark.parametrize(("path", "expected"), [
     ("", ("api", False)), ("vms", ("vm", True)), ("vms/1", ("vm", False)), ("vms/1/nics", ("nic", True)),
     ("vms/1/nics/2", ("nic", False)), ("vms/1/start", ("action", False)),
