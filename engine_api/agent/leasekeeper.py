@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from engine_api.agent import leases
 from engine_api.agent.leases import LeaseError, Timings
@@ -107,9 +108,9 @@ class Keeper:
         self.timings = timings
         self.watch_pid = watch_pid
         self.renewed: dict[str, float] = {}  # VM -> when its lease was last renewed by this keeper
-        self.conn = None
+        self.conn: Any = None  # the hypervisor, opened when a VM must be looked at
 
-    def _domain(self, vm_id: str):
+    def _domain(self, vm_id: str) -> Any:
         import libvirt
 
         if self.conn is None or not self.conn.isAlive():
