@@ -152,6 +152,9 @@ class Keeper:
                 self.holds.give_up(vm_id)  # the VM stopped here without the agent giving its lease up
                 self.renewed.pop(vm_id, None)
                 continue
+            if now - last > self.timings.kill_after:  # checked first: a keeper that was itself frozen this long
+                self._kill(vm_id, f"its lease was not renewed for {now - last:.1f} s")  # may not renew it
+                continue
             if now - last >= self.timings.renew_interval:
                 try:
                     if cut:
@@ -163,8 +166,6 @@ class Keeper:
                         continue
                 except OSError as e:
                     log.warning("cannot renew the lease of VM %s: %s", vm_id, e)
-            if now - last > self.timings.kill_after:
-                self._kill(vm_id, f"its lease was not renewed for {now - last:.1f} s")
 
     def _agent_gone(self) -> bool:
         try:

@@ -89,3 +89,15 @@ def test_keeper_lets_a_lease_go_once_another_host_holds_it(tmp_path):
     keeper.step(time.time())
     assert not holds.held("vm-4")
     assert json.loads(path.read_text())["owner"] == "another-host"
+
+
+def test_a_keeper_frozen_past_kill_after_gives_the_vm_up_instead_of_renewing(tmp_path):
+    keeper, holds = _keeper(tmp_path)
+    domain = tmp_path / "domain"
+    holds.take("vm-5", str(domain))
+    path = leases.lease_path(domain, "vm-5")
+    generation = leases.read(path)["generation"]
+    keeper.step(time.time())
+    keeper.step(time.time() + FAST.kill_after + 0.1)  # as if the keeper had been stopped that long
+    assert not holds.held("vm-5")
+    assert leases.read(path)["generation"] == generation  # not renewed behind other hosts' backs
