@@ -41,15 +41,15 @@ def _tree(tree: dict[str, Any], indent: str) -> str:
 
 
 def _members(name: str, members: dict[str, str]) -> str:
-    """One type's row, its members packed into lines of at most 116 characters."""
-    lines, line = [], f"    {name!r}: {{"
+    """One type's row: its members packed into lines of at most 116 characters, under a hanging indent (pep8)."""
+    lines, line = [], "       "
     for key, code in members.items():
-        item = f"{key!r}: {code!r}, "
+        item = f" {key!r}: {code!r},"
         if len(line) + len(item) > 116:
-            lines.append(line.rstrip())
-            line = "        "
+            lines.append(line)
+            line = "       "
         line += item
-    return "\n".join([*lines, line.rstrip().rstrip(",") + "},"])
+    return "\n".join([f"    {name!r}: {{", *lines, line, "    },"])
 
 
 def render() -> str:
