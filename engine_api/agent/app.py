@@ -60,8 +60,13 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
     async def capabilities(request: Request) -> JSONResponse:
         return await handle(request, driver.capabilities)
 
+    def stats_and_keeper() -> dict:
+        if driver.holds is not None and driver.holds.ensure_keeper is not None:
+            driver.holds.ensure_keeper()  # a lease keeper that died is started again (it resumes every hold)
+        return driver.stats()
+
     async def stats(request: Request) -> JSONResponse:
-        return await handle(request, driver.stats)
+        return await handle(request, stats_and_keeper)
 
     async def create_vm(request: Request) -> JSONResponse:
         try:

@@ -82,8 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     timings = Timings(args.lease_io_timeout)
     (state / "agent.pid").write_text(str(os.getpid()))
 
+    import threading
+
+    starting = threading.Lock()  # one keeper, however many calls find none running
+
     def keeper() -> None:  # a process of its own, which outlives this agent while it holds leases
-        ensure_running(state, args.libvirt_uri, timings, args.lease_keeper_exit_with)
+        with starting:
+            ensure_running(state, args.libvirt_uri, timings, args.lease_keeper_exit_with)
 
     driver.holds = Holds(state, timings, keeper)
     keeper()

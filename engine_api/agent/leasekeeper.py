@@ -147,7 +147,9 @@ class Keeper:
             except (OSError, ValueError):
                 continue
             vm_id, path = hold["vm"], Path(hold["path"])
-            last = self.renewed.setdefault(vm_id, float(hold.get("since") or now))
+            if vm_id not in self.renewed:
+                self.renewed[vm_id] = self._last_renewal(hold, path, now)
+            last = self.renewed[vm_id]
             if now - float(hold.get("since") or now) > START_GRACE and self._active(vm_id) is False:
                 self.holds.give_up(vm_id)  # the VM stopped here without the agent giving its lease up
                 self.renewed.pop(vm_id, None)
@@ -166,6 +168,18 @@ class Keeper:
                         continue
                 except OSError as e:
                     log.warning("cannot renew the lease of VM %s: %s", vm_id, e)
+
+    def _last_renewal(self, hold: dict, path: Path, now: float) -> float:
+        """When this host last renewed a lease it holds, as far as a keeper (re)started now can know: the record
+        on the storage when it is still this host's, else when the hold was taken."""
+        since = float(hold.get("since") or now)
+        try:
+            record = leases.read(path)
+        except OSError:
+            return since
+        if record and record.get("owner") == self.holds.owner:
+            return max(since, float(record.get("renewed") or 0))
+        return since
 
     def _agent_gone(self) -> bool:
         try:

@@ -101,3 +101,18 @@ def test_a_keeper_frozen_past_kill_after_gives_the_vm_up_instead_of_renewing(tmp
     keeper.step(time.time() + FAST.kill_after + 0.1)  # as if the keeper had been stopped that long
     assert not holds.held("vm-5")
     assert leases.read(path)["generation"] == generation  # not renewed behind other hosts' backs
+
+
+def test_a_keeper_started_again_resumes_the_holds_from_their_last_renewal(tmp_path):
+    keeper, holds = _keeper(tmp_path)
+    domain = tmp_path / "domain"
+    holds.take("vm-6", str(domain))
+    path = leases.lease_path(domain, "vm-6")
+    for _ in range(6):  # renewed for a while, longer than kill_after after the hold was taken
+        time.sleep(FAST.renew_interval)
+        keeper.step(time.time())
+    assert time.time() - json.loads((holds.dir / "vm-6.json").read_text())["since"] > FAST.kill_after
+    successor = Keeper(keeper.state_dir, "test:///default", FAST)  # the keeper died; another one starts
+    before = leases.read(path)["generation"]
+    successor.step(time.time() + FAST.renew_interval)
+    assert holds.held("vm-6") and leases.read(path)["generation"] > before  # renewed on, VM kept
