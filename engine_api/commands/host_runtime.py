@@ -439,6 +439,12 @@ def monitored_hosts(engine: Engine) -> list[dict]:
 # ---------------------------------------------------------------- fencing (loops.ha decides it, or a user)
 
 
+def note_waiting_for_lease(tx: Tx, vm_id: str, host_id: str, why: str) -> None:
+    vm = tx.must("vm", vm_id)
+    tx.event(9105, f"Highly available VM {vm['name']} waits for its lease before it restarts elsewhere: {why}.",
+             "warning", vm=vm_id, host=host_id)
+
+
 def _fence_started(tx: Tx, host_id: str, now: float) -> dict | None:
     host = tx.must("host", host_id)
     if host["status"] != "non_responsive":

@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING
 
 from engine_api.commands import host_runtime, leases, vm_runtime
+from engine_api.commands.runner import run
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx
 from engine_api.store.schema import col
@@ -94,9 +95,7 @@ class HighAvailability:
             why = "no other up host could read its lease"
         else:
             why = f"its lease was renewed {lease.get('age')} s ago and expires {lease.get('expiry')} s after that"
-        with self.engine.db.write() as conn:
-            Tx(conn, ctx).event(9105, f"Highly available VM {vm['name']} waits for its lease before it restarts "
-                                      f"elsewhere: {why}.", "warning", vm=vm["id"], host=host["id"])
+        run(ctx, "monitor_host", host_runtime.note_waiting_for_lease, vm["id"], host["id"], why)
 
     def _restart(self, ctx: Context, vm: dict, host: dict, now: float) -> None:
         if now - self.tried.get(vm["id"], 0.0) < RESTART_RETRY:
