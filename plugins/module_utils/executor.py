@@ -106,7 +106,9 @@ class Executor:
         self._named.setdefault((kind.name, registered.get("name")), []).append(registered)
         if kind.create_requests:
             self._send(kind.create_requests(path, ident, full, step.values))
-        if kind.created_states and self.wait.wait:
+        # The create's answer carries the status: an entity already in its end state (a new VM is down) needs
+        # no poll, which saves a request per entity.
+        if kind.created_states and self.wait.wait and created.get("status") not in kind.created_states:
             self._wait_status(kind, ident, step.label, kind.created_states)
 
     def _update(self, step: Step) -> None:
