@@ -20,9 +20,12 @@ def _serving_host(tx: Tx, sd_id: str) -> dict | None:
         if a.get("status") != "active":
             continue
         clusters = [c["id"] for c in tx.find("cluster", col("cluster", "data_center_id") == a["data_center"]["id"])]
-        for host in tx.find("host", col("host", "cluster_id").in_(clusters)) if clusters else []:
-            if host.get("status") == "up":
-                return host
+        # The first up host, found by the database: decoding every host of the data center for each new disk
+        # made a large estate's disks cost hosts x disks.
+        up = col("host", "cluster_id").in_(clusters) & (col("host", "doc")["status"].as_string() == "up")
+        hosts = tx.find("host", up, limit=1) if clusters else []
+        if hosts:
+            return hosts[0]
     return None
 
 
