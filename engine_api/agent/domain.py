@@ -95,4 +95,4 @@ def build(spec: dict, domain_type: str = "kvm", arch: str = "x86_64") -> str:
 def custom_properties(xml: str) -> dict[str, str]:
     """The custom properties stored in a domain's metadata."""
     root = etree.fromstring(xml.encode())
-    return {p.get("name"): p.text or "" for p in root.iter(f"{{{METADATA_NS}}}property")}
+    return {name: p.text or "" for p in root.iter(f"{{{METADATA_NS}}}property") if (name := p.get("name")) is not None}

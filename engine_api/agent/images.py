@@ -75,8 +75,9 @@ class Images:
         want = os.path.realpath(path)
         for disk in root.iterfind("devices/disk"):
             source, target = disk.find("source"), disk.find("target")
-            if source is not None and target is not None and os.path.realpath(source.get("file") or "") == want:
-                return target.get("dev")
+            dev = target.get("dev") if target is not None else None
+            if source is not None and dev and os.path.realpath(source.get("file") or "") == want:
+                return dev
         raise AgentError(f"VM {dom.name()} has no disk on {path.name}", 409)
 
     @staticmethod
@@ -198,9 +199,10 @@ class Images:
             etree.SubElement(el, "source", file=str(self._path(d["pool"], d["new_volume"])))
         dom_root = etree.fromstring(dom.XMLDesc(0).encode())
         for disk in dom_root.iterfind("devices/disk"):
-            target = disk.find("target")
-            if target is not None and target.get("dev") not in wanted:
-                etree.SubElement(disks_el, "disk", name=target.get("dev"), snapshot="no")
+            target_el = disk.find("target")
+            dev = target_el.get("dev") if target_el is not None else None
+            if dev is not None and dev not in wanted:
+                etree.SubElement(disks_el, "disk", name=dev, snapshot="no")
         flags = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA \
             | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC
         if memory:

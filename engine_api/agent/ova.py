@@ -43,11 +43,11 @@ def _set_sizes(ovf: str, sizes: dict[str, int]) -> bytes:
     root = etree.fromstring(ovf.encode())
     attr = f"{{{OVF_NS}}}"
     for f in root.iter("File"):
-        if f.get(attr + "href") in sizes:
-            f.set(attr + "size", str(sizes[f.get(attr + "href")]))
+        if (href := f.get(attr + "href")) is not None and href in sizes:
+            f.set(attr + "size", str(sizes[href]))
     for d in root.iter("Disk"):
-        if d.get(attr + "fileRef") in sizes:
-            d.set(attr + "populatedSize", str(sizes[d.get(attr + "fileRef")]))
+        if (ref := d.get(attr + "fileRef")) is not None and ref in sizes:
+            d.set(attr + "populatedSize", str(sizes[ref]))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -16,8 +16,9 @@ def holder(conn: libvirt.virConnect, path: str) -> tuple[libvirt.virDomain, str]
         root = etree.fromstring(dom.XMLDesc(0).encode())
         for disk in root.iterfind("devices/disk"):
             source, target = disk.find("source"), disk.find("target")
-            if source is not None and target is not None and source.get("file") == path:
-                return dom, target.get("dev")
+            dev = target.get("dev") if target is not None else None
+            if source is not None and dev and source.get("file") == path:
+                return dom, dev
     return None
 
 

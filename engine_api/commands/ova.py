@@ -310,7 +310,7 @@ def parse_ovf(text: str) -> dict:
         units = d.get(_o("capacityAllocationUnits")) or "byte"
         scale = 1 << int(units.split("^")[1]) if "^" in units else 1
         image = d.get(_o("diskId"))
-        item = items_by_image.get(image)
+        disk_item = items_by_image.get(image) if image is not None else None
         member = files.get(d.get(_o("fileRef")), d.get(_o("fileRef")))
         out["disks"].append({
             "member": member, "alias": d.get(_o("disk-alias")) or image,
@@ -320,7 +320,7 @@ def parse_ovf(text: str) -> dict:
             "sparse": (d.get(_o("volume-type")) or "Sparse") != "Preallocated",
             "interface": interfaces.get(d.get(_o("disk-interface")) or "VirtIO", "virtio"),
             "bootable": (d.get(_o("boot")) or "false") == "true",
-            "active": item is None or _text(item, "IsPlugged", "true") == "true"})
+            "active": disk_item is None or _text(disk_item, "IsPlugged", "true") == "true"})
     out["memory_policy"] = {}
     guaranteed, maximum = _text(system, "MinAllocatedMem"), _text(system, "MaxMemorySizeMb")
     if guaranteed.isdigit() and int(guaranteed):

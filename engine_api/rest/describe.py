@@ -287,7 +287,7 @@ def rsdl_xml() -> bytes:
 
 def _element_json(el: etree._Element) -> Any:
     """An RSDL element as the engine's JSON writes a JAXB object: attributes and children as keys."""
-    out: dict[str, Any] = dict(el.attrib)
+    out: dict[str, Any] = {str(k): v for k, v in el.attrib.items()}
     groups: dict[str, list] = {}
     for child in el:
         groups.setdefault(child.tag, []).append(_element_json(child))
