@@ -61,7 +61,7 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
         return await handle(request, driver.capabilities)
 
     def stats_and_keeper() -> dict:
-        if driver.holds is not None and driver.holds.ensure_keeper is not None:
+        if driver.holds is not None and driver.holds.ensure_keeper is not None and driver.holds.any():
             driver.holds.ensure_keeper()  # a lease keeper that died is started again (it resumes every hold)
         return driver.stats()
 

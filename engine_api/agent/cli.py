@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             ensure_running(state, args.libvirt_uri, timings, args.lease_keeper_exit_with)
 
     driver.holds = Holds(state, timings, keeper)
-    keeper()
+    if driver.holds.any():  # VMs of this host hold leases: they are renewed from now on, if they were not
+        keeper()
     driver.hooks.run_soft("before_vdsm_start")
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
     client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers

@@ -6,8 +6,9 @@ a lease (its storage is gone) for ``kill_after`` destroys the VM holding it, bef
 another host may take it; a lease another host holds now (it expired meanwhile) stops the VM at once.
 
 The agent takes a lease before it starts the VM (``Holds.take``, which starts the keeper if none runs), and gives
-it up when the VM stops here. The keeper learns which leases to renew from ``STATE_DIR/leases/<vm>.json``, one
-file per lease held. A keeper with no lease to keep stops once the agent is gone too.
+it up when the VM stops here; a host whose VMs hold no lease runs no keeper. The keeper learns which leases to
+renew from ``STATE_DIR/leases/<vm>.json``, one file per lease held. A keeper with no lease to keep stops once the
+agent is gone too.
 
 Lab switch: while ``STATE_DIR/lab-storage-cut`` exists the keeper behaves as if its storage were unreachable
 (every read and write of a lease fails), as a host cut from its storage domain's server would.
@@ -69,6 +70,10 @@ class Holds:
         tmp = hold.with_suffix(".tmp")
         tmp.write_text(json.dumps({"vm": vm_id, "path": str(path), "since": time.time()}))
         os.replace(tmp, hold)
+
+    def any(self) -> bool:
+        """Whether this host holds any lease (then a keeper must run)."""
+        return any(self.dir.glob("*.json"))
 
     def held(self, vm_id: str) -> bool:
         return (self.dir / f"{vm_id}.json").exists()
