@@ -88,6 +88,8 @@ class Holds:
     def take_over(self, vm_id: str, lease_path: str) -> None:
         """Hold a lease its holder hands over (a live migration brought the VM here): the record names this
         host at once, and the source's keeper, finding it no longer holds the lease, lets it go."""
+        if self.ensure_keeper is not None:
+            self.ensure_keeper()
         path = Path(lease_path)
         record = leases.read(path) or {}
         leases.write(path, {"owner": self.owner, "generation": int(record.get("generation") or 0) + 1,
