@@ -6,10 +6,11 @@ Run with ``make bench`` (``.venv/bin/python benchmarks/estate.py``). The script
 1. starts ``python -m engine_api serve --lab-hosts 10`` on a free port, a fresh SQLite data directory and a
    loopback range of its own, and waits for its ``ready`` line;
 2. writes the estate as one YAML file: 1 data center, 2 clusters of 5 lab hosts, 2 NFS data domains,
-   4 networks, and 500 VMs with a disk and a NIC each (every tenth VM running);
+   4 networks, and 500 VMs with a disk and a NIC each (every tenth VM running); ``--vms``, ``--hosts`` and
+   ``--clusters`` change the numbers (the 5,000-VM estate: ``--vms 5000 --hosts 50 --clusters 10``);
 3. times ``ansible-playbook`` (wall clock, process start to end) running ``vdc.infra.apply`` on it: the first
    apply (everything created; hosts come up, domains are activated, VMs start), then a re-apply, which must
-   report ``changed=0``;
+   report ``changed=0``; with the peak resident memory of the engine and of each run's largest process;
 4. times the same no-op with ``.venv-ovirt/bin/ansible-playbook`` (the ``ansible`` package, which ships
    ovirt.ovirt): ``ovirt_auth`` once, then ``ovirt_vm`` looped over the 500 VMs with the same name, cluster,
    memory, cores and state; it must report ``changed=0`` too. It checks the VMs only (not their disks and
@@ -87,23 +88,23 @@ class BenchFailure(RuntimeError):
 # ---------------------------------------------------------------- the estate
 
 
-def estate(vms: int, hosts: int, lab_net: str, storage: Path) -> dict:
-    """1 data center, 2 clusters sharing ``hosts`` lab hosts, 2 data domains, 4 networks, ``vms`` VMs."""
-    per_cluster = hosts // 2
-    clusters = [{"name": f"bench-c{c}", "cpu_type": "Intel Nehalem Family",
-                 "hosts": [{"name": f"bench-h{n}", "address": f"{lab_net}.{n + 1}"}
-                           for n in range(c * per_cluster, (c + 1) * per_cluster if c == 0 else hosts)]}
-                for c in range(2)]
+def estate(vms: int, hosts: int, lab_net: str, storage: Path, clusters: int = 2) -> dict:
+    """1 data center, ``clusters`` clusters sharing ``hosts`` lab hosts, 2 data domains, 4 networks, ``vms`` VMs."""
+    names = [f"bench-c{c}" for c in range(clusters)]
+    cluster_docs = [{"name": names[c], "cpu_type": "Intel Nehalem Family",
+                     "hosts": [{"name": f"bench-h{n}", "address": f"{lab_net}.{n + 1}"}
+                               for n in range(hosts) if n % clusters == c]}
+                    for c in range(clusters)]
     domains = [{"name": f"bench-data{j}", "type": "data", "master": j == 0,
                 "nfs": {"address": "127.0.0.1", "path": str(storage / f"data{j}")}} for j in range(2)]
-    networks = [{"name": f"bench-net{k}", "vlan": 100 + k, "clusters": ["bench-c0", "bench-c1"]} for k in range(4)]
-    machines = [{"name": f"bench-vm{i:03d}", "cluster": f"bench-c{i % 2}", "memory": "256MiB", "cpu_cores": 1,
-                 "state": "running" if i % 10 == 0 else "present",
+    networks = [{"name": f"bench-net{k}", "vlan": 100 + k, "clusters": names} for k in range(4)]
+    machines = [{"name": f"bench-vm{i:03d}", "cluster": names[i % clusters], "memory": "256MiB", "cpu_cores": 1,
+                 "state": "running" if (i // clusters) % 10 == 0 else "present",  # a tenth of each cluster's
                  "disks": [{"name": f"bench-vm{i:03d}_os", "size": "1GiB", "storage_domain": f"bench-data{i % 2}",
                             "bootable": True}],
                  "nics": [{"name": "nic1", "network": f"bench-net{i % 4}"}]} for i in range(vms)]
     return {"estate": "bench", "data_centers": [{"name": "bench", "compatibility_version": "4.7",
-                                                 "clusters": clusters, "storage_domains": domains,
+                                                 "clusters": cluster_docs, "storage_domains": domains,
                                                  "networks": networks}], "vms": machines}
 
 
@@ -126,6 +127,15 @@ def free_port() -> int:
 class Engine:
     process: subprocess.Popen
     url: str
+
+    def peak_rss_mb(self) -> float | None:
+        """The engine process's peak resident memory (VmHWM), while it runs."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
+        return round(kib / 1024, 1) if kib is not None else None
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -159,22 +169,29 @@ class Run:
     seconds: float
     changed: int
     failed: int
+    peak_rss_mb: float = 0.0  # the largest process of the run (ansible-playbook or a task's worker)
 
 
 def play(binary: Path, playbook: Path, variables: dict, work: Path, env: dict[str, str]) -> Run:
     """``ansible-playbook`` timed from process start to end; the recap of localhost."""
     vars_file = work / f"{playbook.stem}-vars.json"
     vars_file.write_text(json.dumps(variables))
+    out, err = work / f"{playbook.stem}.out", work / f"{playbook.stem}.err"
     started = time.monotonic()
-    proc = subprocess.run([str(binary), str(playbook), "-e", f"@{vars_file}"], cwd=work, env=env,
-                          capture_output=True, text=True)
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen([str(binary), str(playbook), "-e", f"@{vars_file}"], cwd=work, env=env,
+                                stdout=stdout, stderr=stderr)
+        # wait4: the run's resources, its largest process included (the workers are waited for by ansible)
+        _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started
-    recap = next((line for line in proc.stdout.splitlines() if line.startswith("localhost ")), "")
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout_text, stderr_text = out.read_text(), err.read_text()
+    recap = next((line for line in stdout_text.splitlines() if line.startswith("localhost ")), "")
     if proc.returncode != 0 or not recap:
-        raise BenchFailure(f"{binary.parent.parent.name} {playbook.name} failed:\n{proc.stdout[-3000:]}"
-                           f"{proc.stderr[-2000:]}")
+        raise BenchFailure(f"{binary.parent.parent.name} {playbook.name} failed:\n{stdout_text[-3000:]}"
+                           f"{stderr_text[-2000:]}")
     fields = dict(part.split("=") for part in recap.split(":", 1)[1].split())
-    return Run(seconds, int(fields["changed"]), int(fields["failed"]))
+    return Run(seconds, int(fields["changed"]), int(fields["failed"]), round(usage.ru_maxrss / 1024, 1))
 
 
 def ansible_env(work: Path, engine: Engine) -> dict[str, str]:
@@ -195,13 +212,14 @@ def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="vdc-bench-estate-") as tmp:
         work = Path(tmp)
         (work / "data").mkdir()
-        doc = estate(args.vms, args.hosts, lab_net, work / "data" / "storage")
+        doc = estate(args.vms, args.hosts, lab_net, work / "data" / "storage", args.clusters)
         estate_file = work / "estate.yml"
         estate_file.write_text(json.dumps(doc, indent=1))  # JSON is YAML
         (work / "apply.yml").write_text(APPLY)
         (work / "ovirt_loop.yml").write_text(OVIRT_LOOP)
-        with console.status("starting an engine with 10 lab hosts"):
+        with console.status(f"starting an engine with {args.hosts} lab hosts"):
             engine = start_engine(work / "data", args.hosts, f"{lab_net}.1")
+        engine_peak = None
         try:
             env = ansible_env(work, engine)
             vdc_env = {**env, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collection")}
@@ -222,23 +240,28 @@ def run(args: argparse.Namespace) -> dict:
                 if ovirt.changed:
                     raise BenchFailure(f"the ovirt_vm loop changed {ovirt.changed} task(s): not the same no-op")
         finally:
+            engine_peak = engine.peak_rss_mb()
             engine.stop()
-    return report(args, first, counts, noop, ovirt)
+    return report(args, first, counts, noop, ovirt, engine_peak)
 
 
-def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt: Run | None) -> dict:
+def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt: Run | None,
+           engine_peak: float | None = None) -> dict:
     ratio = round(ovirt.seconds / noop.seconds, 1) if ovirt else None
     return {
         "date": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average": round(os.getloadavg()[0], 2)},
-        "estate": {"data_centers": 1, "clusters": 2, "hosts": args.hosts, "storage_domains": 2, "networks": 4,
+        "estate": {"data_centers": 1, "clusters": args.clusters, "hosts": args.hosts, "storage_domains": 2,
+                   "networks": 4,
                    "vms": args.vms, "disks": args.vms, "nics": args.vms, "running_vms": (args.vms + 9) // 10,
                    "entities": sum(counts.values())},
         "settings": {"parallel": args.parallel, "database": "SQLite (fresh data directory)"},
         "results": {"first_apply_s": round(first.seconds, 2), "first_apply_created": counts["created"],
                     "noop_reapply_s": round(noop.seconds, 2),
-                    "ovirt_vm_loop_noop_s": round(ovirt.seconds, 2) if ovirt else None, "ratio": ratio},
+                    "ovirt_vm_loop_noop_s": round(ovirt.seconds, 2) if ovirt else None, "ratio": ratio,
+                    "peak_memory_mb": {"engine": engine_peak, "first_apply_playbook": first.peak_rss_mb,
+                                       "noop_reapply_playbook": noop.peak_rss_mb}},
         "targets": [
             {"target": f"no-op re-apply < {TARGET_NOOP_S:g} s", "met": noop.seconds < TARGET_NOOP_S},
             {"target": f"no-op >= {TARGET_RATIO:g}x faster than the ovirt_vm loop",
@@ -260,6 +283,9 @@ def show(report: dict) -> None:
         table.add_row(f"ovirt.ovirt.ovirt_vm loop ({e['vms']} tasks), no-op", f"{r['ovirt_vm_loop_noop_s']:.1f} s",
                       "0")
         table.add_row("ratio (loop / re-apply)", f"{r['ratio']:.0f}x", "")
+    peak = r["peak_memory_mb"]
+    table.add_row("peak memory: engine / first apply / re-apply (largest process)",
+                  " / ".join(f"{v:.0f} MB" if v is not None else "-" for v in peak.values()), "")
     console.print(table)
     for t in report["targets"]:
         console.print(f"{'[green]met[/]' if t['met'] else '[red]missed[/]'}  {t['target']}")
@@ -269,6 +295,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--vms", type=int, default=500)
     p.add_argument("--hosts", type=int, default=10)
+    p.add_argument("--clusters", type=int, default=2)
     p.add_argument("--parallel", type=int, default=8)
     p.add_argument("--skip-ovirt", action="store_true", help="skip the ovirt.ovirt loop")
     p.add_argument("--output", type=Path, default=RESULTS)
