@@ -49,6 +49,10 @@ def fence_due(host: dict, now: float, quiet: float) -> bool:
     return fenced.get("state") != "manual" and now - float(fenced.get("at") or 0) >= quiet
 
 
+def _priority(vm: dict) -> int:
+    return -int((vm.get("high_availability") or {}).get("priority") or 0)
+
+
 class HighAvailability:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -64,21 +68,17 @@ class HighAvailability:
                                   if vm["status"] == "unknown" and highly_available(vm)] for h in silent}
         waiting = {(h, vm["id"]) for h, vms in stranded.items() for vm in vms}
         self.told &= waiting
-        self.tried = {vm: at for vm, at in self.tried.items() if any(vm == v for _, v in waiting)}
+        self.tried = {vm: at for vm, at in self.tried.items() if vm in {v for _, v in waiting}}
         now = time.time()
         quiet = float(self.engine.config.get("fence_quiet_time", FENCE_QUIET_TIME))
         for host in silent:
-            vms = sorted(stranded[host["id"]], key=lambda v: -int((v.get("high_availability") or {})
-                                                                   .get("priority") or 0))
+            vms = sorted(stranded[host["id"]], key=_priority)  # the highest priority first, as oVirt
             unleased = [vm for vm in vms if not leases.lease_domain(vm)]
             if (host.get("_fenced") or {}).get("state") == "manual":  # the user vouches the host runs nothing
-                unleased_ok = unleased
-            else:
-                unleased_ok = []
-                if unleased and fence_due(host, now, quiet):
-                    host_runtime.soft_fence(ctx, host["id"], [vm["name"] for vm in unleased])
-            for vm in unleased_ok:
-                self._restart(ctx, vm, host, now)
+                for vm in unleased:
+                    self._restart(ctx, vm, host, now)
+            elif unleased and fence_due(host, now, quiet):
+                host_runtime.soft_fence(ctx, host["id"], [vm["name"] for vm in unleased])
             for vm in vms:
                 if leases.lease_domain(vm):
                     self._leased(ctx, vm, host, now)
