@@ -173,14 +173,14 @@ def find(current: Current, desired: Desired, index: Index | None = None) -> Fact
     return matches[0] if matches else None
 
 
-def _check_refs(kind: Kind, desired: Desired, values: dict[str, Any], current: Current,
+def _check_refs(kind: Kind, desired: Desired, values: dict[str, Any], index: Index,
                 declared: set[tuple[str, str]]) -> None:
     for f in kind.fields:
         value = values.get(f.name)
         if not f.ref or is_empty(value):
             continue
         for one in value if isinstance(value, list) else [value]:
-            exists = any(c.get("name") == one for c in current.get(f.ref, [])) or (f.ref, one) in declared
+            exists = (f.ref, one) in index or (f.ref, one) in declared  # the index: no scan per reference
             if not exists:
                 raise PlanError(f"{f.name}: {KINDS[f.ref].label(one)} does not exist", desired.label)
 
@@ -217,7 +217,7 @@ def _plan_one(desired: Desired, current: Current, declared: set[tuple[str, str]]
         return _delete_steps(kind, facts, label, "state absent", desired.options)
     if facts is None:
         values = {**{k: v for k, v in kind.defaults.items() if k not in desired.values}, **desired.values}
-        _check_refs(kind, desired, values, current, declared)
+        _check_refs(kind, desired, values, index, declared)
         required = kind.required_for(values) if kind.required_for else kind.required
         missing = [r for r in required if is_empty(values.get(r))]
         if missing:
@@ -228,7 +228,7 @@ def _plan_one(desired: Desired, current: Current, declared: set[tuple[str, str]]
                       changes={k: {"before": None, "after": v} for k, v in sorted(shown.items())})]
         actions = kind.actions(desired, None) if kind.actions else []
         return steps + _action_steps(desired, actions, None, None)
-    _check_refs(kind, desired, desired.values, current, declared)
+    _check_refs(kind, desired, desired.values, index, declared)
     changes = field_changes(kind, desired.values, facts)
     steps = []
     if changes:
