@@ -14,7 +14,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.errors import PlanError
 from ansible_collections.vdc.infra.plugins.module_utils.estate.owner import MARKED_KINDS, owner
 from ansible_collections.vdc.infra.plugins.module_utils.kinds import KINDS
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.base import Facts
-from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, Desired, find
+from ansible_collections.vdc.infra.plugins.module_utils.planner import Current, Desired, find, index_by_name
 
 # Removal options: a host is removed even when up (its VMs are gone first); a domain torn down with its
 # data center takes its remaining floating disks with it.
@@ -61,10 +61,11 @@ def torn_down(current: Current, data_center: str) -> list[Desired]:
 
 def check_ownership(current: Current, declared: list[Desired], estate: str) -> None:
     """Refuse to declare (and so re-mark) an entity that another estate owns."""
+    index = index_by_name(current)  # one lookup per entity, not a scan of its kind (5,000 VMs: 25M comparisons)
     for d in declared:
         if d.kind not in MARKED_KINDS or d.state == "absent":
             continue
-        facts = find(current, d)
+        facts = find(current, d, index)
         other = owner((facts or {}).get("comment"))
         if other and other != estate:
             raise PlanError(f"belongs to estate '{other}' (its comment ends with vdc-estate:{other}); remove it "
