@@ -4,6 +4,8 @@ serves yet stays an ``ok`` record whose volume is made when a VM using it first 
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from engine_api.agent.client import AgentError
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
@@ -19,11 +21,11 @@ def _serving_host(tx: Tx, sd_id: str) -> dict | None:
     for a in attached:
         if a.get("status") != "active":
             continue
-        clusters = [c["id"] for c in tx.find("cluster", col("cluster", "data_center_id") == a["data_center"]["id"])]
-        # The first up host, found by the database: decoding every host of the data center for each new disk
-        # made a large estate's disks cost hosts x disks.
+        # The first up host of the data center, found by the database: decoding its clusters and every host for
+        # each new disk made a large estate's disks cost hosts x disks.
+        clusters = select(col("cluster", "id")).where(col("cluster", "data_center_id") == a["data_center"]["id"])
         up = col("host", "cluster_id").in_(clusters) & (col("host", "doc")["status"].as_string() == "up")
-        hosts = tx.find("host", up, limit=1) if clusters else []
+        hosts = tx.find("host", up, limit=1)
         if hosts:
             return hosts[0]
     return None
