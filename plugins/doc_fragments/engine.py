@@ -12,6 +12,12 @@ options:
       - How to reach and authenticate to the engine.
       - Every key falls back to an environment variable, so the whole dict may be omitted.
       - Set it once for a play with C(module_defaults) and the action group C(group/vdc.infra.engine).
+      - When the task runs on the controller (a local connection, as for C(localhost) or with C(delegate_to)
+        C(localhost)) without C(become) or C(async), the module's action plugin runs it inside the controller;
+        then a token obtained with I(username) and I(password) is kept for the whole playbook run (in a file
+        only the user can read, without the password), renewed when the engine refuses it, and revoked when the
+        run ends. Set C(vdc_in_controller=false) to run a module process instead, as for C(delegate_to) another
+        host.
     type: dict
     default: {}
     suboptions:
