@@ -460,6 +460,8 @@ def _fence_result(tx: Tx, host_id: str, error: str | None, now: float, stranded:
     host = tx.must("host", host_id)
     if host["status"] != "non_responsive":
         return  # it answered meanwhile
+    if (host.get("_fenced") or {}).get("state") == "manual":
+        return  # the user confirmed the host rebooted while SSH was tried: that stands, whatever SSH did
     if error is None:
         host["_fenced"] = {"state": "soft_fenced", "at": now}
         tx.event(9021, f"Host {host['name']} was soft fenced: its agent was restarted over SSH.", host=host_id)

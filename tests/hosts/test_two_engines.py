@@ -127,6 +127,10 @@ def test_survivor_takes_over_the_loops_when_the_leader_is_killed(tmp_path, postg
 
         lab.kill(0)  # a host dies after the takeover: only the second engine's monitoring can see it
         estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=15)
+        # A lab host has neither SSH to soft fence it with nor power management: the second engine's HA loop
+        # keeps the VM unknown until the user confirms the host was rebooted, then restarts it elsewhere.
+        estate.wait_vm(ha, lambda v: v.status == t.VmStatus.UNKNOWN, timeout=15, what="the HA VM unknown")
+        estate.host_service(0).fence(fence_type="manual")
         vm = estate.wait_vm(ha, lambda v: v.status == t.VmStatus.UP and v.host.id == estate.host_ids[1],
                             timeout=20, what="the HA VM up on the other host")
         assert vm.host.id == estate.host_ids[1]
