@@ -140,6 +140,7 @@ def _launched(tx: Tx, vm_id: str, host_id: str) -> None:
     host = tx.must("host", host_id)
     vm.update(status="up", host={"id": host_id}, start_time=now_iso(), run_once=False)
     vm.pop("_restore_memory", None)  # a previewed snapshot's RAM is resumed once
+    vm.pop(HA_RESTART, None)
     _save(tx, vm)
     tx.event(32, f"VM {vm['name']} started on Host {host['name']}.", vm=vm_id, host=host_id)
 
@@ -168,38 +169,105 @@ def launch(ctx: Context, vm_id: str) -> None:
                 ctx.engine.broker.connect_storage(host, pool)
             ctx.engine.broker.create_vm(host, spec_)
         except AgentError as e:
-            run(ctx, "run_vm", _failed, vm_id, "run", f"Host {host['name']}: {e}")
+            run(ctx, "run_vm", _launch_failed, vm_id, f"Host {host['name']}: {e}")
             return
         run(ctx, "run_vm", _launched, vm_id, host["id"])
+
+
+def _launch_failed(tx: Tx, vm_id: str, error: str) -> None:
+    _failed(tx, vm_id, "run", error)
+    if HA_RESTART in tx.must("vm", vm_id):  # the launch of a highly available restart: it is tried again
+        _restart_failed(tx, vm_id, error)
 
 
 def start(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
     wanted = ((action.get("vm") or {}).get("placement_policy") or {}).get("hosts")
 
     def decide_and_submit() -> None:
-        run(ctx, "run_vm", _prepare_start, vm["id"], wanted[0] if wanted else None)
+        run(ctx, "run_vm", _prepare_user_start, vm["id"], wanted[0] if wanted else None)
         ctx.engine.jobs.submit(ctx, f"Launching VM {vm['name']}", launch, ctx, vm["id"])
 
     _claimed(ctx, vm["id"], decide_and_submit)
     return {}
 
 
-def restart_highly_available(ctx: Context, vm_id: str, exclude: set[str]) -> None:
+def _prepare_user_start(tx: Tx, vm_id: str, wanted: dict | None) -> dict:
+    vm = _prepare_start(tx, vm_id, wanted)
+    if vm.pop(HA_RESTART, None) is not None:  # the user's start replaces the pending restart
+        _save(tx, vm)
+    return vm
+
+
+# ---------------------------------------------------------------- highly available restarts
+# A highly available VM whose restart failed (no host fits, the launch failed) is down and marked: HA_RESTART
+# holds the failed tries and when the last one failed. ``loops.ha`` tries it again through the same claim and
+# start as the first restart, and gives up after ``max_num_of_tries_to_run_failed_auto_start_vm`` tries (as
+# oVirt's AutoStartVmsRunner); a user start or stop takes the VM over and drops the mark.
+
+HA_RESTART = "_ha_restart"
+
+
+class _NotNeeded(Exception):
+    """The VM no longer waits for a restart (it releases the claim)."""
+
+
+def restart_highly_available(ctx: Context, vm_id: str, exclude: set[str], retry: bool = False) -> None:
+    """Start a highly available VM elsewhere: the first restart of one left unknown on a host that died, or
+    (``retry``) one that is down after a restart failed."""
     def decide_and_submit() -> None:
-        run(ctx, "restart_ha_vm", _prepare_start_ha, vm_id, exclude)
+        if run(ctx, "restart_ha_vm", _prepare_start_ha, vm_id, exclude, retry) is None:
+            raise _NotNeeded
         ctx.engine.jobs.submit(ctx, f"Restarting highly available VM {vm_id}", launch, ctx, vm_id)
 
     try:
         _claimed(ctx, vm_id, decide_and_submit)
-    except Conflict:
-        return  # the refusal is recorded as an event by run()
+    except _NotNeeded:
+        pass
+    except Conflict as e:  # no host fits, a disk is not ok: the refusal is recorded by run(); it is retried
+        run(ctx, "restart_ha_vm", _restart_failed, vm_id, e.detail)
 
 
-def _prepare_start_ha(tx: Tx, vm_id: str, exclude: set[str]) -> dict:
+def _prepare_start_ha(tx: Tx, vm_id: str, exclude: set[str], retry: bool) -> dict | None:
     vm = tx.must("vm", vm_id)
+    if retry and (vm["status"] != "down" or HA_RESTART not in vm):
+        return None  # started, stopped or given up meanwhile
     vm["status"] = "down"  # its host is gone; it is no longer running anywhere we can reach
+    vm.setdefault(HA_RESTART, {"tries": 0})
     _save(tx, vm)
     return _prepare_start(tx, vm_id, None, exclude, "; restarted because it is highly available")
+
+
+def _restart_failed(tx: Tx, vm_id: str, error: str) -> None:
+    """Count a failed restart (oVirt's HA_VM_RESTART_FAILED, 9603); the VM is down, marked for another try."""
+    vm = tx.must("vm", vm_id)
+    if vm["status"] not in ("unknown", "down"):
+        return
+    mark = vm.get(HA_RESTART) or {"tries": 0}
+    vm.update(status="down", host=None)
+    vm[HA_RESTART] = {"tries": int(mark.get("tries") or 0) + 1, "at": time.time(), "error": error}
+    _save(tx, vm)
+    tx.event(9603, f"Restart of highly available VM {vm['name']} failed (try {vm[HA_RESTART]['tries']}): "
+                   f"{error}", "error", vm=vm_id)
+
+
+def give_up_restart(tx: Tx, vm_id: str, tries: int, tell: bool = True) -> None:
+    """No more tries: the VM stays down until a user starts it (``tell``: an event says so)."""
+    vm = tx.must("vm", vm_id)
+    if vm.pop(HA_RESTART, None) is None:
+        return
+    _save(tx, vm)
+    if tell:
+        tx.event(9106, f"Highly available VM {vm['name']} is not restarted any more: {tries} tries failed; it "
+                       "stays down until it is started.", "error", vm=vm_id)
+
+
+def _cancel_restart(tx: Tx, vm_id: str) -> None:
+    vm = tx.must("vm", vm_id)
+    if vm["status"] != "down" or vm.pop(HA_RESTART, None) is None:
+        raise Conflict(f"Cannot stop VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
+    _save(tx, vm)
+    tx.event(33, f"VM {vm['name']} was stopped by {tx.who}: it is no longer restarted as highly available.",
+             vm=vm_id)
 
 
 # ---------------------------------------------------------------- power and migration
@@ -211,6 +279,7 @@ def _prepare(tx: Tx, vm_id: str, verb: str, allowed: set[str], status: str) -> d
         raise Conflict(f"Cannot {verb} VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
     vm["_before"] = vm["status"]
     vm["status"] = status
+    vm.pop(HA_RESTART, None)  # the user takes the VM over from a pending highly available restart
     _save(tx, vm)
     tx.event(36, f"VM {vm['name']}: {verb} requested by {tx.who}.", vm=vm_id)
     return vm
@@ -294,6 +363,9 @@ ANY_RUNNING = RUNNING | {"unknown", "suspended", "wait_for_launch", "migrating"}
 
 
 def stop(ctx: Context, parent: dict | None, vm: dict, action: dict) -> dict:
+    if vm["status"] == "down" and HA_RESTART in vm:  # waiting for another restart try: that is what stops
+        run(ctx, "stop_vm", _cancel_restart, vm["id"])
+        return {}
     return _power(ctx, vm, "stop", "destroy", ANY_RUNNING, "powering_down")
 
 

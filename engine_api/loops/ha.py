@@ -11,8 +11,12 @@ when it cannot run there any more:
   host that cannot be fenced keeps its VMs unknown until the user confirms it was rebooted (manual fence):
   never two copies, even at the cost of availability, as in oVirt.
 
+A restart that fails (no host fits, the launch fails there) leaves the VM down and marked: it is tried again
+every ``retry_to_run_auto_start_vm_interval_in_seconds`` (30) until ``max_num_of_tries_to_run_failed_auto_start_vm``
+(10) tries failed, oVirt's ``RetryToRunAutoStartVmIntervalInSeconds`` and ``MaxNumOfTriesToRunFailedAutoStartVm``.
+
 Every monitoring round looks at the non responsive hosts; the decisions are made here, the commands act
-(``host_runtime.soft_fence``, ``vm_runtime.restart_highly_available``).
+(``host_runtime.soft_fence``, ``vm_runtime.restart_highly_available``, ``vm_runtime.give_up_restart``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ if TYPE_CHECKING:
     from engine_api.engine import Engine
 
 log = logging.getLogger(__name__)
-RESTART_RETRY = 30.0  # seconds before a restart that found no host is tried again
+RESTART_RETRY = 30.0  # oVirt's RetryToRunAutoStartVmIntervalInSeconds
+RESTART_TRIES = 10  # oVirt's MaxNumOfTriesToRunFailedAutoStartVm
 FENCE_QUIET_TIME = 180.0  # oVirt's FenceQuietTimeBetweenOperationsInSec
 
 
@@ -49,6 +54,20 @@ def fence_due(host: dict, now: float, quiet: float) -> bool:
     return fenced.get("state") != "manual" and now - float(fenced.get("at") or 0) >= quiet
 
 
+def restart_retry(vm: dict, now: float, interval: float, max_tries: int) -> str | None:
+    """What to do with a VM whose highly available restart failed: ``retry`` once ``interval`` seconds passed
+    since the last failure, ``give_up`` after ``max_tries`` failures, ``drop`` the mark of a VM that is no
+    longer highly available; None meanwhile (and for any VM not waiting for a retry)."""
+    mark = vm.get(vm_runtime.HA_RESTART)
+    if not mark or vm.get("status") != "down":
+        return None
+    if not highly_available(vm):
+        return "drop"
+    if int(mark.get("tries") or 0) >= max_tries:
+        return "give_up"
+    return "retry" if now - float(mark.get("at") or 0) >= interval else None
+
+
 def _priority(vm: dict) -> int:
     return -int((vm.get("high_availability") or {}).get("priority") or 0)
 
@@ -58,6 +77,7 @@ class HighAvailability:
         self.engine = engine
         self.tried: dict[str, float] = {}  # VM -> when its restart was last tried
         self.told: set[tuple[str, str]] = set()  # (host, VM) whose wait for its lease was told
+        self.next_scan = 0.0  # when to look again for VMs whose restart failed
 
     def run_once(self) -> None:
         ctx = system_context(self.engine, "monitor")
@@ -71,6 +91,7 @@ class HighAvailability:
         self.tried = {vm: at for vm, at in self.tried.items() if vm in {v for _, v in waiting}}
         now = time.time()
         quiet = float(self.engine.config.get("fence_quiet_time", FENCE_QUIET_TIME))
+        self._retry_failed_restarts(ctx, now)
         for host in silent:
             vms = sorted(stranded[host["id"]], key=_priority)  # the highest priority first, as oVirt
             unleased = [vm for vm in vms if not leases.lease_domain(vm)]
@@ -97,8 +118,28 @@ class HighAvailability:
             why = f"its lease was renewed {lease.get('age')} s ago and expires {lease.get('expiry')} s after that"
         run(ctx, "monitor_host", host_runtime.note_waiting_for_lease, vm["id"], host["id"], why)
 
+    def _retry_failed_restarts(self, ctx: Context, now: float) -> None:
+        """Failed restarts are looked for every half interval: a full scan of the VMs, not every round."""
+        interval = float(self.engine.config.get("retry_to_run_auto_start_vm_interval_in_seconds", RESTART_RETRY))
+        if now < self.next_scan:
+            return
+        self.next_scan = now + interval / 2
+        max_tries = int(self.engine.config.get("max_num_of_tries_to_run_failed_auto_start_vm", RESTART_TRIES))
+        with self.engine.db.read() as conn:
+            marked = [vm for vm in Tx(conn, ctx).find("vm") if vm.get(vm_runtime.HA_RESTART)]
+        for vm in sorted(marked, key=_priority):
+            if vm["id"] in self.engine.busy_vms:
+                continue  # a job moves it (a user's start, say): it decides
+            decision = restart_retry(vm, now, interval, max_tries)
+            if decision == "retry":
+                vm_runtime.restart_highly_available(ctx, vm["id"], exclude=set(), retry=True)
+            elif decision in ("give_up", "drop"):
+                tries = int(vm[vm_runtime.HA_RESTART].get("tries") or 0)
+                run(ctx, "restart_ha_vm", vm_runtime.give_up_restart, vm["id"], tries, decision == "give_up")
+
     def _restart(self, ctx: Context, vm: dict, host: dict, now: float) -> None:
-        if now - self.tried.get(vm["id"], 0.0) < RESTART_RETRY:
+        interval = float(self.engine.config.get("retry_to_run_auto_start_vm_interval_in_seconds", RESTART_RETRY))
+        if now - self.tried.get(vm["id"], 0.0) < interval:
             return
         self.tried[vm["id"]] = now
         vm_runtime.restart_highly_available(ctx, vm["id"], exclude={host["id"]})

@@ -86,10 +86,16 @@ def test_manual_fence_of_an_up_host_or_power_management_fencing_is_refused(lab_e
     assert "fence_type must be one of" in str(refused.value)
 
 
-def test_vm_stays_down_when_no_host_can_take_it(lab_engine, estate):
-    """With the only other host in maintenance, the HA VM of a dead host cannot restart; the refusal is told."""
+def test_a_restart_no_host_can_take_is_retried_until_one_can(lab_engine, estate):
+    """With the only other host in maintenance, the HA VM of a dead host cannot restart: it is down, each failed
+    try is told, and it is tried again every interval until the other host is back, where it then runs; its
+    old host, back too, keeps no copy of it."""
     ha = estate.new_vm("ha-alone", ha=True)
     lab = lab_engine.engine.lab
+    config = lab_engine.engine.config
+    interval = "retry_to_run_auto_start_vm_interval_in_seconds"
+    before = config.get(interval)
+    config[interval] = 1.0
     try:
         estate.start_on(ha, 0)
         estate.host_service(1).deactivate()
@@ -98,22 +104,92 @@ def test_vm_stays_down_when_no_host_can_take_it(lab_engine, estate):
         lab.kill(0)
         estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
         estate.host_service(0).fence(fence_type="manual")
-        texts = wait_for(lambda: [e.description for e in events_since(estate.conn, mark)],
-                         lambda xs: any("There are no hosts to use" in x for x in xs), timeout=5,
-                         what="the refusal")
-        assert any("Failed to restart ha vm" in x for x in texts), texts
+        events = wait_for(lambda: events_since(estate.conn, mark),
+                          lambda es: sum(e.code == 9603 for e in es) >= 2, timeout=10,
+                          what="two failed restart tries", describe=lambda es: [e.description for e in es])
+        failed = [e.description for e in sorted(events, key=lambda e: int(e.index)) if e.code == 9603]
+        assert all("Restart of highly available VM ha-alone failed" in x for x in failed), failed
+        assert "There are no hosts to use" in failed[0] and "(try 1)" in failed[0] and "(try 2)" in failed[1]
         vm = estate.vm(ha).get()
-        assert vm.status == t.VmStatus.UNKNOWN and vm.host.id == estate.host_ids[0]
-        lab.start(0)
+        assert vm.status == t.VmStatus.DOWN and vm.host is None
+        assert estate.agent_vms(1) == {}
+
+        estate.host_service(1).activate()  # a host fits again: the next try runs it there
+        estate.wait_host_status(1, t.HostStatus.UP)
+        vm = estate.wait_vm(ha, lambda v: v.status == t.VmStatus.UP, timeout=10, what="the HA VM up again")
+        assert vm.host.id == estate.host_ids[1] and estate.agent_vms(1) == {ha: "up"}
+        texts = [e.description for e in events_since(estate.conn, mark)]
+        assert any("restarted because it is highly available" in x for x in texts), texts
+        assert not any("is not restarted any more" in x for x in texts), texts
+
+        lab.start(0)  # the old host brings back the domain it had: a stale copy, destroyed
         estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
-        estate.wait_vm_status(ha, t.VmStatus.UP, timeout=5)  # its host is back and still runs it
-        assert estate.agent_vms(0) == {ha: "up"}
+        wait_for(lambda: estate.agent_vms(0), lambda vms: vms == {}, timeout=10, what="no copy on the old host")
+        estate.monitor_round(0, rounds=2)
+        assert estate.agent_vms(0) == {} and estate.agent_vms(1) == {ha: "up"}
+        assert estate.vm(ha).get().host.id == estate.host_ids[1]
     finally:
+        config[interval] = before if before is not None else 30.0
         if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
             lab.start(0)
-        estate.host_service(1).activate()
-        estate.wait_host_status(1, t.HostStatus.UP)
+        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        if estate.host(1).status != t.HostStatus.UP:
+            estate.host_service(1).activate()
+            estate.wait_host_status(1, t.HostStatus.UP)
         estate.destroy_vm(ha)
+
+
+def test_a_restart_that_keeps_failing_is_given_up_and_a_user_stop_ends_the_retries(lab_engine, estate):
+    """After the last allowed try the VM stays down, told once; a user's stop of a VM waiting for its next try
+    ends the tries at once."""
+    vms = [estate.new_vm(name, ha=True) for name in ("ha-giving-up", "ha-stopped")]
+    lab = lab_engine.engine.lab
+    config = lab_engine.engine.config
+    keys = {"retry_to_run_auto_start_vm_interval_in_seconds": 1.0, "max_num_of_tries_to_run_failed_auto_start_vm": 2}
+    before = {k: config.get(k) for k in keys}
+    config.update(keys)
+    try:
+        for vm_id in vms:
+            estate.start_on(vm_id, 0)
+        estate.host_service(1).deactivate()
+        estate.wait_host_status(1, t.HostStatus.MAINTENANCE)
+        mark = last_event_index(estate.conn)
+        lab.kill(0)
+        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
+        estate.host_service(0).fence(fence_type="manual")
+        estate.wait_vm_status(vms[1], t.VmStatus.DOWN, timeout=10)
+        estate.vm(vms[1]).stop()  # the user: leave it down
+        texts = wait_for(lambda: [e.description for e in events_since(estate.conn, mark)],
+                         lambda xs: any("is not restarted any more" in x for x in xs), timeout=10,
+                         what="the restart given up", describe=lambda xs: xs)
+        given_up = [x for x in texts if "is not restarted any more" in x]
+        assert len(given_up) == 1 and "ha-giving-up" in given_up[0] and "2 tries failed" in given_up[0]
+        assert sum("VM ha-giving-up failed" in x for x in texts) == 2
+        assert any("ha-stopped was stopped" in x for x in texts), texts
+        tries_after_stop = sum("VM ha-stopped failed" in x for x in texts)
+
+        estate.host_service(1).activate()  # a host fits again, but neither VM waits for it any more
+        estate.wait_host_status(1, t.HostStatus.UP)
+        estate.monitor_round(1, rounds=6)
+        assert estate.agent_vms(1) == {}
+        assert all(estate.vm(vm_id).get().status == t.VmStatus.DOWN for vm_id in vms)
+        texts = [e.description for e in events_since(estate.conn, mark)]
+        assert sum("VM ha-stopped failed" in x for x in texts) == tries_after_stop
+        assert len([x for x in texts if "is not restarted any more" in x]) == 1
+    finally:
+        for k, v in before.items():
+            if v is None:
+                config.pop(k, None)
+            else:
+                config[k] = v
+        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
+            lab.start(0)
+        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        if estate.host(1).status != t.HostStatus.UP:
+            estate.host_service(1).activate()
+            estate.wait_host_status(1, t.HostStatus.UP)
+        for vm_id in vms:
+            estate.destroy_vm(vm_id)
 
 
 # ---------------------------------------------------------------- engine restart

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine_api.loops.ha import fence_due
+from engine_api.loops.ha import fence_due, restart_retry
 from engine_api.loops.monitor import after_missed_poll
 
 
@@ -28,3 +28,19 @@ def test_fencing_is_tried_once_per_quiet_time_and_never_after_a_manual_fence():
     assert not fence_due({"_fenced": {"state": "failed", "at": 50.0}}, 100.0, 180.0)
     assert fence_due({"_fenced": {"state": "failed", "at": 50.0}}, 231.0, 180.0)
     assert not fence_due({"_fenced": {"state": "manual", "at": 0.0}}, 1000.0, 180.0)
+
+
+HA = {"enabled": True}
+
+
+@pytest.mark.parametrize(("vm", "expected"), [
+    ({"status": "down", "high_availability": HA, "_ha_restart": {"tries": 1, "at": 80.0}}, None),  # 20 s ago
+    ({"status": "down", "high_availability": HA, "_ha_restart": {"tries": 1, "at": 70.0}}, "retry"),  # 30 s ago
+    ({"status": "down", "high_availability": HA, "_ha_restart": {"tries": 9, "at": 0.0}}, "retry"),
+    ({"status": "down", "high_availability": HA, "_ha_restart": {"tries": 10, "at": 0.0}}, "give_up"),
+    ({"status": "down", "high_availability": {"enabled": False}, "_ha_restart": {"tries": 1, "at": 0.0}}, "drop"),
+    ({"status": "wait_for_launch", "high_availability": HA, "_ha_restart": {"tries": 1, "at": 0.0}}, None),
+    ({"status": "down", "high_availability": HA}, None),  # stopped by a user: not restarted
+])
+def test_a_failed_restart_is_retried_every_interval_up_to_the_max_tries(vm, expected):
+    assert restart_retry(vm, 100.0, interval=30.0, max_tries=10) == expected
