@@ -15,7 +15,11 @@ Run with ``make bench`` (``.venv/bin/python benchmarks/estate.py``). The script
    ovirt.ovirt): ``ovirt_auth`` once, then ``ovirt_vm`` looped over the 500 VMs with the same name, cluster,
    memory, cores and state; it must report ``changed=0`` too. It checks the VMs only (not their disks and
    NICs), so the comparison favours the loop;
-5. prints a table, compares with the targets and writes ``benchmarks/estate_results.json``.
+5. with ``--inventory``, times ``ansible-inventory --list`` (wall clock and the peak resident memory of its
+   largest process) with the ``vdc.infra.engine`` inventory plugin and with ``ovirt.ovirt.ovirt`` (from
+   ``.venv-ovirt``) over the same engine, both with their defaults and no cache, and checks that both list
+   every VM;
+6. prints a table, compares with the targets and writes ``benchmarks/estate_results.json``.
 
 A report: the exit status is 0 whatever the figures, 1 when something fails (the engine, a playbook, or a
 "no-op" that changed something). Not a pytest module: the test suite runs ``pytest tests`` only.
@@ -44,6 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "estate_results.json"
 VDC_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 OVIRT_PLAYBOOK = ROOT / ".venv-ovirt" / "bin" / "ansible-playbook"
+VDC_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
+OVIRT_INVENTORY = ROOT / ".venv-ovirt" / "bin" / "ansible-inventory"
 PASSWORD = "vdc-bench-password"
 TARGET_NOOP_S = 10.0
 TARGET_RATIO = 50.0
@@ -78,6 +84,22 @@ OVIRT_LOOP = """
         state: "{{ item.state }}"
       loop: "{{ vms }}"
       loop_control: {label: "{{ item.name }}"}
+"""
+
+
+VDC_SOURCE = """
+plugin: vdc.infra.engine
+url: {url}
+username: admin@internal
+password: {password}
+"""
+
+OVIRT_SOURCE = """
+plugin: ovirt.ovirt.ovirt
+ovirt_url: {url}
+ovirt_username: admin@internal
+ovirt_password: {password}
+ovirt_insecure: true
 """
 
 
@@ -194,6 +216,44 @@ def play(binary: Path, playbook: Path, variables: dict, work: Path, env: dict[st
     return Run(seconds, int(fields["changed"]), int(fields["failed"]), round(usage.ru_maxrss / 1024, 1))
 
 
+@dataclass
+class Listing:
+    seconds: float
+    hosts: int
+    peak_rss_mb: float
+
+
+def list_inventory(binary: Path, source: Path, work: Path, env: dict[str, str]) -> Listing:
+    """``ansible-inventory -i source --list`` timed from process start to end, with its largest process's peak."""
+    out, err = work / f"{source.name}.out", work / f"{source.name}.err"
+    started = time.monotonic()
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen([str(binary), "-i", str(source), "--list"], cwd=work, env=env, stdout=stdout,
+                                stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise BenchFailure(f"{binary} -i {source.name} failed:\n{err.read_text()[-3000:]}")
+    hosts = len(json.loads(out.read_text()).get("_meta", {}).get("hostvars", {}))
+    return Listing(seconds, hosts, round(usage.ru_maxrss / 1024, 1))
+
+
+def compare_inventories(engine: Engine, vms: int, work: Path, env: dict[str, str],
+                        vdc_env: dict[str, str]) -> dict[str, Listing]:
+    """The same engine listed by each plugin; both must list every VM."""
+    vdc_source, ovirt_source = work / "bench.vdc.yml", work / "bench.ovirt.yml"
+    vdc_source.write_text(VDC_SOURCE.format(url=engine.url, password=PASSWORD))
+    ovirt_source.write_text(OVIRT_SOURCE.format(url=engine.url, password=PASSWORD))
+    listings = {}
+    for name, binary, source, run_env in (("vdc.infra.engine", VDC_INVENTORY, vdc_source, vdc_env),
+                                          ("ovirt.ovirt.ovirt", OVIRT_INVENTORY, ovirt_source, env)):
+        with console.status(f"ansible-inventory --list with {name}"):
+            listings[name] = list_inventory(binary, source, work, run_env)
+        if listings[name].hosts != vms:
+            raise BenchFailure(f"{name} listed {listings[name].hosts} hosts, not the {vms} VMs")
+    return listings
+
+
 def ansible_env(work: Path, engine: Engine) -> dict[str, str]:
     env = {**os.environ, "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": str(work / "ansible"), "ANSIBLE_DEPRECATION_WARNINGS": "0",
@@ -208,6 +268,8 @@ def ansible_env(work: Path, engine: Engine) -> dict[str, str]:
 def run(args: argparse.Namespace) -> dict:
     if not OVIRT_PLAYBOOK.exists() and not args.skip_ovirt:
         raise BenchFailure(f"{OVIRT_PLAYBOOK} not found: `make setup` installs the ansible package in .venv-ovirt")
+    if not OVIRT_INVENTORY.exists() and args.inventory:
+        raise BenchFailure(f"{OVIRT_INVENTORY} not found: `make setup` installs the ansible package in .venv-ovirt")
     lab_net = f"127.232.{os.getpid() % 250 + 1}"
     with tempfile.TemporaryDirectory(prefix="vdc-bench-estate-") as tmp:
         work = Path(tmp)
@@ -239,16 +301,17 @@ def run(args: argparse.Namespace) -> dict:
                     ovirt = play(OVIRT_PLAYBOOK, work / "ovirt_loop.yml", loop_vars, work, env)
                 if ovirt.changed:
                     raise BenchFailure(f"the ovirt_vm loop changed {ovirt.changed} task(s): not the same no-op")
+            inventories = compare_inventories(engine, args.vms, work, env, vdc_env) if args.inventory else None
         finally:
             engine_peak = engine.peak_rss_mb()
             engine.stop()
-    return report(args, first, counts, noop, ovirt, engine_peak)
+    return report(args, first, counts, noop, ovirt, engine_peak, inventories)
 
 
 def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt: Run | None,
-           engine_peak: float | None = None) -> dict:
+           engine_peak: float | None = None, inventories: dict[str, Listing] | None = None) -> dict:
     ratio = round(ovirt.seconds / noop.seconds, 1) if ovirt else None
-    return {
+    result = {
         "date": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average": round(os.getloadavg()[0], 2)},
@@ -268,6 +331,11 @@ def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt:
              "met": ratio is not None and ratio >= TARGET_RATIO},
         ],
     }
+    if inventories:
+        result["results"]["inventory_list"] = {
+            name: {"seconds": round(x.seconds, 2), "hosts": x.hosts, "peak_memory_mb": x.peak_rss_mb}
+            for name, x in inventories.items()}
+    return result
 
 
 def show(report: dict) -> None:
@@ -283,6 +351,9 @@ def show(report: dict) -> None:
         table.add_row(f"ovirt.ovirt.ovirt_vm loop ({e['vms']} tasks), no-op", f"{r['ovirt_vm_loop_noop_s']:.1f} s",
                       "0")
         table.add_row("ratio (loop / re-apply)", f"{r['ratio']:.0f}x", "")
+    for name, x in r.get("inventory_list", {}).items():
+        table.add_row(f"ansible-inventory --list, {name} ({x['hosts']} hosts), peak {x['peak_memory_mb']:.0f} MB",
+                      f"{x['seconds']:.1f} s", "")
     peak = r["peak_memory_mb"]
     table.add_row("peak memory: engine / first apply / re-apply (largest process)",
                   " / ".join(f"{v:.0f} MB" if v is not None else "-" for v in peak.values()), "")
@@ -298,6 +369,8 @@ def main() -> int:
     p.add_argument("--clusters", type=int, default=2)
     p.add_argument("--parallel", type=int, default=8)
     p.add_argument("--skip-ovirt", action="store_true", help="skip the ovirt.ovirt loop")
+    p.add_argument("--inventory", action="store_true",
+                   help="also time ansible-inventory --list with vdc.infra.engine and with ovirt.ovirt.ovirt")
     p.add_argument("--output", type=Path, default=RESULTS)
     args = p.parse_args()
     try:
