@@ -86,13 +86,19 @@ def groups(tx: Tx, cluster_id: str) -> list[Group]:
     return out
 
 
-def snapshot(tx: Tx, cluster: dict) -> Snapshot:
+def snapshot(tx: Tx, cluster: dict, hosted_only: bool = False) -> Snapshot:
+    """The cluster as the scheduler sees it. ``hosted_only``: only the VMs that are on a host, the only ones a
+    placement weighs (what they hold, where a group's VMs run); the cluster's down VMs are not read, so a start
+    costs the cluster's running VMs, not all of them."""
     engine = tx.ctx.engine if tx.ctx is not None else None
     stats = engine.host_stats if engine is not None else {}
     threads = bool(cluster.get("threads_as_cores"))
     hosts = [host_view(h, stats.get(h["id"]), threads)
              for h in tx.find("host", col("host", "cluster_id") == cluster["id"])]
-    vms = [vm_view(v) for v in tx.find("vm", col("vm", "cluster_id") == cluster["id"])]
+    where = col("vm", "cluster_id") == cluster["id"]
+    if hosted_only:
+        where = where & col("vm", "host_id").isnot(None)
+    vms = [vm_view(v) for v in tx.find("vm", where)]
     version = cluster.get("version") or {}
     overcommit = ((cluster.get("memory_policy") or {}).get("over_commit") or {}).get("percent") or 100
     return Snapshot(cluster["id"], cluster.get("name") or "", f"{version.get('major', '')}.{version.get('minor', '')}",
@@ -104,7 +110,7 @@ def decide(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | Non
     """Where the cluster's policy puts ``vm``: started (a VM that is down), or moved away from its host (a running
     VM). ``wanted``: the host asked for; ``candidates``: the hosts a balancer allows."""
     cluster = tx.must("cluster", vm["cluster"]["id"])
-    snap = snapshot(tx, cluster)
+    snap = snapshot(tx, cluster, hosted_only=True)
     policy, props = cluster_policy(tx.conn, cluster)
     view = vm_view(vm, _networks(tx, vm))
     migrating = vm.get("status") in MOVING and bool(view.host)

@@ -89,7 +89,7 @@ class Snapshot:
     overcommit: int = 100  # memory_policy.over_commit.percent
     ha_reservation: bool = False
     hosts: list[HostView] = field(default_factory=list)
-    vms: list[VmView] = field(default_factory=list)  # every VM of the cluster
+    vms: list[VmView] = field(default_factory=list)  # every VM of the cluster (a placement: those on a host)
     groups: list[Group] = field(default_factory=list)
     _load: dict[str, Load] | None = field(default=None, repr=False)
 
