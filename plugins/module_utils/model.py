@@ -824,7 +824,7 @@ class Snapshot(Entity):
     description, never given."""
 
     KIND = "snapshot"
-    CONTROL = Entity.CONTROL | {"vm", "persist_memorystate", "disks"}
+    CONTROL = Entity.CONTROL | {"vm", "use_memory", "disks"}
     name: str | None = opt("The description; never given.")
     state: Literal["present", "absent", "restore"] = opt([  # type: ignore[assignment]
         "C(present) takes the snapshot unless the VM has one with this description; C(absent) removes it.",
@@ -833,8 +833,13 @@ class Snapshot(Entity):
     vm: str = opt("Name of the VM whose snapshot it is.", ..., mapped=False)
     description: str = opt("Description of the snapshot; what identifies it among the VM's snapshots.", ...,
                            min_length=1)
-    persist_memorystate: bool = opt("Save the RAM of a running VM with the snapshot; used when taking it only.",
-                                    False, mapped=False)
+    use_memory: bool | None = opt([
+        "With C(state=present), save the RAM of a running VM with the snapshot (the engine's "
+        "C(persist_memorystate)); the VM is paused while its RAM is written.",
+        "With C(state=restore), restore the RAM saved with the snapshot too (the engine's C(restore_memory)): the "
+        "VM's next start resumes the guest from it instead of booting.",
+        "As in M(ovirt.ovirt.ovirt_snapshot); not used to find the snapshot, so a snapshot taken without it is "
+        "not taken again."], mapped=False)
     disks: list[str] | None = opt("Names (or ids) of the VM's disks to take, all when not given; C([]) takes the "
                                   "configuration only. Used when taking it only.", mapped=False)
 

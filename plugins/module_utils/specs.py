@@ -792,10 +792,6 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
   "id": {
    "type": "str"
   },
-  "persist_memorystate": {
-   "default": false,
-   "type": "bool"
-  },
   "state": {
    "choices": [
     "present",
@@ -804,6 +800,14 @@ SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    ],
    "default": "present",
    "type": "str"
+  },
+  "use_memory": {
+   "aliases": [
+    "restore_memory",
+    "save_memory",
+    "persist_memorystate"
+   ],
+   "type": "bool"
   },
   "vm": {
    "required": true,

@@ -34,10 +34,17 @@ options:
     description: Description of the snapshot; what identifies it among the VM's snapshots.
     type: str
     required: true
-  persist_memorystate:
-    description: Save the RAM of a running VM with the snapshot; used when taking it only.
+  use_memory:
+    description:
+      - With C(state=present), save the RAM of a running VM with the snapshot (the engine's
+        C(persist_memorystate)); the VM is paused while its RAM is written.
+      - 'With C(state=restore), restore the RAM saved with the snapshot too (the engine''s
+        C(restore_memory)): the VM''s next start resumes the guest from it instead of
+        booting.'
+      - As in M(ovirt.ovirt.ovirt_snapshot); not used to find the snapshot, so a snapshot
+        taken without it is not taken again.
     type: bool
-    default: false
+    aliases: [restore_memory, save_memory, persist_memorystate]
   disks:
     description: Names (or ids) of the VM's disks to take, all when not given; C([]) takes
       the configuration only. Used when taking it only.
@@ -54,13 +61,14 @@ EXAMPLES = r"""
   vdc.infra.snapshot:
     vm: web1
     description: before upgrade
-    persist_memorystate: true
+    use_memory: true
 
-- name: Back to it (the VM is down)
+- name: Back to it (the VM is down), RAM included; its next start resumes the guest
   vdc.infra.snapshot:
     vm: web1
     description: before upgrade
     state: restore
+    use_memory: true
 """
 
 RETURN = r"""
@@ -106,6 +114,8 @@ class SnapshotModule(ReconcileModule):
     kind = "snapshot"
     required = ("vm", "description")
     exclude = ("name",)
+    # ovirt.ovirt.ovirt_snapshot's aliases, and the engine's name for it when taking a snapshot
+    aliases = {"use_memory": ("restore_memory", "save_memory", "persist_memorystate")}
 
     def prepare(self) -> None:
         # Imported here: the model needs pydantic, whose absence ReconcileModule reports before this runs.
@@ -131,11 +141,11 @@ class SnapshotModule(ReconcileModule):
         changed = False
         if want.state == "present" and current is None:
             step.update(op="create", reason="no snapshot with this description")
-            after = {"description": want.description, "persist_memorystate": want.persist_memorystate}
+            after = {"description": want.description, "persist_memorystate": bool(want.use_memory)}
             changed = True
             if not self.module.check_mode:
                 body: dict[str, Any] = {"description": want.description,
-                                        "persist_memorystate": want.persist_memorystate}
+                                        "persist_memorystate": bool(want.use_memory)}
                 if want.disks is not None:
                     body["disk_attachments"] = [{"disk": {"id": i}} for i in self._disk_ids(client, vm_id)]
                 current = client.add(path, body)
@@ -151,9 +161,9 @@ class SnapshotModule(ReconcileModule):
             if current is None:
                 raise VdcError(f"VM {want.vm} has no snapshot '{want.description}' to restore")
             step.update(op="restore", reason="state restore")
-            after, changed = {**before, "restored": True}, True
+            after, changed = {**before, "restored": True, "restore_memory": bool(want.use_memory)}, True
             if not self.module.check_mode:
-                client.action(path, current["id"], "restore", {})
+                client.action(path, current["id"], "restore", {"restore_memory": True} if want.use_memory else {})
         else:
             step.update(op="none", reason="as desired")
         if changed and current is not None and wait.wait and not self.module.check_mode:

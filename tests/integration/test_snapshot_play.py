@@ -1,6 +1,6 @@
 """vdc.infra.snapshot as a play on lab hosts (libvirt's test driver; the VM is down, so the snapshot is taken
 and removed with qemu-img on real volumes): taken, found again by its description (no change), predicted in
-check mode with its diff, restored, removed, and gone."""
+check mode with its diff, restored, removed, and gone (with its RAM: ``test_snapshot_memory_play.py``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ PLAY = """
       auth: {url: "{{ engine_url }}", username: admin@internal, password: "{{ engine_password }}"}
   tasks:
     - name: the snapshot
-      vdc.infra.snapshot: {vm: snap1, description: "{{ description }}", state: "{{ state }}"}
+      vdc.infra.snapshot:
+        vm: snap1
+        description: "{{ description }}"
+        state: "{{ state }}"
+        use_memory: "{{ use_memory | default(omit) }}"
       register: snap
     - name: results
       ansible.builtin.copy:
@@ -85,3 +89,4 @@ def test_snapshot_module_takes_finds_restores_and_removes(estate, lab_engine, tm
     assert not regular()
     out, stats, log = play("absent")
     assert stats["failed"] == 0 and stats["changed"] == 0, log
+
