@@ -11,13 +11,18 @@ import time
 from typing import TYPE_CHECKING
 
 from engine_api.agent.client import AgentError
+from engine_api.commands import hook_deploy, recovery, vm_migration
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import active_domains, pool_spec
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx, now_iso
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
+from engine_api.hosts.deploy import deploy
+from engine_api.hosts.fencing import FenceError
+from engine_api.hosts.fencing import soft_fence as restart_agent
 from engine_api.store.schema import col
+from engine_api.store.shared import live_nodes
 
 if TYPE_CHECKING:
     from engine_api.engine import Engine
@@ -88,8 +93,6 @@ def bring_up(ctx: Context, host_id: str, activate: bool = True) -> None:
     if not activate:
         run(ctx, "host_maintenance", _set_status, host_id, "maintenance", "Host {name} is in maintenance.")
         return
-    from engine_api.commands import hook_deploy
-
     if (why := hook_deploy.sync_host(ctx, host_id)) is not None:  # its cluster's hooks before it is up
         run(ctx, "host_non_operational", _set_status, host_id, "non_operational",
             "Host {name} did not take its VDSM hooks: " + why.replace("{", "{{").replace("}", "}}"), "error")
@@ -133,8 +136,6 @@ def install_job(ctx: Context, host_id: str, credentials: dict, activate: bool) -
                     "were given to deploy one")
                 return
     if caps is None:
-        from engine_api.hosts.deploy import deploy
-
         try:
             deploy(engine, host, credentials, lambda seen: run(ctx, "install_host", _host_key_seen, host_id, seen))
             caps = engine.broker.capabilities(host, timeout=10)
@@ -222,8 +223,6 @@ def deactivate(ctx: Context, parent: dict | None, host: dict, action: dict) -> N
 
 
 def evacuate_job(ctx: Context, host_id: str) -> None:
-    from engine_api.commands import vm_migration
-
     with ctx.engine.db.read() as conn:
         vms = Tx(conn, ctx).find("vm", col("vm", "host_id") == host_id)
     failed = []
@@ -403,8 +402,6 @@ def destroy_stale(ctx: Context, host: dict, vm_id: str) -> None:
 
 def _abandoned_jobs(tx: Tx) -> None:
     """Jobs left started by an engine that is gone (a live engine sharing the database still runs its own)."""
-    from engine_api.store.shared import live_nodes
-
     live = live_nodes(tx.conn) if tx.ctx is not None and tx.ctx.engine.node.shared else set()
     for job in tx.find("job"):
         if job.get("status") == "started" and job.get("_engine") not in live:
@@ -416,8 +413,6 @@ def _abandoned_jobs(tx: Tx) -> None:
 def recover(engine: Engine) -> None:
     """At engine start no job runs: end the jobs the last engine left started, and take up again the work
     on hosts it left installing, initializing or preparing for maintenance."""
-    from engine_api.commands import recovery
-
     ctx = system_context(engine, "recover")
     run(ctx, "recover_jobs", _abandoned_jobs)
     recovery.reconcile(engine)  # disks, templates and VMs left in flight, against what the agents report
@@ -483,9 +478,6 @@ def soft_fence(ctx: Context, host_id: str, stranded: list[str]) -> None:
 
 
 def _soft_fence_job(ctx: Context, host: dict, stranded: list[str]) -> None:
-    from engine_api.hosts.fencing import FenceError
-    from engine_api.hosts.fencing import soft_fence as restart_agent
-
     try:
         restart_agent(ctx.engine, host)
         error = None

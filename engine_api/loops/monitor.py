@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from engine_api.agent.client import AgentError
-from engine_api.commands import host_runtime
+from engine_api.commands import hook_deploy, host_runtime
 from engine_api.commands.runner import run
 from engine_api.commands.system import system_context
 from engine_api.loops import ha, power
@@ -60,8 +60,6 @@ def poll(engine: Engine, host: dict, timeout: float) -> None:
         elif step == "non_responsive":
             run(ctx, "monitor_host", host_runtime.set_non_responsive, host["id"])
         return
-    from engine_api.commands import hook_deploy
-
     if host["status"] in ("connecting", "non_responsive") or "_failed_polls" in host:
         run(ctx, "monitor_host", host_runtime.set_responding, host["id"])
     previous = engine.host_stats.get(host["id"])
