@@ -25,6 +25,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from sqlalchemy import String, cast
+
 from engine_api.commands import host_runtime, leases, vm_runtime
 from engine_api.commands.runner import run
 from engine_api.commands.system import system_context
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RESTART_RETRY = 30.0  # oVirt's RetryToRunAutoStartVmIntervalInSeconds
 RESTART_TRIES = 10  # oVirt's MaxNumOfTriesToRunFailedAutoStartVm
+SCAN_PERIOD = 5.0  # seconds between two looks for VMs whose restart failed (half the interval when shorter)
 FENCE_QUIET_TIME = 180.0  # oVirt's FenceQuietTimeBetweenOperationsInSec
 
 
@@ -77,7 +80,7 @@ class HighAvailability:
         self.engine = engine
         self.tried: dict[str, float] = {}  # VM -> when its restart was last tried
         self.told: set[tuple[str, str]] = set()  # (host, VM) whose wait for its lease was told
-        self.next_scan = 0.0  # when to look again for VMs whose restart failed
+        self.scanned = 0.0  # when VMs whose restart failed were last looked for
 
     def run_once(self) -> None:
         ctx = system_context(self.engine, "monitor")
@@ -119,14 +122,16 @@ class HighAvailability:
         run(ctx, "monitor_host", host_runtime.note_waiting_for_lease, vm["id"], host["id"], why)
 
     def _retry_failed_restarts(self, ctx: Context, now: float) -> None:
-        """Failed restarts are looked for every half interval: a full scan of the VMs, not every round."""
+        """VMs whose restart failed are looked for at most every few seconds (the marked ones are found in the
+        database, without decoding every VM), so a retry is at most that late."""
         interval = float(self.engine.config.get("retry_to_run_auto_start_vm_interval_in_seconds", RESTART_RETRY))
-        if now < self.next_scan:
+        if now - self.scanned < min(interval / 2, SCAN_PERIOD):
             return
-        self.next_scan = now + interval / 2
+        self.scanned = now
         max_tries = int(self.engine.config.get("max_num_of_tries_to_run_failed_auto_start_vm", RESTART_TRIES))
+        marked_doc = cast(col("vm", "doc"), String).like(f'%"{vm_runtime.HA_RESTART}"%')
         with self.engine.db.read() as conn:
-            marked = [vm for vm in Tx(conn, ctx).find("vm") if vm.get(vm_runtime.HA_RESTART)]
+            marked = [vm for vm in Tx(conn, ctx).find("vm", marked_doc) if vm.get(vm_runtime.HA_RESTART)]
         for vm in sorted(marked, key=_priority):
             if vm["id"] in self.engine.busy_vms:
                 continue  # a job moves it (a user's start, say): it decides

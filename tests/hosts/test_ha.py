@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import ovirtsdk4.types as t
 import pytest
 
@@ -136,6 +137,55 @@ def test_a_restart_no_host_can_take_is_retried_until_one_can(lab_engine, estate)
         if estate.host(1).status != t.HostStatus.UP:
             estate.host_service(1).activate()
             estate.wait_host_status(1, t.HostStatus.UP)
+        estate.destroy_vm(ha)
+
+
+def test_a_restart_whose_launch_fails_on_the_chosen_host_is_retried_there(lab_engine, estate):
+    """The other host is up but refuses to start the VM (a before_vm_start hook fails, as a host that cannot
+    take the lease or start qemu would): each failed launch is told, the VM is down in between, and once the
+    host can start it the next try runs it there, once."""
+    ha = estate.new_vm("ha-refused", ha=True)
+    lab = lab_engine.engine.lab
+    config = lab_engine.engine.config
+    interval = "retry_to_run_auto_start_vm_interval_in_seconds"
+    before = config.get(interval)
+    config[interval] = 1.0
+    api = httpx.Client(base_url=lab_engine.url + "/vdc", auth=(lab_engine.username, lab_engine.password),
+                       timeout=60)
+    hook = None
+    try:
+        estate.start_on(ha, 0)
+        r = api.post("/hooks", json={"name": "10_refuse", "event": "before_vm_start",
+                                     "content": "#!/bin/sh\necho 'cannot start it here' >&2\nexit 1\n",
+                                     "clusters": [], "hosts": [{"id": estate.host_ids[1]}]})
+        assert r.status_code == 201, r.text
+        hook = r.json()["id"]
+        mark = last_event_index(estate.conn)
+        lab.kill(0)
+        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
+        estate.host_service(0).fence(fence_type="manual")
+        events = wait_for(lambda: events_since(estate.conn, mark),
+                          lambda es: sum(e.code == 9603 for e in es) >= 2, timeout=15,
+                          what="two failed launches", describe=lambda es: [e.description for e in es])
+        failed = [e.description for e in events if e.code == 9603]
+        assert all("Restart of highly available VM ha-refused failed" in x and "cannot start it here" in x
+                   for x in failed), failed
+        assert estate.agent_vms(1) == {}
+
+        assert api.delete(f"/hooks/{hook}").status_code in (200, 204)
+        hook = None
+        vm = estate.wait_vm(ha, lambda v: v.status == t.VmStatus.UP, timeout=10, what="the HA VM up again")
+        assert vm.host.id == estate.host_ids[1] and estate.agent_vms(1) == {ha: "up"}
+        estate.monitor_round(1, rounds=3)  # and no further try starts another copy
+        assert estate.agent_vms(1) == {ha: "up"} and estate.vm(ha).get().status == t.VmStatus.UP
+    finally:
+        config[interval] = before if before is not None else 30.0
+        if hook is not None:
+            api.delete(f"/hooks/{hook}")
+        api.close()
+        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
+            lab.start(0)
+        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
         estate.destroy_vm(ha)
 
 
