@@ -47,7 +47,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine_api.agent.client import call  # noqa: E402 - after the path fix, for a run from anywhere
+from engine_api.protocol.client import call  # noqa: E402 - after the path fix, for a run from anywhere
 from engine_api.protocol.tls import client_context  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "hosts_results.json"

@@ -14,10 +14,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from engine_api.agent import hooks, hookstore
-from engine_api.agent.client import AgentError, call
 from engine_api.agent.driver import Driver
 from engine_api.agent.guard import AgentGuard
 from engine_api.agent.images import Images
+from engine_api.protocol.client import AgentError, call
 
 
 def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = None) -> Starlette:

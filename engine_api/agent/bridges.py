@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from engine_api.agent.client import AgentError
+from engine_api.protocol.client import AgentError
 
 SYS_NET = Path("/sys/class/net")
 NAME_MAX = 15  # IFNAMSIZ - 1

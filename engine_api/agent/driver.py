@@ -17,12 +17,12 @@ import libvirt
 from lxml import etree
 
 from engine_api.agent import bridges, domain, graphics, hooks, migration, netinfo, power, resize
-from engine_api.agent.client import AgentError
 from engine_api.agent.leasekeeper import Holds
 from engine_api.agent.leases import LeaseError
 from engine_api.agent.migration import Migrations
 from engine_api.agent.stats import Sampler
 from engine_api.agent.storage import Storage
+from engine_api.protocol.client import AgentError
 
 libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised as exceptions; keep stderr quiet
 

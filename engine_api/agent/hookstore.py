@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from engine_api.agent import hooks
-from engine_api.agent.client import AgentError
+from engine_api.protocol.client import AgentError
 from engine_api.protocol.hooks import MAX_SCRIPT, NAME
 
 

@@ -20,8 +20,8 @@ import libvirt
 from lxml import etree
 
 from engine_api.agent import ova
-from engine_api.agent.client import AgentError
 from engine_api.agent.storage import FORMATS, qemu_img
+from engine_api.protocol.client import AgentError
 
 JOB_TIMEOUT = 600.0  # seconds a block job may run before it is aborted
 

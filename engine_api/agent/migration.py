@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import libvirt
 
-from engine_api.agent.client import AgentError
+from engine_api.protocol.client import AgentError
 
 FLAGS = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_PERSIST_DEST
          | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE | libvirt.VIR_MIGRATE_ABORT_ON_ERROR | libvirt.VIR_MIGRATE_UNSAFE)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from engine_api.agent.client import AgentError
 from engine_api.agent.storage import FORMATS, qemu_img
+from engine_api.protocol.client import AgentError
 
 OVF_NS = "http://schemas.dmtf.org/ovf/envelope/1"
 OVF_MEMBER = "vm.ovf"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import libvirt
 from lxml import etree
 
-from engine_api.agent.client import AgentError
 from engine_api.agent.storage import Storage
+from engine_api.protocol.client import AgentError
 
 
 def holder(conn: libvirt.virConnect, path: str) -> tuple[libvirt.virDomain, str] | None:

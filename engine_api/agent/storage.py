@@ -16,7 +16,7 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
-from engine_api.agent.client import AgentError
+from engine_api.protocol.client import AgentError
 
 FORMATS = {"cow": "qcow2", "raw": "raw"}
 

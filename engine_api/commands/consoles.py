@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 
-from engine_api.agent.client import AgentError
 from engine_api.commands.common import owner
 from engine_api.commands.runner import authorize, run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
+from engine_api.protocol.client import AgentError
 
 PROTOCOLS = ("vnc", "spice")
 RUNNING = {"up", "paused", "powering_down", "powering_up", "reboot_in_progress", "migrating"}

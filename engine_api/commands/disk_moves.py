@@ -11,7 +11,6 @@ have to move whole.
 
 from __future__ import annotations
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import images
 from engine_api.commands.authz import on_arg, register
 from engine_api.commands.disks import attachments_of, create_disk
@@ -21,6 +20,7 @@ from engine_api.commands.tx import Tx
 from engine_api.commands.volumes import _serving_host
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
+from engine_api.protocol.client import AgentError
 
 register("copy_disk", on_arg(1102, "disk"))
 register("move_disk", on_arg(1102, "disk"))

@@ -14,12 +14,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import engine_config, vdsm_hooks
 from engine_api.commands.runner import run
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
+from engine_api.protocol.client import AgentError
 
 if TYPE_CHECKING:
     from engine_api.engine import Engine

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import hook_deploy, recovery, vm_migration
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import active_domains, pool_spec
@@ -21,6 +20,7 @@ from engine_api.core.errors import BadRequest, Conflict
 from engine_api.hosts.deploy import deploy
 from engine_api.hosts.fencing import FenceError
 from engine_api.hosts.fencing import soft_fence as restart_agent
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 from engine_api.store.shared import live_nodes
 

@@ -10,7 +10,6 @@ A new disk that must be filled from another carries ``_source`` until the job fi
 
 from __future__ import annotations
 
-from engine_api.agent.client import AgentError
 from engine_api.commands.authz import register
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
@@ -18,6 +17,7 @@ from engine_api.commands.tx import Tx
 from engine_api.commands.volumes import _serving_host
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import KINDS, col
 
 register("image_job", lambda tx, args: [])  # a job's later step: its command was checked when accepted

@@ -15,7 +15,6 @@ import math
 
 from lxml import etree
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import disks as disks_cmd
 from engine_api.commands import images, nics, vms
 from engine_api.commands.authz import on_arg, on_ref, register
@@ -25,6 +24,7 @@ from engine_api.commands.tx import Tx, now_iso
 from engine_api.commands.vmbase import same_data_center
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 register("export_vm_ova", on_arg(8, "vm"))  # IMPORT_EXPORT_VM on the VM

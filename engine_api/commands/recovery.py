@@ -18,11 +18,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import volumes
 from engine_api.commands.runner import run
 from engine_api.commands.system import system_context
 from engine_api.commands.tx import Tx, now_iso
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ A snapshot is ``locked`` while its job runs, ``in_preview`` while previewed.
 
 from __future__ import annotations
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import images
 from engine_api.commands.authz import on_arg, register
 from engine_api.commands.runner import run
@@ -24,6 +23,7 @@ from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, NotFound
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 for _action in ("create_snapshot", "remove_snapshot", "preview_snapshot", "commit_snapshot", "undo_snapshot",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from engine_api.agent.client import AgentError
 from engine_api.commands.tx import Tx
 from engine_api.core.errors import Conflict
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 

@@ -9,7 +9,6 @@ stays ``migrating`` meanwhile; monitoring keeps the latest progress the source r
 
 from __future__ import annotations
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import placement
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
@@ -17,6 +16,7 @@ from engine_api.commands.tx import Tx
 from engine_api.commands.vm_runtime import _busy, _claimed, _place, _save, spec
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 GiB = 1 << 30

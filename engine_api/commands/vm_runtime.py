@@ -20,13 +20,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import placement
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx, now_iso
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 RUNNING = {"up", "paused", "powering_up", "powering_down", "reboot_in_progress", "not_responding"}

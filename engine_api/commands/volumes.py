@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine_api.agent.client import AgentError
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
+from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 

@@ -10,7 +10,7 @@ import ipaddress
 import ssl
 from collections.abc import Callable
 
-from engine_api.agent.client import AgentError, call
+from engine_api.protocol.client import AgentError, call
 
 __all__ = ["AgentError", "Broker"]
 

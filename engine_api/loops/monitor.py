@@ -19,11 +19,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from engine_api.agent.client import AgentError
 from engine_api.commands import hook_deploy, host_runtime
 from engine_api.commands.runner import run
 from engine_api.commands.system import system_context
 from engine_api.loops import ha, power
+from engine_api.protocol.client import AgentError
 from engine_api.scheduler.model import cpu_streak
 
 if TYPE_CHECKING:

@@ -17,9 +17,9 @@ import pytest
 from lxml import etree
 
 from engine_api.agent import hooks
-from engine_api.agent.client import AgentError
 from engine_api.agent.driver import Driver
 from engine_api.hosts.testnode import NODE_XML
+from engine_api.protocol.client import AgentError
 
 DATA = Path(__file__).parent.parent / "data" / "hooks"
 

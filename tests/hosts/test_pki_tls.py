@@ -21,8 +21,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from engine_api.agent.client import AgentError
 from engine_api.hosts import pki
+from engine_api.protocol.client import AgentError
 from engine_api.protocol.tls import agent_files
 from tests import live
 from tests.hosts.helpers import connect, events_since, last_event_index, wait_for
@@ -153,7 +153,7 @@ def test_agent_refuses_a_client_certificate_from_another_ca(engine, tmp_path):
     with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
         _get(_lab_url(engine), stranger)
     h = engine.engine.lab.hosts[0]  # the bearer secret alone does not let it in either
-    from engine_api.agent.client import call
+    from engine_api.protocol.client import call
 
     with pytest.raises(AgentError):
         call(f"https://{h.address}:{h.port}/capabilities", engine.engine.broker.secret, context=stranger)
