@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from engine_api.agent import hooks, hookstore
+from engine_api.agent import hooks, hookstore, leases
 from engine_api.agent.driver import Driver
 from engine_api.agent.guard import AgentGuard
 from engine_api.agent.images import Images
@@ -152,8 +152,6 @@ def create_app(driver: Driver, secret: str, client_tls: ssl.SSLContext | None = 
 
     async def lease_status(request: Request) -> JSONResponse:
         """A VM lease as this host reads it on the storage domain (its holder, its age, whether it expired)."""
-        from engine_api.agent import leases
-
         data = await body(request)
         return await handle(request, lambda: leases.status(
             leases.lease_path(driver.storage.path(str(data["pool"])), str(data["vm"]))))

@@ -11,6 +11,13 @@ from pathlib import Path
 
 import uvicorn
 
+from engine_api.agent.app import create_app
+from engine_api.agent.driver import Driver
+from engine_api.agent.labswitch import BlockSwitch
+from engine_api.agent.leasekeeper import Holds, ensure_running
+from engine_api.agent.leases import Timings
+from engine_api.protocol.tls import agent_files, client_context, enroll, enroll_libvirt
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vdc-agent", description="The vdc host agent.")
@@ -44,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
                                                         "DIR (laid out as /etc/pki) and print its request")
     args = p.parse_args(argv)
     if args.command == "enroll":
-        from engine_api.protocol.tls import enroll, enroll_libvirt
-
         if not (args.libvirt_pki or args.state_dir):
             p.error("enroll needs --state-dir (the agent) or --libvirt-pki (the hypervisor)")
         request = enroll_libvirt(args.libvirt_pki) if args.libvirt_pki else enroll(args.state_dir)
@@ -60,8 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         secret_file.write_text(secrets.token_urlsafe(32))
         os.chmod(secret_file, 0o600)
     secret = secret_file.read_text().strip()
-    from engine_api.protocol.tls import agent_files, client_context
-
     files = agent_files(state)
     tls = {"cert": args.tls_cert or files["cert"], "key": args.tls_key or files["key"],
            "ca": args.tls_ca or files["ca"]}
@@ -70,15 +73,9 @@ def main(argv: list[str] | None = None) -> int:
               "host when it deploys the agent ('vdc-agent enroll', then the certificate it signs)", file=sys.stderr)
         return 2
 
-    from engine_api.agent.app import create_app
-    from engine_api.agent.driver import Driver
-
     driver = Driver(args.libvirt_uri, state, migration_uri=args.migration_uri or f"qemu+tls://{host}/system",
                     create_bridges=args.create_bridges, display_address=args.display_address,
                     hook_timeout=args.hook_timeout)
-    from engine_api.agent.leasekeeper import Holds, ensure_running
-    from engine_api.agent.leases import Timings
-
     timings = Timings(args.lease_io_timeout)
     (state / "agent.pid").write_text(str(os.getpid()))
 
@@ -96,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     driver.hooks.run_soft("before_vdsm_start")
     print(f"vdc-agent ready on {args.listen} ({args.libvirt_uri})", flush=True)
     client_tls = client_context(tls["ca"], tls["cert"], tls["key"])  # its own certificate toward its peers
-    from engine_api.agent.labswitch import BlockSwitch
-
     app = BlockSwitch(create_app(driver, secret, client_tls), state)  # a no-op unless a lab blocks the port
     uvicorn.run(app, host=host, port=int(port), log_level="warning",
                 access_log=False, ssl_certfile=str(tls["cert"]), ssl_keyfile=str(tls["key"]),
