@@ -2,9 +2,9 @@
 
 A managing module sets ``kind``: its options are the fields of that kind's desired-state model, declared there
 once (:mod:`.options`), and its ``argument_spec`` is derived from them when the module runs. A module only says
-how it presents the model (``required``, ``exclude``, ``renames``, ``aliases``, ``extra``). A module that still
-writes its own ``argument_spec`` keeps it. :meth:`ReconcileModule.desired` maps params to the model (pure, so tests
-call it without Ansible), and the one reconciler does the rest.
+how it presents the model (``required``, ``exclude``, ``renames``, ``aliases``, ``extra``). Any other module names
+its option declarations in :mod:`.module_options` with ``options_of``. :meth:`ReconcileModule.desired` maps
+params to the model (pure, so tests call it without Ansible), and the one reconciler does the rest.
 An info module sets ``collection`` and gets search, id, name, follow and max for free.
 """
 
@@ -17,12 +17,13 @@ from typing import Any, ClassVar
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vdc.infra.plugins.module_utils.auth import AUTH_SPEC, session, settings
 from ansible_collections.vdc.infra.plugins.module_utils.errors import DesiredStateError, EngineError, VdcError
-from ansible_collections.vdc.infra.plugins.module_utils.specs import SPECS
+from ansible_collections.vdc.infra.plugins.module_utils.specs import MODULE_SPECS, SPECS
 from ansible_collections.vdc.infra.plugins.module_utils.waiter import WaitOptions
 
 try:
     from ansible_collections.vdc.infra.plugins.module_utils import model
     from ansible_collections.vdc.infra.plugins.module_utils.desired import expand
+    from ansible_collections.vdc.infra.plugins.module_utils.module_options import DECLARED
     from ansible_collections.vdc.infra.plugins.module_utils.options import ModuleOptions, argument_spec
     from ansible_collections.vdc.infra.plugins.module_utils.planner import Desired
     from ansible_collections.vdc.infra.plugins.module_utils.reconciler import reconcile
@@ -67,6 +68,7 @@ class EngineModule:
     """Owns the AnsibleModule; subclasses implement :meth:`run` and return the result dict."""
 
     argument_spec: ClassVar[dict[str, Any]] = {}
+    options_of: ClassVar[str] = ""  # the module's option declarations: a key of module_options.DECLARED
     module_kwargs: ClassVar[dict[str, Any]] = {}
     extra_specs: ClassVar[tuple[dict[str, Any], ...]] = ()
     entity_word: ClassVar[str] = ""  # how failures name the entity, e.g. "VM"
@@ -84,7 +86,11 @@ class EngineModule:
     @classmethod
     def options_spec(cls) -> dict[str, Any]:
         """The module's own options (the shared ones, such as ``auth``, come from ``extra_specs``)."""
-        return cls.argument_spec
+        if not cls.options_of:
+            return cls.argument_spec
+        if PYDANTIC_ERROR is None:
+            return argument_spec(DECLARED[cls.options_of], ModuleOptions(required=()))
+        return MODULE_SPECS[cls.options_of]  # without pydantic: the copy make docs writes
 
     @classmethod
     def word(cls) -> str:

@@ -39,24 +39,25 @@ class Option:
     secret: bool = False  # no_log; masked in diffs
     mapped: bool = True  # False: compared, but without a wire field of its own (the kind's hooks give its facts)
     wire: Mapping[str, Any] = field(default_factory=dict)  # keyword arguments of wire.Field
+    aliases: tuple[str, ...] = ()  # other names the module option takes
 
 
 _WIRE_KEYS = frozenset(f.name for f in dataclasses.fields(WireField)) - {"name"}
 
 
 def opt(doc: str | list[str], default: Any = None, *, secret: bool = False, mapped: bool = True,
-        **kwargs: Any) -> Any:
+        aliases: tuple[str, ...] = (), **kwargs: Any) -> Any:
     """A model field with its documentation and its wire field.
 
     ``doc`` is a line or a list of paragraphs (``{what}`` names the kind). The keywords of
     :class:`~.wire.Field` (``path`` when it differs from the name, ``ref`` for a reference to another kind,
     ``encode``/``decode``, ``immutable``, ``create_only``...) describe the wire field; the others go to
-    pydantic (``ge``, ``pattern``...).
+    pydantic (``ge``, ``pattern``...). ``default=...`` makes the option required.
     """
     wire = {k: kwargs.pop(k) for k in list(kwargs) if k in _WIRE_KEYS}
     text = doc if isinstance(doc, str) else tuple(doc)
     info: FieldInfo = Field(default=default, description=_flat(text), repr=not secret, **kwargs)
-    info.metadata.append(Option(text, secret=secret, mapped=mapped, wire=wire))
+    info.metadata.append(Option(text, secret=secret, mapped=mapped, wire=wire, aliases=tuple(aliases)))
     return info
 
 
@@ -79,7 +80,7 @@ def named(info: FieldInfo, what: str) -> FieldInfo:
         doc = option.doc.format(what=what) if isinstance(option.doc, str) else tuple(
             line.format(what=what) for line in option.doc)
         copy.metadata = [m for m in copy.metadata if m is not option] + [
-            Option(doc, option.secret, option.mapped, option.wire)]
+            Option(doc, option.secret, option.mapped, option.wire, option.aliases)]
     return copy
 
 
@@ -128,6 +129,8 @@ def option_spec(info: FieldInfo) -> Spec:
     option = option_of(info)
     if option is not None and option.secret:
         spec["no_log"] = True
+    if option is not None and option.aliases:
+        spec["aliases"] = list(option.aliases)
     return spec
 
 

@@ -9,6 +9,7 @@ short_description: List the affinity groups of a cluster
 version_added: 0.1.0
 description:
   - Lists the affinity groups of one cluster, optionally only those whose name matches I(name).
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   cluster:
     description: Name of the cluster.
@@ -46,7 +47,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.module import EngineModu
 
 class AffinityGroupInfoModule(EngineModule):
     entity_word = "cluster"
-    argument_spec = {"cluster": {"type": "str", "required": True}, "name": {"type": "str"}}
+    options_of = "affinity_group_info"
 
     def run(self, client) -> dict:
         clusters = client.search("clusters", f'name="{self.params["cluster"]}"')

@@ -23,38 +23,42 @@ description:
     before the policies that name their units. C(ui_plugins) lists UI plugins of the administration portal
     (as M(vdc.infra.ui_plugin) takes them; a relative C(src) is read from the estate's directory), compared by
     content digest and user configuration; a new or changed plugin is uploaded as an archive.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   state:
     description:
-      - The desired-state document itself, as a dict with C(data_centers), C(vms) and optionally C(estate).
+      - The desired-state document itself, as a dict with C(data_centers), C(vms) and
+        optionally C(estate).
       - Mutually exclusive with I(src).
     type: dict
   src:
     description:
-      - A YAML file holding the document, or a directory whose C(.yml)/C(.yaml) files are merged (by file
-        name order; lists are concatenated, a data center named in several files is one data center).
-      - Read on the host the module runs on (usually the controller, with C(delegate_to) or C(localhost)).
+      - A YAML file holding the document, or a directory whose C(.yml)/C(.yaml) files
+        are merged (by file name order; lists are concatenated, a data center named in
+        several files is one data center).
+      - Read on the host the module runs on (usually the controller, with C(delegate_to)
+        or C(localhost)).
     type: path
   estate:
     description:
-      - Name of the estate, written in the ownership marker. Defaults to the document's C(estate) key, else
-        C(default).
+      - Name of the estate, written in the ownership marker. Defaults to the document's
+        C(estate) key, else C(default).
     type: str
   prune:
     description:
-      - Delete entities marked as owned by this estate that the document no longer declares (VMs first,
-        data centers last). Entities without the marker are never touched.
+      - Delete entities marked as owned by this estate that the document no longer declares
+        (VMs first, data centers last). Entities without the marker are never touched.
     type: bool
     default: false
   only:
     description:
-      - Limit the run to some kinds (C(data_centers), C(clusters), C(hosts), C(storage_domains), C(networks),
-        C(vms), C(disks), C(nics), C(scheduling_policies), C(affinity_groups), C(affinity_labels), or the singular
-        forms) or names (an entity, and the disks and NICs of a
-        VM of that name). Pruning is limited the same way.
+      - Limit the run to some kinds (C(data_centers), C(clusters), C(hosts), C(storage_domains),
+        C(networks), C(vms), C(disks), C(nics), C(scheduling_policies), C(affinity_groups),
+        C(affinity_labels), or the singular forms) or names (an entity, and the disks
+        and NICs of a VM of that name). Pruning is limited the same way.
     type: list
-    elements: str
     default: []
+    elements: str
   parallel:
     description:
       - How many independent steps run at the same time (each waits for its own end state).
@@ -134,14 +138,7 @@ except ImportError:  # pydantic missing: EngineModule reports it
 
 class ApplyModule(EngineModule):
     extra_specs = (WAIT_SPEC,)
-    argument_spec = {
-        "state": {"type": "dict"},
-        "src": {"type": "path"},
-        "estate": {"type": "str"},
-        "prune": {"type": "bool", "default": False},
-        "only": {"type": "list", "elements": "str", "default": []},
-        "parallel": {"type": "int", "default": 8},
-    }
+    options_of = "apply"
     module_kwargs = {"mutually_exclusive": [("state", "src")], "required_one_of": [("state", "src")]}
 
     def prepare(self) -> None:

@@ -12,12 +12,13 @@ description:
     modules so a play logs in once. Modules never revoke a token they are given.
   - With I(state=absent), revokes the token in I(auth.token). Like M(ovirt.ovirt.ovirt_auth), it reports
     C(changed=false) either way.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   state:
     description: Log in or log out.
     type: str
-    choices: [present, absent]
     default: present
+    choices: [present, absent]
 extends_documentation_fragment:
   - vdc.infra.engine
 author: vdc maintainers (@vdc)
@@ -59,7 +60,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.module import EngineModu
 
 
 class AuthModule(EngineModule):
-    argument_spec = {"state": {"type": "str", "choices": ["present", "absent"], "default": "present"}}
+    options_of = "auth"
 
     def __call__(self) -> None:
         try:

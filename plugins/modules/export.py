@@ -16,6 +16,7 @@ description:
     name.
   - Leaves out what the engine decides (ids, statuses), empty values, the ownership marker in comments, and what
     every engine has (the C(Default) data center and cluster unless used or marked, C(ovirtmgmt)).
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   dest:
     description: The YAML file to write (on the host the module runs on).
@@ -23,8 +24,8 @@ options:
     required: true
   estate:
     description:
-      - Export only what this estate owns (the entities whose comment ends with C(vdc-estate:<estate>)), and write
-        C(estate) in the document.
+      - Export only what this estate owns (the entities whose comment ends with C(vdc-estate:<estate>)),
+        and write C(estate) in the document.
     type: str
 extends_documentation_fragment:
   - vdc.infra.engine
@@ -64,7 +65,7 @@ except ImportError:  # pydantic missing: EngineModule reports it
 
 
 class ExportModule(EngineModule):
-    argument_spec = {"dest": {"type": "path", "required": True}, "estate": {"type": "str"}}
+    options_of = "export"
 
     def run(self, client: object) -> dict:
         current = read(client, EXPORTED_KINDS)[0]

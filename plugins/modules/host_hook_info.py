@@ -10,6 +10,7 @@ version_added: 0.1.0
 description:
   - Reads oVirt's C(/hosts/{id}/hooks), which shows what the host's agent reports it has on disk (managed by
     the engine or put there by hand), with the script's MD5.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   host:
     description: Name or id of the host.
@@ -41,7 +42,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.vdsmhook import host_hoo
 
 class HostHookInfoModule(EngineModule):
     entity_word = "host"
-    argument_spec = {"host": {"type": "str", "required": True}}
+    options_of = "host_hook_info"
 
     def run(self, client) -> dict:
         return {"changed": False, "hooks": host_hooks(client, self.params["host"])}

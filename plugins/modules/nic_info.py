@@ -9,6 +9,7 @@ short_description: List the network interfaces of a VM
 version_added: 0.1.0
 description:
   - Lists the NICs of one VM, optionally only the one named I(name). Options follow M(ovirt.ovirt.ovirt_nic_info).
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   vm:
     description: Name of the VM.
@@ -45,7 +46,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.module import EngineModu
 
 class NicInfoModule(EngineModule):
     entity_word = "VM"
-    argument_spec = {"vm": {"type": "str", "required": True}, "name": {"type": "str"}}
+    options_of = "nic_info"
 
     def run(self, client) -> dict:
         vms = client.search("vms", f'name="{self.params["vm"]}"')

@@ -13,6 +13,7 @@ description:
     them), or those given on System.
   - Each permission is returned as the engine has it, with the names of its role, user or group and object added
     under C(role_name), C(user_name), C(group_name), C(object_type) and C(object_name) where the caller can see them.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   user_name:
     description: Login name of a user, for example C(alice).
@@ -23,9 +24,11 @@ options:
     type: str
     aliases: [group]
   object_type:
-    description: Kind of the object whose permissions to list (C(system) for those given on System).
+    description: Kind of the object whose permissions to list (C(system) for those given
+      on System).
     type: str
-    choices: [system, data_center, cluster, host, storage_domain, network, vnic_profile, template, vm, disk]
+    choices: [system, data_center, cluster, host, storage_domain, network, vnic_profile,
+      template, vm, disk]
   object_name:
     description: Name of the object, with I(object_type).
     type: str
@@ -75,12 +78,7 @@ def _one(client: Any, collection: str, name: str, word: str, search: str = "name
 
 
 class PermissionInfoModule(EngineModule):
-    argument_spec = {
-        "user_name": {"type": "str", "aliases": ["user"]},
-        "group_name": {"type": "str", "aliases": ["group"]},
-        "object_type": {"type": "str", "choices": ["system", *OBJECTS]},
-        "object_name": {"type": "str"},
-    }
+    options_of = "permission_info"
     module_kwargs = {"required_one_of": [("user_name", "group_name", "object_type")],
                      "mutually_exclusive": [("user_name", "group_name", "object_type")],
                      "required_if": [("object_type", name, ("object_name",)) for name in OBJECTS]}

@@ -14,6 +14,7 @@ description:
   - For every host of the cluster it returns the verdict of the filters (the filter that refused it and why), and
     for the hosts left the weight, rank and factor of each weight unit and the host's score. The host with the
     highest score is chosen; when none is left, RV(placement.fault) is the fault a start would get.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   vm:
     description: Name of the VM.
@@ -106,7 +107,7 @@ def flatten(placement: dict) -> dict:
 
 
 class PlacementInfoModule(EngineModule):
-    argument_spec = {"vm": {"type": "str"}, "id": {"type": "str"}}
+    options_of = "placement_info"
     module_kwargs = {"required_one_of": [["vm", "id"]]}
     entity_word = "VM"
 

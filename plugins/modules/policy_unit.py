@@ -18,6 +18,7 @@ description:
   - Idempotent by the file's sha256; supports check mode and diff (the diff shows the file's text and units).
   - A file the engine refuses (a syntax error, no unit class, a malformed C(properties_validation)) fails the
     task with the engine's reason and registers nothing; a file or unit that a policy uses cannot be removed.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   name:
     description: The plugin's module name, such as C(max_vms) (a trailing C(.py) is dropped).
@@ -32,8 +33,8 @@ options:
   state:
     description: Whether the plugin (and its units) should exist.
     type: str
-    choices: [present, absent]
     default: present
+    choices: [present, absent]
 extends_documentation_fragment:
   - vdc.infra.engine
 author: vdc maintainers (@vdc)
@@ -74,12 +75,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.vdsmhook import read_con
 
 class PolicyUnitModule(EngineModule):
     entity_word = "scheduler plugin"
-    argument_spec = {
-        "name": {"type": "str", "required": True},
-        "src": {"type": "path"},
-        "content": {"type": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }
+    options_of = "policy_unit"
     module_kwargs = {"mutually_exclusive": [["src", "content"]]}
 
     def run(self, client) -> dict:

@@ -11,17 +11,20 @@ description:
   - Installs a UI plugin (an oVirt-compatible descriptor and its resources) through the engine's
     C(/ovirt-engine/api/vdc/uiplugins) API, and sets its user configuration.
   - Idempotent by content digest; an unchanged plugin is not uploaded again. Supports check mode and diff.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   name:
     description: Name of the plugin; taken from the descriptor in I(src) when omitted.
     type: str
   src:
     description:
-      - A directory holding the descriptor (one C(*.json)) and its C(resourcePath) directory, or an archive
-        (tar, tar.gz, zip) of the same. Needed to install; optional to reconfigure an installed plugin.
+      - A directory holding the descriptor (one C(*.json)) and its C(resourcePath) directory,
+        or an archive (tar, tar.gz, zip) of the same. Needed to install; optional to reconfigure
+        an installed plugin.
     type: path
   config:
-    description: The user configuration's C(config); each top-level key replaces the descriptor's wholesale.
+    description: The user configuration's C(config); each top-level key replaces the descriptor's
+      wholesale.
     type: dict
   enabled:
     description: Whether the portal loads the plugin.
@@ -32,8 +35,8 @@ options:
   state:
     description: Whether the plugin should be installed.
     type: str
-    choices: [present, absent]
     default: present
+    choices: [present, absent]
 extends_documentation_fragment:
   - vdc.infra.engine
 author: vdc maintainers (@vdc)
@@ -66,14 +69,7 @@ from ansible_collections.vdc.infra.plugins.module_utils.uiplugin import converge
 
 class UiPluginModule(EngineModule):
     entity_word = "UI plugin"
-    argument_spec = {
-        "name": {"type": "str"},
-        "src": {"type": "path"},
-        "config": {"type": "dict"},
-        "enabled": {"type": "bool"},
-        "order": {"type": "int"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }
+    options_of = "ui_plugin"
     module_kwargs = {"required_one_of": [["name", "src"]]}
 
     def run(self, client) -> dict:
