@@ -136,12 +136,13 @@ def _with_options(doc: str, options: dict[str, Any], note: str = OPTIONS_NOTE) -
 def render(path: Path) -> str | None:
     """The module file as ``make docs`` writes it (None when its docs are not derived)."""
     cls = module_class(path.stem)
-    if cls is None:
+    declared = cls.options_of if cls is not None else path.stem if path.stem in DECLARED else ""
+    if cls is None and not declared:
         return None
     source = path.read_text()
-    if cls.options_of:
+    if declared:
         start, end = _block(source, "DOCUMENTATION")
-        options = doc_options(DECLARED[cls.options_of], STANDALONE)
+        options = doc_options(DECLARED[declared], STANDALONE)
         return source[:start] + _with_options(source[start:end], options, DECLARED_NOTE) + source[end:]
     if issubclass(cls, ReconcileModule):
         start, end = _block(source, "DOCUMENTATION")

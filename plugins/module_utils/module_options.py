@@ -4,7 +4,8 @@ Each option is declared once here, with :func:`~.options.opt` as on the model: i
 elements), default, whether it is required (``opt(doc, ...)``), aliases, and its documentation. The module's
 ``argument_spec`` is derived from it when the module runs (:meth:`.module.EngineModule.options_spec`), and the
 ``options`` of its ``DOCUMENTATION`` are written by ``make docs``. A module names its declaration with
-``options_of``.
+``options_of``; one that runs without pydantic (``engine_service``) reads the copy ``make docs`` writes into
+``specs.MODULE_SPECS``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,22 @@ class Apply(BaseModel):
 
 class Auth(BaseModel):
     state: Literal["present", "absent"] = opt("Log in or log out.", "present")
+
+
+class EngineService(BaseModel):
+    state: Literal["started", "stopped", "restarted"] = opt(
+        "C(started) keeps it running, C(restarted) restarts it, C(stopped) ends it (SIGTERM, then SIGKILL).",
+        "started")
+    argv: list[str] | None = opt("The command, for example C([/srv/vdc/bin/python, -m, engine_api, serve, --listen, "
+                                 "127.0.0.1:8443]).")
+    pid_file: Path = opt("Where the pid is kept.", ...)
+    log_file: Path | None = opt("Where the output goes (appended). Defaults to I(pid_file) with C(.log) instead of "
+                                "C(.pid).")
+    environment: dict[str, Any] = opt("Extra environment variables, for example C(VDC_ADMIN_PASSWORD). Values are "
+                                      "not logged.", {}, secret=True)
+    chdir: Path | None = opt("Working directory of the process.")
+    ready_url: str | None = opt("A URL that answers (any HTTP status) once the process is ready.")
+    timeout: int = opt("Seconds to wait for I(ready_url) (and for the process to end when stopping).", 60)
 
 
 class Export(BaseModel):
@@ -99,7 +116,7 @@ class UiPlugin(BaseModel):
 
 
 DECLARED: dict[str, type[BaseModel]] = {
-    "affinity_group_info": AffinityGroupInfo, "apply": Apply, "auth": Auth, "export": Export,
-    "host_hook_info": HostHookInfo, "nic_info": NicInfo, "permission_info": PermissionInfo,
+    "affinity_group_info": AffinityGroupInfo, "apply": Apply, "auth": Auth, "engine_service": EngineService,
+    "export": Export, "host_hook_info": HostHookInfo, "nic_info": NicInfo, "permission_info": PermissionInfo,
     "placement_info": PlacementInfo, "policy_unit": PolicyUnit, "ui_plugin": UiPlugin,
 }

@@ -1421,6 +1421,43 @@ MODULE_SPECS: dict[str, dict[str, Any]] = json.loads(r"""
    "type": "str"
   }
  },
+ "engine_service": {
+  "argv": {
+   "elements": "str",
+   "type": "list"
+  },
+  "chdir": {
+   "type": "path"
+  },
+  "environment": {
+   "default": {},
+   "no_log": true,
+   "type": "dict"
+  },
+  "log_file": {
+   "type": "path"
+  },
+  "pid_file": {
+   "required": true,
+   "type": "path"
+  },
+  "ready_url": {
+   "type": "str"
+  },
+  "state": {
+   "choices": [
+    "started",
+    "stopped",
+    "restarted"
+   ],
+   "default": "started",
+   "type": "str"
+  },
+  "timeout": {
+   "default": 60,
+   "type": "int"
+  }
+ },
  "export": {
   "dest": {
    "required": true,

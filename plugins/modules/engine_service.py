@@ -14,14 +14,17 @@ description:
     A dead process is started again, and a process running other arguments is restarted. Each run of the module
     supervises the process this way.
   - Where systemd is PID 1, the C(vdc.infra.engine) role uses a systemd unit instead.
+# options: generated from plugins/module_utils/module_options.py by `make docs`; declare them there.
 options:
   state:
-    description: C(started) keeps it running, C(restarted) restarts it, C(stopped) ends it (SIGTERM, then SIGKILL).
+    description: C(started) keeps it running, C(restarted) restarts it, C(stopped) ends
+      it (SIGTERM, then SIGKILL).
     type: str
-    choices: [started, stopped, restarted]
     default: started
+    choices: [started, stopped, restarted]
   argv:
-    description: The command, for example C([/srv/vdc/bin/python, -m, engine_api, serve, --listen, 127.0.0.1:8443]).
+    description: The command, for example C([/srv/vdc/bin/python, -m, engine_api, serve,
+      --listen, 127.0.0.1:8443]).
     type: list
     elements: str
   pid_file:
@@ -29,10 +32,12 @@ options:
     type: path
     required: true
   log_file:
-    description: Where the output goes (appended). Defaults to I(pid_file) with C(.log) instead of C(.pid).
+    description: Where the output goes (appended). Defaults to I(pid_file) with C(.log)
+      instead of C(.pid).
     type: path
   environment:
-    description: Extra environment variables, for example C(VDC_ADMIN_PASSWORD). Values are not logged.
+    description: Extra environment variables, for example C(VDC_ADMIN_PASSWORD). Values
+      are not logged.
     type: dict
     default: {}
   chdir:
@@ -69,22 +74,16 @@ log_file:
   type: str
 """
 
+import copy  # noqa: E402
+
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.vdc.infra.plugins.module_utils import process  # noqa: E402
+from ansible_collections.vdc.infra.plugins.module_utils.specs import MODULE_SPECS  # noqa: E402
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={
-            "state": {"type": "str", "choices": ["started", "stopped", "restarted"], "default": "started"},
-            "argv": {"type": "list", "elements": "str"},
-            "pid_file": {"type": "path", "required": True},
-            "log_file": {"type": "path"},
-            "environment": {"type": "dict", "default": {}, "no_log": True},
-            "chdir": {"type": "path"},
-            "ready_url": {"type": "str"},
-            "timeout": {"type": "int", "default": 60},
-        },
+        argument_spec=copy.deepcopy(MODULE_SPECS["engine_service"]),  # declared in module_options
         required_if=[("state", "started", ("argv",)), ("state", "restarted", ("argv",))],
         supports_check_mode=True,
     )
