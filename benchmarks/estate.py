@@ -325,12 +325,11 @@ def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt:
                     "ovirt_vm_loop_noop_s": round(ovirt.seconds, 2) if ovirt else None, "ratio": ratio,
                     "peak_memory_mb": {"engine": engine_peak, "first_apply_playbook": first.peak_rss_mb,
                                        "noop_reapply_playbook": noop.peak_rss_mb}},
-        "targets": [
-            {"target": f"no-op re-apply < {TARGET_NOOP_S:g} s", "met": noop.seconds < TARGET_NOOP_S},
-            {"target": f"no-op >= {TARGET_RATIO:g}x faster than the ovirt_vm loop",
-             "met": ratio is not None and ratio >= TARGET_RATIO},
-        ],
+        "targets": [{"target": f"no-op re-apply < {TARGET_NOOP_S:g} s", "met": noop.seconds < TARGET_NOOP_S}],
     }
+    if ratio is not None:  # the loop ran (not --skip-ovirt)
+        result["targets"].append({"target": f"no-op >= {TARGET_RATIO:g}x faster than the ovirt_vm loop",
+                                  "met": ratio >= TARGET_RATIO})
     if inventories:
         result["results"]["inventory_list"] = {
             name: {"seconds": round(x.seconds, 2), "hosts": x.hosts, "peak_memory_mb": x.peak_rss_mb}
