@@ -57,13 +57,20 @@ def fence_due(host: dict, now: float, quiet: float) -> bool:
     return fenced.get("state") != "manual" and now - float(fenced.get("at") or 0) >= quiet
 
 
+RUNS = {"up", "powering_up", "paused", "powering_down", "reboot_in_progress", "not_responding", "migrating",
+        "saving_state", "suspended", "restoring_state"}
+
+
 def restart_retry(vm: dict, now: float, interval: float, max_tries: int) -> str | None:
     """What to do with a VM whose highly available restart failed: ``retry`` once ``interval`` seconds passed
     since the last failure, ``give_up`` after ``max_tries`` failures, ``drop`` the mark of a VM that is no
-    longer highly available; None meanwhile (and for any VM not waiting for a retry)."""
+    longer highly available or that runs (an engine stopped during its launch left the mark); None meanwhile
+    (and for any VM not waiting for a retry)."""
     mark = vm.get(vm_runtime.HA_RESTART)
-    if not mark or vm.get("status") != "down":
+    if not mark:
         return None
+    if vm.get("status") != "down":
+        return "drop" if vm.get("status") in RUNS else None  # else its restart is under way
     if not highly_available(vm):
         return "drop"
     if int(mark.get("tries") or 0) >= max_tries:

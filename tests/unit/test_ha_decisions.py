@@ -40,6 +40,7 @@ HA = {"enabled": True}
     ({"status": "down", "high_availability": HA, "_ha_restart": {"tries": 10, "at": 0.0}}, "give_up"),
     ({"status": "down", "high_availability": {"enabled": False}, "_ha_restart": {"tries": 1, "at": 0.0}}, "drop"),
     ({"status": "wait_for_launch", "high_availability": HA, "_ha_restart": {"tries": 1, "at": 0.0}}, None),
+    ({"status": "up", "high_availability": HA, "_ha_restart": {"tries": 1, "at": 0.0}}, "drop"),  # it runs
     ({"status": "down", "high_availability": HA}, None),  # stopped by a user: not restarted
 ])
 def test_a_failed_restart_is_retried_every_interval_up_to_the_max_tries(vm, expected):
