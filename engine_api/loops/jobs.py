@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from engine_api.commands import jobs
@@ -22,10 +22,13 @@ class JobRunner:
     def __init__(self, workers: int = 8):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vdc-job")
         self.closed = False
+        self.running: set[Future[None]] = set()
 
     def submit(self, ctx: Context, description: str, fn: Callable[..., Any], *args: Any) -> str:
         job_id = jobs.begin(ctx, description)
-        self.pool.submit(self._run, ctx, job_id, description, fn, args)
+        future = self.pool.submit(self._run, ctx, job_id, description, fn, args)
+        self.running.add(future)
+        future.add_done_callback(self.running.discard)
         return job_id
 
     def _run(self, ctx: Context, job_id: str, description: str, fn: Callable[..., Any], args: tuple) -> None:
@@ -42,6 +45,9 @@ class JobRunner:
         jobs.end(ctx, job_id, status)
         log.debug("job %s %s in %.2fs", description, status, time.time() - started)
 
-    def close(self) -> None:
+    def close(self, grace: float = 10.0) -> None:
+        """Cancel the queued jobs and give the running ones ``grace`` seconds to finish their writes, so that an
+        engine started next on the same database does not find them holding it."""
         self.closed = True
         self.pool.shutdown(wait=False, cancel_futures=True)
+        wait(list(self.running), timeout=grace)
