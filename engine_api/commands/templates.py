@@ -12,6 +12,7 @@ from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.commands.vmbase import (
     base_defaults,
     check,
+    cluster_for_copy,
     drop_unresolved,
     follow_memory,
     inherit,
@@ -38,11 +39,7 @@ def create(tx: Tx, doc: dict) -> dict:
     version_in = doc.get("version") or {}
     if vm.get("status") != "down":
         raise Conflict(f"Cannot add template {name}: VM {vm['name']} is {vm.get('status')}; it must be down.")
-    cluster = tx.ref("cluster", doc.get("cluster"), "template.cluster", required=False) \
-        or tx.must("cluster", vm["cluster"]["id"])
-    if not same_data_center(tx, vm["cluster"]["id"], cluster["id"]):
-        raise Conflict(f"Cannot add template {name}: cluster {cluster['name']} is in another data center "
-                       f"than VM {vm['name']}.")
+    cluster = cluster_for_copy(tx, doc, "template.cluster", f"template {name}", vm)
     overrides = doc.get("disk_attachments")
     drop_unresolved(doc, "template")
     doc = {k: v for k, v in doc.items() if k not in READONLY and k not in ("id", "cluster")}

@@ -23,9 +23,9 @@ from engine_api.commands.tx import Tx, now_iso
 from engine_api.commands.vmbase import (
     base_defaults,
     check,
+    cluster_for_copy,
     drop_unresolved,
     resolve_placement,
-    same_data_center,
     set_architecture,
 )
 from engine_api.core.context import Context
@@ -82,11 +82,7 @@ def _create(tx: Tx, doc: dict, source: dict, config: dict, volumes: dict[str, st
     """The new VM, its disks (to be filled from ``volumes``, or from the disks' tops) and its NICs."""
     name = require_name(doc, "vm")
     tx.unique_name("vm", name, "VM")
-    cluster = tx.ref("cluster", doc.get("cluster"), "vm.cluster", required=False) \
-        or tx.must("cluster", source["cluster"]["id"])
-    if not same_data_center(tx, source["cluster"]["id"], cluster["id"]):
-        raise Conflict(f"Cannot add VM {name}: cluster {cluster['name']} is in another data center than VM "
-                       f"{source['name']}.")
+    cluster = cluster_for_copy(tx, doc, "vm.cluster", f"VM {name}", source)
     overrides = doc.get("disk_attachments")
     drop_unresolved(doc, "vm")
     wanted = {k: v for k, v in doc.items() if k not in _NOT_COPIED}

@@ -171,6 +171,17 @@ def same_data_center(tx: Tx, cluster_a: str | None, cluster_b: str | None) -> bo
     return a is None or b is None or a["id"] == b["id"]
 
 
+def cluster_for_copy(tx: Tx, doc: dict, field: str, what: str, source: dict) -> dict:
+    """The cluster a copy of the VM ``source`` goes to: the one asked in ``doc`` (``field``), else the source's;
+    it must be in the source's data center. ``what`` names the copy in the fault ("VM x", "template x")."""
+    cluster = tx.ref("cluster", doc.get("cluster"), field, required=False) \
+        or tx.must("cluster", source["cluster"]["id"])
+    if not same_data_center(tx, source["cluster"]["id"], cluster["id"]):
+        raise Conflict(f"Cannot add {what}: cluster {cluster['name']} is in another data center than VM "
+                       f"{source['name']}.")
+    return cluster
+
+
 def architecture(cluster: dict) -> str | None:
     arch = (cluster.get("cpu") or {}).get("architecture")
     return arch if arch and arch != "undefined" else None
