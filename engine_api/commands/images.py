@@ -203,7 +203,7 @@ def fill_now(ctx: Context, kind: str, owner_id: str) -> None:
 def fill(ctx: Context, kind: str, owner_id: str, name: str) -> None:
     """After a template or VM was added: the job that copies (or overlays) its disks' volumes."""
     ctx.engine.jobs.submit(ctx, f"Copying the disks of {kind.replace('_', ' ')} {name}", _fill_job, ctx, kind,
-                           owner_id)
+                           owner_id, storage_task=True)
 
 
 def discard(ctx: Context, removed: list[dict]) -> None:

@@ -403,7 +403,7 @@ def _create_imported(tx: Tx, doc: dict, spec: dict, path: str) -> tuple[dict, li
         if profile:
             nic["vnic_profile"] = {"id": profile["id"]}
         mac = n.get("mac")
-        if mac and mac not in taken and not tx.find("nic", col("nic", "doc")[("mac", "address")].as_string() == mac):
+        if mac and mac not in taken and not tx.find("nic", col("nic", "mac_address") == mac):
             nic["mac"] = {"address": mac}  # kept unless another VM (the one exported, say) holds it
         taken.add(mac)
         nics.create(tx, "vm", vm, nic)

@@ -211,7 +211,7 @@ def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
         raise NotFound("snapshots belong to a VM")
     snapshot = run(ctx, "create_snapshot", _plan_create, parent["id"], doc)
     ctx.engine.jobs.submit(ctx, f"Creating snapshot {snapshot['description']}", _create_job, ctx, parent["id"],
-                           snapshot["id"])
+                           snapshot["id"], storage_task=True)
     return {k: v for k, v in snapshot.items() if not k.startswith("_")} | {"vm": {"id": parent["id"]}}
 
 

@@ -70,7 +70,8 @@ def materialize(ctx: Context, disk_id: str) -> None:
     locked = run(ctx, "create_volume", _lock, disk_id)
     if locked:
         disk, host, sd = locked
-        ctx.engine.jobs.submit(ctx, f"Creating the volume of disk {disk['name']}", _create, ctx, disk, host, sd)
+        ctx.engine.jobs.submit(ctx, f"Creating the volume of disk {disk['name']}", _create, ctx, disk, host, sd,
+                               storage_task=True)
 
 
 def discard(ctx: Context, disk: dict) -> None:

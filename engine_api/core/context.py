@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,3 +25,5 @@ class Context:
     correlation_id: str = ""
     params: dict[str, str] = field(default_factory=dict)  # query parameters of the request
     authorized: set[tuple] = field(default_factory=set)  # (action, object) checks passed: a job's later steps
+    blocking: bool = False  # ``Expect: 201-created``: an add answers once the storage tasks it started ended
+    storage_tasks: list[Future[None]] = field(default_factory=list)  # the image work this request started

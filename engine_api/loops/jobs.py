@@ -24,11 +24,16 @@ class JobRunner:
         self.closed = False
         self.running: set[Future[None]] = set()
 
-    def submit(self, ctx: Context, description: str, fn: Callable[..., Any], *args: Any) -> str:
+    def submit(self, ctx: Context, description: str, fn: Callable[..., Any], *args: Any,
+               storage_task: bool = False) -> str:
+        """Run ``fn(*args)`` as a job. A ``storage_task`` (image work: a volume made, copied or snapshotted, what
+        oVirt calls an async task) is also what an add asked with ``Expect: 201-created`` waits for."""
         job_id = jobs.begin(ctx, description)
         future = self.pool.submit(self._run, ctx, job_id, description, fn, args)
         self.running.add(future)
         future.add_done_callback(self.running.discard)
+        if storage_task:
+            ctx.storage_tasks.append(future)
         return job_id
 
     def _run(self, ctx: Context, job_id: str, description: str, fn: Callable[..., Any], args: tuple) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -18,7 +19,7 @@ from engine_api.auth.tokens import LoginFailed, NoLoginPermit, TooManyAttempts
 from engine_api.core.context import Context
 from engine_api.core.errors import Fault, MethodNotAllowed, NotAuthenticated
 from engine_api.rest import codec, credentials, describe
-from engine_api.rest.dispatch import dispatch
+from engine_api.rest.dispatch import Awaiting, dispatch
 from engine_api.rest.limits import BodyIncomplete, BodyTooLarge, read_body
 from engine_api.rest.pki_resource import pki_resource
 from engine_api.rest.read_only import ReadOnlyTokens
@@ -126,11 +127,14 @@ class Api:
                 fault = Fault(f"the API answers in {XML} or {JSON}, not in "
                               f"'{request.headers.get('accept', '')[:100]}'", "Not Acceptable")
                 return Response(_fault_body(fault, False), 406, headers, XML)
-            ctx = Context(self.engine, user, cid, params)
+            expect = request.headers.get("expect") or request.headers.get("x-ovirt-expect") or ""
+            ctx = Context(self.engine, user, cid, params, blocking="201-created" in expect.lower())
             body_json = "json" in request.headers.get("content-type", "")
-            status, payload, extra = await run_in_threadpool(
-                dispatch, ctx, request.method, path, body, body_json, as_json
-            )
+            result = await run_in_threadpool(dispatch, ctx, request.method, path, body, body_json, as_json)
+            while isinstance(result, Awaiting):  # no thread is held while the storage tasks run
+                await asyncio.wait([asyncio.wrap_future(task) for task in result.tasks])
+                result = await run_in_threadpool(result.then)
+            status, payload, extra = result
             headers.update(extra)
             return Response(payload, status, headers, media)
         except codec.CodecError as e:

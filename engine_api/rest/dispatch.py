@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from engine_api.core.context import Context
@@ -14,6 +17,15 @@ from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
 
 Result = tuple[int, bytes, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """An add asked with ``Expect: 201-created`` whose storage tasks still run: the server waits for ``tasks``
+    without holding a thread, then calls ``then`` for the answer (or another wait)."""
+    tasks: list[Future[None]]
+    then: Callable[[], Result | Awaiting]
+
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -27,7 +39,8 @@ def _decode(body: bytes, type_name: str, body_json: bool) -> dict:
     return codec.from_json(body, type_name) if body_json else codec.from_xml(body, type_name)
 
 
-def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool, as_json: bool) -> Result:
+def dispatch(ctx: Context, method: str, path: str, body: bytes, body_json: bool,
+             as_json: bool) -> Result | Awaiting:
     measured.bind(ctx)  # the computed collections read what hosts report through the request's engine
     check_flags(ctx.params)
     segments = [s for s in path.split("/") if s]
@@ -83,7 +96,7 @@ def _methods(coll: Collection, entity: bool) -> tuple[str, ...]:
 
 
 def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, method: str, body: bytes,
-                body_json: bool, as_json: bool) -> Result:
+                body_json: bool, as_json: bool) -> Result | Awaiting:
     if method == "GET":
         options.check(coll, "list", ctx.params)
         follow = follow_tree(ctx.params.get("follow"))
@@ -100,11 +113,18 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         doc = _decode(body, coll.type, body_json)
         if "id" in doc and coll.type != "permit" and not _UUID.fullmatch(doc["id"]):  # permit ids are numbers
             raise BadRequest(f"{coll.type}.id '{doc['id']}' is not a UUID", "Invalid value")
-        created = coll.add(ctx, parent, doc)
-        with ctx.engine.db.read() as conn:
-            created = coll.get(conn, parent, created["id"])
-        present(coll, base, created)
-        return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
+        ident = coll.add(ctx, parent, doc)["id"]
+
+        def answer() -> Result | Awaiting:
+            running = [task for task in ctx.storage_tasks if not task.done()]
+            if ctx.blocking and running:
+                return Awaiting(running, answer)
+            with ctx.engine.db.read() as conn:
+                created = coll.get(conn, parent, ident)
+            present(coll, base, created)
+            return 201, _encode(coll.type, created, as_json), {"Location": created["href"]}
+
+        return answer()
     raise MethodNotAllowed(f"{method} is not supported on a collection", _methods(coll, False))
 
 

@@ -51,7 +51,17 @@ def _columns(k: Kind, doc: dict) -> dict:
     for member in k.refs:
         ref = doc.get(member)
         cols[f"{member}_id"] = ref.get("id") if isinstance(ref, dict) else None
+    for column, path in k.keys.items():
+        cols[column] = member_at(body, path)
     return cols
+
+
+def member_at(doc: dict, path: tuple[str, ...]) -> Any:
+    """The member at ``path`` (None when a step is missing)."""
+    value: Any = doc
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value
 
 
 _BY_ID: dict[str, Any] = {}

@@ -41,6 +41,8 @@ class Kind:
     table_name: str
     refs: dict[str, str] = field(default_factory=dict)  # member -> referenced kind
     cascade: frozenset[str] = frozenset()  # refs whose target's removal removes this row too
+    # scalar members also kept in an indexed column of their own, for lookups: column -> path in the document
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def table(self) -> Table:
@@ -50,8 +52,9 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-def kind(type_: str, table_name: str, refs: dict[str, str] | None = None, cascade: tuple[str, ...] = ()) -> Kind:
-    k = Kind(type_, table_name, refs or {}, frozenset(cascade))
+def kind(type_: str, table_name: str, refs: dict[str, str] | None = None, cascade: tuple[str, ...] = (),
+         keys: dict[str, tuple[str, ...]] | None = None) -> Kind:
+    k = Kind(type_, table_name, refs or {}, frozenset(cascade), keys or {})
     KINDS[type_] = k
     cols = [
         Column("id", String(36), primary_key=True),
@@ -65,6 +68,7 @@ def kind(type_: str, table_name: str, refs: dict[str, str] | None = None, cascad
             Column(f"{member}_id", String(36), ForeignKey(f"{KINDS[target].table_name}.id", ondelete=ondelete),
                    index=True)
         )
+    cols.extend(Column(name, String(64), index=True) for name in k.keys)
     table = Table(table_name, metadata, *cols)
     # names are looked up case-insensitively (uniqueness checks, references by name)
     Index(f"ix_{table_name}_lower_name", func.lower(table.c.name))
@@ -86,7 +90,7 @@ kind("disk", "disks", {"storage_domain": "storage_domain"})
 kind("disk_attachment", "disk_attachments", {"vm": "vm", "template": "template", "disk": "disk"},
      cascade=("vm", "template", "disk"))
 kind("nic", "nics", {"vm": "vm", "template": "template", "vnic_profile": "vnic_profile"},
-     cascade=("vm", "template"))
+     cascade=("vm", "template"), keys={"mac_address": ("mac", "address")})
 kind("job", "jobs")
 kind("user", "users")
 kind("scheduling_policy", "scheduling_policies")

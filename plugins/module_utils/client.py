@@ -129,11 +129,13 @@ class EngineClient:
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None and v != []}
         return f"{url}?{urlencode(sorted(query.items()))}" if query else url
 
-    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None, timeout: int | None = None) -> Any:
         """The answer with its integers and booleans read back by type (the engine writes them as strings)."""
         data = json.dumps(body).encode() if body is not None else None
-        answer = http_json(method, self._url(path, params), data=data, headers=self.headers, ca_file=self.ca_file,
-                           insecure=self.insecure, timeout=self.timeout, opener=self.opener)[1]
+        answer = http_json(method, self._url(path, params), data=data, headers={**self.headers, **(headers or {})},
+                           ca_file=self.ca_file, insecure=self.insecure, timeout=timeout or self.timeout,
+                           opener=self.opener)[1]
         return decode_answer(answer, api_relative(path, self.api_path))
 
     # ------------------------------------------------------------ reads
@@ -165,8 +167,12 @@ class EngineClient:
 
     # ------------------------------------------------------------ writes
 
-    def add(self, path: str, body: dict, params: dict[str, Any] | None = None) -> dict:
-        return self.request("POST", path, body, params) or {}
+    def add(self, path: str, body: dict, params: dict[str, Any] | None = None, wait: int = 0) -> dict:
+        """With ``wait`` (seconds), the engine answers once the storage work the add started (a new disk's
+        volume, a template's copies) ended, as oVirt does for ``Expect: 201-created``: no polling."""
+        if not wait:
+            return self.request("POST", path, body, params) or {}
+        return self.request("POST", path, body, params, {"Expect": "201-created"}, max(wait, self.timeout)) or {}
 
     def upload(self, path: str, data: bytes, content_type: str) -> dict:
         """POST raw bytes (an archive) to ``path``; the engine answers with JSON."""

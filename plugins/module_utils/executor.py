@@ -96,7 +96,8 @@ class Executor:
             created = self.client.add(via[0], via[1])
             ident = created.get("id") or (created.get(kind.name) or {}).get("id")
         else:
-            created = self.client.add(path, body, params or None)
+            wait = self.wait.timeout if kind.created_states and self.wait.wait else 0
+            created = self.client.add(path, body, params or None, wait=wait)
             ident = created.get("id")
         if not ident:
             raise PlanError("the engine answered the create without an id", step.label)

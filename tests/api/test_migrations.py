@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -16,6 +17,8 @@ from alembic.script import ScriptDirectory
 
 from engine_api.commands import clusters, datacenters
 from engine_api.commands.builtin import ADMIN_ID, BLANK_ID
+from engine_api.commands.nics import allocate_mac
+from engine_api.commands.tx import Tx
 from engine_api.core.context import Context, User
 from engine_api.engine import Engine
 from engine_api.store.db import MIGRATIONS, Database
@@ -158,3 +161,27 @@ def test_engine_restart_keeps_data_and_does_not_duplicate_builtins(tmp_path, db_
         assert _count(third, tt, tt.c.name == "Blank") == 1
     finally:
         third.close()
+
+
+def test_nic_mac_column_is_filled_from_the_documents_of_an_older_store(db_url: str) -> None:
+    """0009 copies each NIC's address into its indexed column, so allocation continues after the highest."""
+    db = Database(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0008")
+            nics = sa.table("nics", sa.column("id", sa.String), sa.column("name", sa.String),
+                            sa.column("created", sa.Float), sa.column("doc", sa.JSON))
+            conn.execute(sa.insert(nics), [
+                {"id": "nic-1", "name": "nic1", "created": 1.0, "doc": {"mac": {"address": "56:6f:00:00:00:2a"}}},
+                {"id": "nic-2", "name": "nic2", "created": 2.0, "doc": {"interface": "virtio"}}])
+        db.migrate()
+        t = KINDS["nic"].table
+        with db.read() as conn:
+            macs = dict(conn.execute(sa.select(t.c.id, t.c.mac_address)).all())
+            assert macs == {"nic-1": "56:6f:00:00:00:2a", "nic-2": None}
+            assert allocate_mac(Tx(conn, None)) == "56:6f:00:00:00:2b"
+    finally:
+        db.close()

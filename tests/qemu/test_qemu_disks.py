@@ -82,3 +82,29 @@ def test_failed_growth_keeps_the_old_size(qestate):
         assert qestate.vm(vm_id).get().status == t.VmStatus.UP
     finally:
         qestate.destroy_vm(vm_id)
+
+
+def test_add_with_expect_201_created_answers_once_the_volume_exists(qestate):
+    """``Expect: 201-created`` (oVirt's blocking add): the answer comes when the volume is made on a host, so
+    the disk is ``ok`` in the answer itself and its image is on the domain; the SDK passes the header through."""
+    disks = qestate.system.disks_service()
+    disk = disks.add(t.Disk(name="q-blocking", format=t.DiskFormat.COW, sparse=True, provisioned_size=3 * MiB,
+                            storage_domains=[t.StorageDomain(id=qestate.sd_id)]),
+                     headers={"Expect": "201-created"})
+    try:
+        assert disk.status == t.DiskStatus.OK
+        assert virtual_size(disk_path(qestate, disk.id)) == 3 * MiB
+        vm_id = qestate.system.vms_service().add(t.Vm(name="q-blocking-vm", cluster=t.Cluster(name="Default"),
+                                                      template=t.Template(name="Blank"))).id
+        try:  # a new disk through a VM's attachments: the answer's disk is ready too
+            attachment = qestate.vm(vm_id).disk_attachments_service().add(t.DiskAttachment(
+                disk=t.Disk(name="q-blocking-boot", format=t.DiskFormat.RAW, provisioned_size=1 * MiB,
+                            storage_domains=[t.StorageDomain(id=qestate.sd_id)]),
+                interface=t.DiskInterface.VIRTIO, bootable=True, active=True),
+                headers={"X-Ovirt-Expect": "201-created"})
+            assert disks.disk_service(attachment.disk.id).get().status == t.DiskStatus.OK
+            assert virtual_size(disk_path(qestate, attachment.disk.id)) == 1 * MiB
+        finally:
+            qestate.system.vms_service().vm_service(vm_id).remove()
+    finally:
+        disks.disk_service(disk.id).remove()
