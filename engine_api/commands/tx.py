@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from sqlalchemy import Connection, delete, func
+from sqlalchemy import Connection, delete
 
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, NotFound
@@ -59,11 +59,7 @@ class Tx:
         return repo.find(self.conn, kind, where, **kw)
 
     def by_name(self, kind: str, name: str, **scope: str) -> list[dict]:
-        t = KINDS[kind].table
-        where = func.lower(t.c.name) == name.lower()
-        for member, ident in scope.items():
-            where = where & (t.c[f"{member}_id"] == ident)
-        return repo.find(self.conn, kind, where)
+        return repo.by_name(self.conn, kind, name, scope)
 
     @overload
     def ref(self, kind: str, value: Any, field: str, required: Literal[True] = True, **scope: str) -> dict: ...

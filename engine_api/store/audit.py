@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from engine_api.core.context import Context
 
 
+_INSERT = insert(events)  # built once: its cache key is computed once
+
+
 def now_iso() -> str:
     """The current time as the API writes dates (local time with its offset, milliseconds)."""
     return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
@@ -33,5 +36,5 @@ def record_event(conn: Connection, ctx: Context | None, code: int, description: 
     for member, ident in refs.items():
         if ident:
             doc[member] = {"id": ident}
-    conn.execute(insert(events).values(time=time.time(), severity=severity, code=code,
-                                       correlation_id=doc.get("correlation_id"), doc=doc))
+    conn.execute(_INSERT, {"time": time.time(), "severity": severity, "code": code,
+                           "correlation_id": doc.get("correlation_id"), "doc": doc})

@@ -64,8 +64,12 @@ def member_at(doc: dict, path: tuple[str, ...]) -> Any:
     return value
 
 
+# Statements built once per kind and shape: building one and computing its cache key cost more than running it.
 _BY_ID: dict[str, Any] = {}
 _RAW_BY_ID: dict[str, Any] = {}
+_BY_NAME: dict[tuple[str, tuple[str, ...]], Any] = {}
+_INSERT: dict[str, Any] = {}
+_UPDATE: dict[str, Any] = {}
 
 
 def _raw_select(k: Kind):
@@ -93,6 +97,21 @@ def get_raw(conn: Connection, kind: str, ident: str) -> RawRow | None:
         stmt = _RAW_BY_ID[kind] = _raw_select(k).where(k.table.c.id == bindparam("ident"))
     row = conn.execute(stmt, {"ident": ident}).first()
     return _raw_row(kind, k, row) if row else None
+
+
+def by_name(conn: Connection, kind: str, name: str, scope: dict[str, str]) -> list[dict]:
+    """The entities of ``kind`` named ``name`` (case-insensitively), within ``scope`` (reference member -> id)."""
+    k = KINDS[kind]
+    shape = (kind, tuple(sorted(scope)))
+    stmt = _BY_NAME.get(shape)
+    if stmt is None:
+        t = k.table
+        where = func.lower(t.c.name) == bindparam("name")
+        for member in shape[1]:
+            where = where & (t.c[f"{member}_id"] == bindparam(f"ref_{member}"))
+        stmt = _BY_NAME[shape] = select(t).where(where).order_by(t.c.created, t.c.id)
+    params = {"name": name.lower(), **{f"ref_{member}": ident for member, ident in scope.items()}}
+    return [_row_doc(k, row) for row in conn.execute(stmt, params)]
 
 
 def _shaped(q: Any, t: Any, where: Any, order_by: Any, limit: int | None, offset: int | None) -> Any:
@@ -144,13 +163,19 @@ def count(conn: Connection, kind: str, where: ColumnElement[bool] | None = None)
 
 def insert_doc(conn: Connection, kind: str, doc: dict) -> dict:
     k = KINDS[kind]
-    conn.execute(insert(k.table).values(id=doc["id"], created=time.time(), **_columns(k, doc)))
+    stmt = _INSERT.get(kind)
+    if stmt is None:
+        stmt = _INSERT[kind] = insert(k.table)
+    conn.execute(stmt, {"id": doc["id"], "created": time.time(), **_columns(k, doc)})
     return doc
 
 
 def update_doc(conn: Connection, kind: str, doc: dict) -> dict:
     k = KINDS[kind]
-    conn.execute(update(k.table).where(k.table.c.id == doc["id"]).values(**_columns(k, doc)))
+    stmt = _UPDATE.get(kind)
+    if stmt is None:  # every column but the id and the creation time is written
+        stmt = _UPDATE[kind] = update(k.table).where(k.table.c.id == bindparam("ident"))
+    conn.execute(stmt, {"ident": doc["id"], **_columns(k, doc)})
     return doc
 
 
