@@ -369,6 +369,19 @@ def _add_attachment(tx: Tx, parent: dict | None, doc: dict) -> dict:
     return create_attachment(tx, kind, owner_doc, doc)
 
 
+def _add_disk(tx: Tx, doc: dict) -> tuple[dict, volumes.Planned | None]:
+    """A new disk and, in the same transaction, the job making its volume."""
+    created = create_disk(tx, doc)
+    return created, volumes.plan(tx, created["id"])
+
+
+def _attach(tx: Tx, parent: dict | None, doc: dict) -> tuple[dict, volumes.Planned | None]:
+    """An attachment and, when it brought a new disk, the job making that disk's volume."""
+    created = _add_attachment(tx, parent, doc)
+    new_disk = not (doc.get("disk") or {}).get("id")
+    return created, volumes.plan(tx, created["disk"]["id"]) if new_disk else None
+
+
 def _update_attachment(tx: Tx, parent: dict | None, current: dict, changes: dict) -> dict:
     kind, owner_doc = owner(tx, parent)
     row = _row(tx, kind, owner_doc, current["id"])
@@ -434,8 +447,8 @@ def decorate_attachment(conn: Connection, parent: dict | None, doc: dict) -> Non
 def add(ctx: Context, parent: dict | None, doc: dict) -> dict:
     if parent is not None and not doc.get("storage_domains") and not doc.get("storage_domain"):
         doc["storage_domains"] = [{"id": parent["id"]}]  # POST /storagedomains/{id}/disks
-    created = run(ctx, "add_disk", create_disk, doc)
-    volumes.materialize(ctx, created["id"])
+    created, planned = run(ctx, "add_disk", _add_disk, doc)
+    volumes.start(ctx, planned)
     return created
 
 
@@ -451,9 +464,8 @@ def remove(ctx: Context, parent: dict | None, current: dict) -> None:
 
 
 def add_attachment(ctx: Context, parent: dict | None, doc: dict) -> dict:
-    created = run(ctx, "attach_disk", _add_attachment, parent, doc)
-    if not (doc.get("disk") or {}).get("id"):  # a new disk was made with the attachment
-        volumes.materialize(ctx, created["disk"]["id"])
+    created, planned = run(ctx, "attach_disk", _attach, parent, doc)
+    volumes.start(ctx, planned)
     return created
 
 

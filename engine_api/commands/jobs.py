@@ -12,11 +12,18 @@ from engine_api.core.context import Context
 def begin(ctx: Context, description: str) -> str:
     """A new ``started`` job owned by the caller and run by this engine's threads; returns its id."""
     with ctx.engine.db.write() as conn:
-        job = Tx(conn, ctx).insert("job", {
-            "description": description, "status": "started", "start_time": now_iso(),
-            "last_updated": now_iso(), "auto_cleared": True, "external": False,
-            "owner": {"id": ctx.user.id}, "_correlation_id": ctx.correlation_id,
-            "_engine": ctx.engine.node.name})  # whose threads run it: another engine's live job is not lost
+        return begin_in(Tx(conn, ctx), description)
+
+
+def begin_in(tx: Tx, description: str) -> str:
+    """:func:`begin` within the transaction of the command that decided on the work."""
+    ctx = tx.ctx
+    assert ctx is not None, "a job is begun by a command"
+    job = tx.insert("job", {
+        "description": description, "status": "started", "start_time": now_iso(),
+        "last_updated": now_iso(), "auto_cleared": True, "external": False,
+        "owner": {"id": ctx.user.id}, "_correlation_id": ctx.correlation_id,
+        "_engine": ctx.engine.node.name})  # whose threads run it: another engine's live job is not lost
     return job["id"]
 
 

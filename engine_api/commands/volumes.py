@@ -4,8 +4,11 @@ serves yet stays an ``ok`` record whose volume is made when a VM using it first 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
+from engine_api.commands import jobs
 from engine_api.commands.runner import run
 from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx
@@ -65,13 +68,39 @@ def _create(ctx: Context, disk: dict, host: dict, sd: dict) -> None:
     run(ctx, "create_volume", _settle, disk["id"], "ok")
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A volume to make: the locked disk, the host serving its domain, the domain, and the job begun for it."""
+    disk: dict
+    host: dict
+    sd: dict
+    job_id: str
+
+
+def plan(tx: Tx, disk_id: str) -> Planned | None:
+    """In the transaction that added a disk: lock it and begin the job that makes its volume on a host serving
+    its domain (None when no host serves it yet: the volume is made when a VM using it first starts)."""
+    locked = _lock(tx, disk_id)
+    if locked is None:
+        return None
+    disk, host, sd = locked
+    return Planned(disk, host, sd, jobs.begin_in(tx, _describe(disk)))
+
+
+def start(ctx: Context, planned: Planned | None) -> None:
+    """Once the transaction that planned the volume committed: its job runs."""
+    if planned is not None:
+        ctx.engine.jobs.start(ctx, planned.job_id, _describe(planned.disk), _create, ctx, planned.disk,
+                              planned.host, planned.sd, storage_task=True)
+
+
+def _describe(disk: dict) -> str:
+    return f"Creating the volume of disk {disk['name']}"
+
+
 def materialize(ctx: Context, disk_id: str) -> None:
-    """After a disk was added: make its volume on a host serving the domain, if one does."""
-    locked = run(ctx, "create_volume", _lock, disk_id)
-    if locked:
-        disk, host, sd = locked
-        ctx.engine.jobs.submit(ctx, f"Creating the volume of disk {disk['name']}", _create, ctx, disk, host, sd,
-                               storage_task=True)
+    """A disk added earlier: make its volume on a host serving the domain, if one does."""
+    start(ctx, run(ctx, "create_volume", plan, disk_id))
 
 
 def discard(ctx: Context, disk: dict) -> None:

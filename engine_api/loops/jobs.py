@@ -28,7 +28,11 @@ class JobRunner:
                storage_task: bool = False) -> str:
         """Run ``fn(*args)`` as a job. A ``storage_task`` (image work: a volume made, copied or snapshotted, what
         oVirt calls an async task) is also what an add asked with ``Expect: 201-created`` waits for."""
-        job_id = jobs.begin(ctx, description)
+        return self.start(ctx, jobs.begin(ctx, description), description, fn, *args, storage_task=storage_task)
+
+    def start(self, ctx: Context, job_id: str, description: str, fn: Callable[..., Any], *args: Any,
+              storage_task: bool = False) -> str:
+        """Run a job a command began in its own transaction (:func:`engine_api.commands.jobs.begin_in`)."""
         future = self.pool.submit(self._run, ctx, job_id, description, fn, args)
         self.running.add(future)
         future.add_done_callback(self.running.discard)
