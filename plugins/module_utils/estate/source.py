@@ -65,13 +65,10 @@ def _fast_loader() -> Any:
 
     class Loader(base):  # type: ignore[misc, valid-type]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen = set()
-            for key_node, _value_node in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise FastLoadError(f"duplicate key {key!r}")
-                seen.add(key)
-            return super().construct_mapping(node, deep)
+            mapping = super().construct_mapping(node, deep)
+            if len(mapping) != len(node.value):  # two keys made one: which, the located loader tells
+                raise FastLoadError("duplicate key")
+            return mapping
 
     return Loader
 
