@@ -23,7 +23,7 @@ bench: setup
 	$(PY) benchmarks/qemu_hosts.py
 	$(PY) benchmarks/ha.py
 	$(PY) benchmarks/estate.py
-	$(PY) benchmarks/estate.py --vms 5000 --hosts 50 --clusters 10 --skip-ovirt --inventory --output benchmarks/estate_5000_results.json
+	$(PY) benchmarks/estate.py --vms 5000 --hosts 50 --clusters 10 --parallel 16 --skip-ovirt --inventory --output benchmarks/estate_5000_results.json
 	$(PY) benchmarks/tasks.py
 	$(PY) benchmarks/scheduling.py
 	$(PY) benchmarks/external_units.py

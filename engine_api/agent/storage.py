@@ -41,6 +41,7 @@ class Storage:
         self.pools_dir.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self.paths: dict[str, Path] = {}
+        self.specs: dict[str, dict] = {}  # the spec each domain was last connected with, as its file holds it
 
     def restore(self) -> None:
         for pool_file in sorted(self.pools_dir.glob("*.json")):
@@ -66,7 +67,9 @@ class Storage:
             if not os.access(path, os.W_OK):
                 raise AgentError(f"cannot connect storage {what}: {path} is not writable on this host")
             self.paths[name] = path
-            (self.pools_dir / f"{name}.json").write_text(json.dumps(pool))
+            if self.specs.get(name) != pool:  # the engine connects before each new volume: written when it changes
+                (self.pools_dir / f"{name}.json").write_text(json.dumps(pool))
+                self.specs[name] = dict(pool)
         return {"id": name, **self.space(name)}
 
     def _mount(self, pool: dict, what: str) -> None:
@@ -96,6 +99,7 @@ class Storage:
                     p.destroy()
                 p.undefine()
             self.paths.pop(pool_id, None)
+            self.specs.pop(pool_id, None)
             (self.pools_dir / f"{pool_id}.json").unlink(missing_ok=True)
         return {"id": pool_id, "connected": False}
 
