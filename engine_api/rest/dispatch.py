@@ -26,6 +26,7 @@ class Awaiting:
     tasks: list[Future[None]]
     then: Callable[[], Result | Awaiting]
 
+
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 

@@ -52,11 +52,11 @@ def _columns(k: Kind, doc: dict) -> dict:
         ref = doc.get(member)
         cols[f"{member}_id"] = ref.get("id") if isinstance(ref, dict) else None
     for column, path in k.keys.items():
-        cols[column] = member_at(body, path)
+        cols[column] = _member_at(body, path)
     return cols
 
 
-def member_at(doc: dict, path: tuple[str, ...]) -> Any:
+def _member_at(doc: dict, path: tuple[str, ...]) -> Any:
     """The member at ``path`` (None when a step is missing)."""
     value: Any = doc
     for step in path:
