@@ -36,7 +36,8 @@ class Entity(BaseModel):
     ``WORD`` is how messages name the kind (``VM 'web1'``); ``{what}`` in a field's documentation becomes it.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # Built at first use: a run validates a few kinds of the many, and a subclass's fields are renamed below first.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     KIND: ClassVar[str] = ""
     WORD: ClassVar[str] = ""
     CONTROL: ClassVar[frozenset[str]] = frozenset({"id", "state"})
@@ -54,8 +55,7 @@ class Entity(BaseModel):
         fields = cls.__pydantic_fields__
         renamed = {k: named(f, what) for k, f in fields.items()}
         if any(renamed[k] is not fields[k] for k in fields):
-            fields.update(renamed)
-            cls.model_rebuild(force=True)
+            fields.update(renamed)  # before the deferred build, which takes them as they are then
 
     @classmethod
     def word(cls) -> str:
