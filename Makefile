@@ -1,7 +1,7 @@
 VENV := .venv
 PY   := $(VENV)/bin/python
 
-.PHONY: setup lint test demo bench schemas docs
+.PHONY: setup lint test test-slow check demo bench schemas docs
 
 setup:
 	@bash scripts/setup.sh
@@ -11,8 +11,15 @@ lint: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# every test but the slow ones (the QEMU lease suites, which wait real lease timings)
 test: lint
-	$(PY) -m pytest -n 2 --dist loadfile -ra --strict-markers tests
+	$(PY) -m pytest -n 2 --dist loadfile -ra --strict-markers -m "not slow" tests
+
+test-slow: setup
+	$(PY) -m pytest -n 2 --dist loadfile -ra --strict-markers -m slow tests
+
+# every test: what CI runs
+check: test test-slow
 
 demo: setup
 	$(PY) -m engine_api.lab_demo

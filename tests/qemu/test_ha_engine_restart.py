@@ -20,6 +20,8 @@ from tests.qemu.guest import read_counter
 from tests.qemu.test_ha_leases import SILENT, TIMINGS, Watcher
 from tests.qemu.vms import counting_vm
 
+pytestmark = pytest.mark.slow  # real lease timings: `make test-slow` (`make check` runs every test)
+
 CONFIG = {"monitor_interval": 0.5, "non_responsive_timeout": 3.0}
 
 

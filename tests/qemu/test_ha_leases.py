@@ -23,6 +23,8 @@ from engine_api.lab.hosts import LEASE_IO_TIMEOUT
 from tests.hosts.helpers import Estate, events_since, last_event_index, wait_for
 from tests.qemu.vms import counting_vm, events_matching, libvirt_uri, wait_counting
 
+pytestmark = pytest.mark.slow  # real lease timings: `make test-slow` (`make check` runs every test)
+
 TIMINGS = Timings(LEASE_IO_TIMEOUT)
 DETECTION = 3.0 + 2.0  # non_responsive_timeout, plus the polls that find a dead host silent
 SILENT = 40.0  # a hung agent takes longer: each poll waits agent_stats_timeout (5 s) before it counts as missed
