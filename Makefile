@@ -1,7 +1,7 @@
 VENV := .venv
 PY   := $(VENV)/bin/python
 
-.PHONY: setup lint test test-slow check demo bench schemas docs
+.PHONY: setup lint test test-slow demo bench schemas docs
 
 setup:
 	@bash scripts/setup.sh
@@ -17,9 +17,6 @@ test: lint
 
 test-slow: setup
 	$(PY) -m pytest -n 2 --dist loadfile -ra --strict-markers -m slow tests
-
-# every test: what CI runs
-check: test test-slow
 
 demo: setup
 	$(PY) -m engine_api.lab_demo

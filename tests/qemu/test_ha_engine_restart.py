@@ -20,7 +20,7 @@ from tests.qemu.guest import read_counter
 from tests.qemu.test_ha_leases import SILENT, TIMINGS, Watcher
 from tests.qemu.vms import counting_vm
 
-pytestmark = pytest.mark.slow  # real lease timings: `make test-slow` (`make check` runs every test)
+pytestmark = pytest.mark.slow  # real lease timings: `make test-slow` (CI runs it after `make test`)
 
 CONFIG = {"monitor_interval": 0.5, "non_responsive_timeout": 3.0}
 

@@ -23,7 +23,7 @@ from engine_api.lab.hosts import LEASE_IO_TIMEOUT
 from tests.hosts.helpers import Estate, events_since, last_event_index, wait_for
 from tests.qemu.vms import counting_vm, events_matching, libvirt_uri, wait_counting
 
-pytestmark = pytest.mark.slow  # real lease timings: `make test-slow` (`make check` runs every test)
+pytestmark = pytest.mark.slow  # real lease timings: `make test-slow` (CI runs it after `make test`)
 
 TIMINGS = Timings(LEASE_IO_TIMEOUT)
 DETECTION = 3.0 + 2.0  # non_responsive_timeout, plus the polls that find a dead host silent
