@@ -95,6 +95,20 @@ class Images:
         dom.blockJobAbort(target, 0)
         raise AgentError(f"{what} did not finish within {JOB_TIMEOUT:.0f} s; it was aborted")
 
+    @staticmethod
+    def _pivot(dom: libvirt.virDomain, target: str) -> None:
+        """Switch ``target`` to the job's new image. The hypervisor may report a mirror complete a moment before
+        libvirt has taken in its ready event; libvirt then refuses the pivot as not ready yet, so try again."""
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                dom.blockJobAbort(target, libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+                return
+            except libvirt.libvirtError as e:
+                if e.get_error_code() != libvirt.VIR_ERR_BLOCK_COPY_ACTIVE or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+
     # ---------------------------------------------------------------- operations
 
     def op_copy(self, data: dict) -> dict:
@@ -243,7 +257,7 @@ class Images:
             dom.blockCommit(target, str(base), str(top), 0, flags)
             if child is None:
                 self._wait_job(dom, target, "the active block commit", ready=True)
-                dom.blockJobAbort(target, libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+                self._pivot(dom, target)
             self._wait_job(dom, target, "the block commit")
         except libvirt.libvirtError as e:
             raise AgentError(f"the hypervisor could not merge {top.name} into {base.name}: "
@@ -265,7 +279,7 @@ class Images:
             dom.blockCopy(target, xml, None, libvirt.VIR_DOMAIN_BLOCK_COPY_REUSE_EXT
                           | libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
             self._wait_job(dom, target, "the block copy", ready=True)
-            dom.blockJobAbort(target, libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+            self._pivot(dom, target)
         except (libvirt.libvirtError, AgentError) as e:
             try:
                 dom.blockJobAbort(target, 0)
