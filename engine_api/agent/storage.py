@@ -3,12 +3,17 @@
 A domain is a directory on the host: a local or loopback export used in place (``dir``), or an NFS export
 libvirt mounts (``netfs``). Its volumes are image files named by the disk's id, made, resized and inspected
 with ``qemu-img`` whatever the hypervisor, so a disk has a real size and real contents on every host.
+
+An empty qcow2 image is the same bytes whatever its name (its header holds no name, id or time), so a new empty
+sparse qcow2 volume is a copy of one ``qemu-img create`` made for that virtual size on this host: a file copy
+instead of a process per disk (about 0.2 ms against 10 ms). The blanks are made afresh each time the agent starts.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -39,6 +44,9 @@ class Storage:
         self.conn = conn
         self.pools_dir = Path(state_dir) / "pools"
         self.pools_dir.mkdir(parents=True, exist_ok=True)
+        self.blanks_dir = Path(state_dir) / "blanks"
+        shutil.rmtree(self.blanks_dir, ignore_errors=True)  # made by this host's qemu-img, as it is now
+        self.blanks_dir.mkdir(parents=True)
         self.lock = threading.RLock()
         self.paths: dict[str, Path] = {}
         self.specs: dict[str, dict] = {}  # the spec each domain was last connected with, as its file holds it
@@ -130,13 +138,25 @@ class Storage:
         with self.lock:
             if path.exists():
                 return str(path)
-            args = ["create", "-q", "-f", FORMATS[fmt]]
-            if not sparse:
-                args += ["-o", "preallocation=falloc"]
             partial = path.with_name(f".{vol_id}.creating")
-            qemu_img(*args, str(partial), str(int(size)))
+            if fmt == "cow" and sparse:
+                shutil.copyfile(self._blank(int(size)), partial)
+            else:
+                args = ["create", "-q", "-f", FORMATS[fmt]]
+                if not sparse:
+                    args += ["-o", "preallocation=falloc"]
+                qemu_img(*args, str(partial), str(int(size)))
             partial.rename(path)
         return str(path)
+
+    def _blank(self, size: int) -> Path:
+        """An empty sparse qcow2 image of ``size`` bytes, made by qemu-img the first time (see the module docstring)."""
+        blank = self.blanks_dir / f"qcow2-{size}"
+        if not blank.exists():
+            partial = blank.with_name(f".{blank.name}.creating")
+            qemu_img("create", "-q", "-f", "qcow2", str(partial), str(size))
+            partial.rename(blank)
+        return blank
 
     def remove_volume(self, pool_id: str, vol_id: str) -> dict:
         with self.lock:
