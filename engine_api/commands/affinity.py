@@ -104,7 +104,7 @@ def _member(tx: Tx, ref: Any, kind: str, what: str, cluster_id: str, head: str) 
 def _check_collisions(tx: Tx, group: dict, verb: str) -> None:
     """oVirt's refusals: a negative enforcing VM group with two VMs that enforcing positive groups keep together,
     and a VM that enforcing groups send both to and away from one host."""
-    groups = [g for g in tx.find("affinity_group", col("affinity_group", "cluster_id") == group["cluster"]["id"])
+    groups = [g for g in tx.find_by("affinity_group", cluster_id=group["cluster"]["id"])
               if g["id"] != group.get("id")] + [group]
     labels = {lab["id"]: lab for lab in tx.find("affinity_label")}
 
@@ -162,7 +162,7 @@ def _create_group(tx: Tx, cluster_id: str, doc: dict) -> dict:
                    "_vms": [], "_hosts": [], "_vm_labels": [], "_host_labels": []}
     _apply(tx, group, {"name": doc.get("name"), **{k: v for k, v in doc.items() if k != "name"}}, "add")
     if any(g["name"] == group["name"] for g in
-           tx.find("affinity_group", col("affinity_group", "cluster_id") == cluster["id"])):
+           tx.find_by("affinity_group", cluster_id=cluster["id"])):
         raise Conflict(f"Cannot add {GROUP}. Affinity Group name already exists.")
     _check_collisions(tx, group, "add")
     if doc.get("id"):
@@ -178,7 +178,7 @@ def _update_group(tx: Tx, group_id: str, changes: dict) -> dict:
     _apply(tx, group, changes, "edit")
     if group["name"] != before["name"] and any(
             g["name"] == group["name"] and g["id"] != group_id
-            for g in tx.find("affinity_group", col("affinity_group", "cluster_id") == group["cluster"]["id"])):
+            for g in tx.find_by("affinity_group", cluster_id=group["cluster"]["id"])):
         raise Conflict(f"Cannot edit {GROUP}. Affinity Group name already exists.")
     _check_collisions(tx, group, "edit")
     if group != before:

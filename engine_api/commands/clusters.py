@@ -102,7 +102,7 @@ def _remove(tx: Tx, current: dict) -> None:
         if users:
             names = ", ".join(u["name"] for u in users[:5])
             raise Conflict(f"Cannot remove Cluster {current['name']}: it still has {what} ({names}).")
-    for t in tx.find("template", col("template", "cluster_id") == current["id"]):
+    for t in tx.find_by("template", cluster_id=current["id"]):
         t["cluster"] = None
         tx.update("template", t)
     tx.delete("cluster", current["id"])

@@ -57,7 +57,7 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
 
 def _remove(tx: Tx, current: dict, force: bool) -> None:
     current = tx.must("data_center", current["id"])
-    clusters = tx.find("cluster", col("cluster", "data_center_id") == current["id"])
+    clusters = tx.find_by("cluster", data_center_id=current["id"])
     if clusters:
         names = ", ".join(c["name"] for c in clusters)
         raise Conflict(f"Cannot remove Data Center {current['name']}: it still has clusters ({names}).")
@@ -67,7 +67,7 @@ def _remove(tx: Tx, current: dict, force: bool) -> None:
     if active and not force:
         raise Conflict(f"Cannot remove Data Center {current['name']}: it has active storage domains; "
                        "deactivate them first or remove with force.")
-    for net in tx.find("network", col("network", "data_center_id") == current["id"]):
+    for net in tx.find_by("network", data_center_id=current["id"]):
         networks.delete(tx, net)
     for a in attached:
         tx.delete("attached_storage_domain", a["id"])

@@ -119,7 +119,7 @@ def create_disk(tx: Tx, doc: dict, default_alias: str | None = None, event: bool
 
 
 def attachments_of(tx: Tx, disk_id: str) -> list[dict]:
-    return tx.find("disk_attachment", col("disk_attachment", "disk_id") == disk_id)
+    return tx.find_by("disk_attachment", disk_id=disk_id)
 
 
 def _update_disk(tx: Tx, current: dict, changes: dict) -> dict:
@@ -192,7 +192,7 @@ def _remove_disk(tx: Tx, current: dict) -> None:
 def remove_owned(tx: Tx, kind: str, owner_id: str) -> int:
     """Delete the disks attached to a VM or template that nothing else uses; returns how many."""
     removed = 0
-    for att in tx.find("disk_attachment", col("disk_attachment", f"{kind}_id") == owner_id):
+    for att in tx.find_by("disk_attachment", **{f"{kind}_id": owner_id}):
         others = [a for a in attachments_of(tx, att["disk"]["id"]) if a["id"] != att["id"]]
         if not others:
             tx.delete("disk", att["disk"]["id"])
@@ -211,7 +211,7 @@ def decorate(conn: Connection, parent: dict | None, doc: dict) -> None:
 
 
 def _rows(tx: Tx, kind: str, owner_id: str) -> list[dict]:
-    return tx.find("disk_attachment", col("disk_attachment", f"{kind}_id") == owner_id)
+    return tx.find_by("disk_attachment", **{f"{kind}_id": owner_id})
 
 
 def _row(tx: Tx, kind: str, owner_doc: dict, disk_id: str) -> dict:

@@ -21,7 +21,6 @@ from engine_api.hosts.deploy import deploy
 from engine_api.hosts.fencing import FenceError
 from engine_api.hosts.fencing import soft_fence as restart_agent
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 from engine_api.store.shared import live_nodes
 
 if TYPE_CHECKING:
@@ -208,7 +207,7 @@ def _prepare_maintenance(tx: Tx, host_id: str) -> list[dict]:
     if host["status"] not in ("up", "non_operational", "non_responsive", "connecting", "install_failed",
                               "initializing"):
         raise Conflict(f"Cannot switch Host {host['name']} to maintenance: it is {host['status']}.")
-    vms = tx.find("vm", col("vm", "host_id") == host_id)
+    vms = tx.find_by("vm", host_id=host_id)
     host["status"] = "preparing_for_maintenance" if vms else "maintenance"
     tx.update("host", host)
     tx.event(600, f"Host {host['name']} was switched to {host['status'].replace('_', ' ')} by {tx.who}.",
@@ -224,7 +223,7 @@ def deactivate(ctx: Context, parent: dict | None, host: dict, action: dict) -> N
 
 def evacuate_job(ctx: Context, host_id: str) -> None:
     with ctx.engine.db.read() as conn:
-        vms = Tx(conn, ctx).find("vm", col("vm", "host_id") == host_id)
+        vms = Tx(conn, ctx).find_by("vm", host_id=host_id)
     failed = []
     for vm in vms:
         try:
@@ -291,7 +290,7 @@ def set_non_responsive(tx: Tx, host_id: str) -> list[dict]:
     host["status"] = "non_responsive"
     tx.update("host", host)
     tx.event(12, f"Host {host['name']} is non responsive.", "error", host=host_id)
-    vms = tx.find("vm", col("vm", "host_id") == host_id)
+    vms = tx.find_by("vm", host_id=host_id)
     for vm in vms:
         vm["status"] = "unknown"
         tx.update("vm", vm)
@@ -317,7 +316,7 @@ def set_responding(tx: Tx, host_id: str) -> None:
 def _running_elsewhere(tx: Tx, vm: dict, host_id: str, reports: dict[str, dict]) -> bool | None:
     """Whether another up host of the VM's cluster last reported it running; None until each has reported."""
     found = False
-    for other in tx.find("host", col("host", "cluster_id") == vm["cluster"]["id"]):
+    for other in tx.find_by("host", cluster_id=vm["cluster"]["id"]):
         if other["id"] == host_id or other.get("status") != "up":
             continue
         report = reports.get(other["id"])
@@ -337,7 +336,7 @@ def apply_report(tx: Tx, host_id: str, stats: dict, busy: set[str], asked: float
     """
     host = tx.must("host", host_id)
     reported = {v["id"]: v for v in stats.get("vms", [])}
-    for vm in tx.find("vm", col("vm", "host_id") == host_id):
+    for vm in tx.find_by("vm", host_id=host_id):
         if vm["id"] in busy or vm.get("_changed", 0) >= asked:  # a job moves it, or moved it since the report
             seen = reported.pop(vm["id"], None)
             progress = (seen or {}).get("migration_progress")
@@ -497,7 +496,7 @@ def _confirmed_rebooted(tx: Tx, host_id: str) -> None:
     tx.update("host", host)
     tx.event(9023, f"Host {host['name']} was confirmed rebooted by {tx.who}: the VMs it ran are down.",
              host=host_id)
-    for vm in tx.find("vm", col("vm", "host_id") == host_id):
+    for vm in tx.find_by("vm", host_id=host_id):
         if (vm.get("high_availability") or {}).get("enabled"):
             continue
         vm.update(status="down", host=None, stop_time=now_iso())

@@ -125,7 +125,7 @@ def _remove(tx: Tx, current: dict, force: bool) -> None:
     if current["status"] not in REMOVABLE and not force:
         raise Conflict(f"Cannot remove Host {current['name']}: it is {current['status']}; "
                        "move it to maintenance first.")
-    running = tx.find("vm", col("vm", "host_id") == current["id"])
+    running = tx.find_by("vm", host_id=current["id"])
     if running:
         raise Conflict(f"Cannot remove Host {current['name']}: VMs are running on it "
                        f"({', '.join(v['name'] for v in running[:5])}).")

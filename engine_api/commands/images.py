@@ -18,7 +18,7 @@ from engine_api.commands.volumes import _serving_host
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import KINDS, col
+from engine_api.store.schema import KINDS
 
 register("image_job", lambda tx, args: [])  # a job's later step: its command was checked when accepted
 
@@ -64,7 +64,7 @@ def plan_fill(tx: Tx, kind: str, owner_id: str) -> bool:
     from, while a template copies them); returns whether there is work for :func:`fill`. A disk whose domain no
     host serves keeps today's behaviour: it stays an empty ``ok`` disk whose volume is made when first used."""
     work = False
-    for att in tx.find("disk_attachment", col("disk_attachment", f"{kind}_id") == owner_id):
+    for att in tx.find_by("disk_attachment", **{f"{kind}_id": owner_id}):
         disk = tx.must("disk", att["disk"]["id"])
         source = disk.get("_source")
         if not source:
@@ -158,7 +158,7 @@ def _fill_job(ctx: Context, kind: str, owner_id: str) -> None:
     with ctx.engine.db.read() as conn:
         tx = Tx(conn, ctx)
         work = []
-        for att in tx.find("disk_attachment", col("disk_attachment", f"{kind}_id") == owner_id):
+        for att in tx.find_by("disk_attachment", **{f"{kind}_id": owner_id}):
             disk = tx.must("disk", att["disk"]["id"])
             if disk.get("_source") and disk.get("status") == "locked":
                 src = tx.must("disk", disk["_source"]["disk"])
@@ -228,8 +228,8 @@ def owned_disks(ctx: Context, kind: str, owner_id: str) -> list[dict]:
     with ctx.engine.db.read() as conn:
         tx = Tx(conn, ctx)
         owned = []
-        for att in tx.find("disk_attachment", col("disk_attachment", f"{kind}_id") == owner_id):
-            others = tx.find("disk_attachment", col("disk_attachment", "disk_id") == att["disk"]["id"])
+        for att in tx.find_by("disk_attachment", **{f"{kind}_id": owner_id}):
+            others = tx.find_by("disk_attachment", disk_id=att["disk"]["id"])
             disk = tx.get("disk", att["disk"]["id"])
             if disk is not None and len(others) == 1:
                 owned.append(disk)

@@ -7,7 +7,6 @@ from engine_api.commands.storage_pools import pool_spec
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 
 
 def lease_domain(vm: dict) -> str | None:
@@ -23,7 +22,7 @@ def read(ctx: Context, vm: dict, exclude: set[str]) -> dict | None:
     with ctx.engine.db.read() as conn:
         tx = Tx(conn, ctx)
         dc_id = tx.must("cluster", vm["cluster"]["id"])["data_center"]["id"]
-        clusters = {c["id"] for c in tx.find("cluster", col("cluster", "data_center_id") == dc_id)}
+        clusters = {c["id"] for c in tx.find_by("cluster", data_center_id=dc_id)}
         readers = [h for h in tx.find("host") if h.get("status") == "up" and h["id"] not in exclude
                    and (h.get("cluster") or {}).get("id") in clusters]
         pool = pool_spec(tx.must("storage_domain", sd_id))

@@ -57,10 +57,10 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
 
 def delete(tx: Tx, current: dict) -> None:
     """Remove a network with its profiles and cluster assignments; refused while vNICs use it."""
-    profiles = tx.find("vnic_profile", col("vnic_profile", "network_id") == current["id"])
+    profiles = tx.find_by("vnic_profile", network_id=current["id"])
     for p in profiles:
         _refuse_if_used(tx, p)
-    for a in tx.find("cluster_network", col("cluster_network", "network_id") == current["id"]):
+    for a in tx.find_by("cluster_network", network_id=current["id"]):
         tx.delete("cluster_network", a["id"])
     for p in profiles:
         tx.delete("vnic_profile", p["id"])
@@ -69,7 +69,7 @@ def delete(tx: Tx, current: dict) -> None:
 
 def _remove(tx: Tx, current: dict) -> None:
     current = tx.must("network", current["id"])
-    clusters = tx.find("cluster_network", col("cluster_network", "network_id") == current["id"])
+    clusters = tx.find_by("cluster_network", network_id=current["id"])
     if any("management" in (a.get("usages") or []) for a in clusters):
         raise Conflict(f"Cannot remove network {current['name']}: it is the management network of a cluster.")
     delete(tx, current)
@@ -81,7 +81,7 @@ def _remove(tx: Tx, current: dict) -> None:
 
 
 def _refuse_if_used(tx: Tx, profile: dict) -> None:
-    users = tx.find("nic", col("nic", "vnic_profile_id") == profile["id"])
+    users = tx.find_by("nic", vnic_profile_id=profile["id"])
     if users:
         raise Conflict(f"Cannot remove vNIC profile {profile['name']}: {len(users)} vNIC(s) use it.")
 

@@ -163,7 +163,7 @@ def create(tx: Tx, kind: str, owner_doc: dict, doc: dict) -> dict:
 
 def copy_all(tx: Tx, src_kind: str, src_id: str, dst_kind: str, dst_id: str) -> int:
     """Copy every NIC of a VM or template to another; VMs get new MAC addresses, templates none."""
-    nics = tx.find("nic", col("nic", f"{src_kind}_id") == src_id)
+    nics = tx.find_by("nic", **{f"{src_kind}_id": src_id})
     for nic in nics:
         new = {k: v for k, v in nic.items() if k not in ("id", "vm", "template", "mac")}
         new[dst_kind] = {"id": dst_id}

@@ -192,12 +192,12 @@ def _check_export(tx: Tx, vm_id: str, action: dict) -> tuple[dict, dict, str, st
 def _plan_export(tx: Tx, vm_id: str, action: dict) -> tuple[dict, dict, str, str, list[dict], str]:
     vm, host, directory, filename = _check_export(tx, vm_id, action)
     pairs = []
-    for att in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm["id"]):
+    for att in tx.find_by("disk_attachment", vm_id=vm["id"]):
         disk = tx.must("disk", att["disk"]["id"])
         if disk.get("status") != "ok":
             raise Conflict(f"Cannot export VM {vm['name']}: disk {disk['name']} is {disk.get('status')}.")
         pairs.append((att, disk))
-    vm_nics = tx.find("nic", col("nic", "vm_id") == vm["id"])
+    vm_nics = tx.find_by("nic", vm_id=vm["id"])
     ovf = build_ovf(tx, vm, pairs, vm_nics)
     body = [{"pool": images.pool_of(d), "volume": images.volume(d), "image": images.volume(d), "disk": d["id"]}
             for _a, d in pairs]
@@ -403,7 +403,7 @@ def _create_imported(tx: Tx, doc: dict, spec: dict, path: str) -> tuple[dict, li
         if profile:
             nic["vnic_profile"] = {"id": profile["id"]}
         mac = n.get("mac")
-        if mac and mac not in taken and not tx.find("nic", col("nic", "mac_address") == mac):
+        if mac and mac not in taken and not tx.find_by("nic", mac_address=mac):
             nic["mac"] = {"address": mac}  # kept unless another VM (the one exported, say) holds it
         taken.add(mac)
         nics.create(tx, "vm", vm, nic)
@@ -419,7 +419,7 @@ def _imported(tx: Tx, vm_id: str, path: str, outcome: dict | None, error: str = 
     vm = tx.get("vm", vm_id)
     if vm is None:
         return
-    for att in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id):
+    for att in tx.find_by("disk_attachment", vm_id=vm_id):
         disk = tx.get("disk", att["disk"]["id"])
         if disk is None:
             continue

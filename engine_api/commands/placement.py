@@ -55,7 +55,7 @@ def vm_view(vm: dict, networks: frozenset[str] = frozenset()) -> VmView:
 
 def _networks(tx: Tx, vm: dict) -> frozenset[str]:
     names = set()
-    for nic in tx.find("nic", col("nic", "vm_id") == vm["id"]):
+    for nic in tx.find_by("nic", vm_id=vm["id"]):
         profile = tx.get("vnic_profile", (nic.get("vnic_profile") or {}).get("id") or "")
         net = tx.get("network", profile["network"]["id"]) if profile else None
         if net:
@@ -70,7 +70,7 @@ def _rule(doc: dict | None) -> Rule:
 
 def groups(tx: Tx, cluster_id: str) -> list[Group]:
     """The cluster's affinity groups, their labels expanded to the VMs and hosts that carry them."""
-    found = tx.find("affinity_group", col("affinity_group", "cluster_id") == cluster_id)
+    found = tx.find_by("affinity_group", cluster_id=cluster_id)
     if not found:
         return []
     labels = {lab["id"]: lab for lab in tx.find("affinity_label")}
@@ -94,7 +94,7 @@ def snapshot(tx: Tx, cluster: dict, hosted_only: bool = False) -> Snapshot:
     stats = engine.host_stats if engine is not None else {}
     threads = bool(cluster.get("threads_as_cores"))
     hosts = [host_view(h, stats.get(h["id"]), threads)
-             for h in tx.find("host", col("host", "cluster_id") == cluster["id"])]
+             for h in tx.find_by("host", cluster_id=cluster["id"])]
     where = col("vm", "cluster_id") == cluster["id"]
     if hosted_only:
         where = where & col("vm", "host_id").isnot(None)

@@ -105,8 +105,8 @@ def _reconcile(tx: Tx, reports: dict[str, dict | None]) -> list[str]:
 def _serving(tx: Tx, sd_id: str) -> list[str]:
     """Hosts of the data centers where the domain is attached."""
     hosts: list[str] = []
-    for a in tx.find("attached_storage_domain", col("attached_storage_domain", "storage_domain_id") == sd_id):
-        clusters = [c["id"] for c in tx.find("cluster", col("cluster", "data_center_id") == a["data_center"]["id"])]
+    for a in tx.find_by("attached_storage_domain", storage_domain_id=sd_id):
+        clusters = [c["id"] for c in tx.find_by("cluster", data_center_id=a["data_center"]["id"])]
         if clusters:
             hosts += [h["id"] for h in tx.find("host", col("host", "cluster_id").in_(clusters))]
     return hosts

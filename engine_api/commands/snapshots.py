@@ -24,7 +24,6 @@ from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 
 for _action in ("create_snapshot", "remove_snapshot", "preview_snapshot", "commit_snapshot", "undo_snapshot",
                 "restore_snapshot"):
@@ -57,7 +56,7 @@ def _find(vm: dict, snapshot_id: str) -> dict:
 
 def _disks(tx: Tx, vm_id: str) -> dict[str, dict]:
     found = {}
-    for att in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id):
+    for att in tx.find_by("disk_attachment", vm_id=vm_id):
         disk = tx.must("disk", att["disk"]["id"])
         if disk.get("storage_type", "image") == "image" and not disk.get("shareable"):
             found[disk["id"]] = disk

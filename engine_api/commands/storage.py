@@ -80,10 +80,10 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
 
 def _remove(tx: Tx, current: dict, destroy: bool) -> None:
     current = tx.must("storage_domain", current["id"])
-    if tx.find("attached_storage_domain", col("attached_storage_domain", "storage_domain_id") == current["id"]):
+    if tx.find_by("attached_storage_domain", storage_domain_id=current["id"]):
         raise Conflict(f"Cannot remove Storage Domain {current['name']}: it is attached to a data center; "
                        "deactivate and detach it first.")
-    disks = tx.find("disk", col("disk", "storage_domain_id") == current["id"])
+    disks = tx.find_by("disk", storage_domain_id=current["id"])
     if disks and not destroy:
         raise Conflict(f"Cannot remove Storage Domain {current['name']}: it still holds {len(disks)} disk(s).")
     for d in disks:
@@ -102,7 +102,7 @@ def attachment(tx: Tx, dc_id: str, sd_id: str) -> dict | None:
 
 
 def up_hosts_in(tx: Tx, dc_id: str) -> list[dict]:
-    clusters = [c["id"] for c in tx.find("cluster", col("cluster", "data_center_id") == dc_id)]
+    clusters = [c["id"] for c in tx.find_by("cluster", data_center_id=dc_id)]
     if not clusters:
         return []
     hosts = tx.find("host", col("host", "cluster_id").in_(clusters))
@@ -112,14 +112,14 @@ def up_hosts_in(tx: Tx, dc_id: str) -> list[dict]:
 def _attach(tx: Tx, dc: dict, doc: dict) -> dict:
     dc = tx.must("data_center", dc["id"])
     sd = tx.ref("storage_domain", {k: doc[k] for k in ("id", "name") if doc.get(k)}, "storage_domain")
-    existing = tx.find("attached_storage_domain", col("attached_storage_domain", "storage_domain_id") == sd["id"])
+    existing = tx.find_by("attached_storage_domain", storage_domain_id=sd["id"])
     if any(a["data_center"]["id"] == dc["id"] for a in existing):
         raise Conflict(f"Storage Domain {sd['name']} is already attached to Data Center {dc['name']}.")
     if existing and sd["type"] not in SHARED_TYPES:
         raise Conflict(f"Cannot attach Storage Domain {sd['name']}: it is attached to another data center.")
     if dc.get("local") and sd["storage"]["type"] != "localfs":
         raise Conflict(f"Cannot attach {sd['storage']['type']} storage to local Data Center {dc['name']}.")
-    siblings = tx.find("attached_storage_domain", col("attached_storage_domain", "data_center_id") == dc["id"])
+    siblings = tx.find_by("attached_storage_domain", data_center_id=dc["id"])
     master = sd["type"] == "data" and not any(a.get("master") for a in siblings)
     tx.insert("attached_storage_domain", {"data_center": {"id": dc["id"]}, "storage_domain": {"id": sd["id"]},
                                           "status": "maintenance", "master": master})

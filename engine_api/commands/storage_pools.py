@@ -7,7 +7,6 @@ import ipaddress
 from engine_api.commands.tx import Tx
 from engine_api.core.errors import Conflict
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 
 
 def _loopback(address: str | None) -> bool:
@@ -55,5 +54,5 @@ def disconnect_on_hosts(tx: Tx, sd: dict, hosts: list[dict]) -> None:
 
 
 def active_domains(tx: Tx, dc_id: str) -> list[dict]:
-    rows = tx.find("attached_storage_domain", col("attached_storage_domain", "data_center_id") == dc_id)
+    rows = tx.find_by("attached_storage_domain", data_center_id=dc_id)
     return [tx.must("storage_domain", a["storage_domain"]["id"]) for a in rows if a.get("status") == "active"]

@@ -22,7 +22,6 @@ from engine_api.commands.vmbase import (
 )
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
-from engine_api.store.schema import col
 
 READONLY = frozenset({
     "status", "creation_time", "vm", "disk_attachments", "nics", "cdroms", "graphics_consoles", "watchdogs",
@@ -114,7 +113,7 @@ def _remove(tx: Tx, current: dict) -> None:
         raise Conflict("The Blank template cannot be removed.")
     if current.get("delete_protected"):
         raise Conflict(f"Cannot remove template {name}: it is delete protected.")
-    users = tx.find("vm", col("vm", "template_id") == current["id"])
+    users = tx.find_by("vm", template_id=current["id"])
     if users:
         names = ", ".join(v["name"] for v in users[:5])
         raise Conflict(f"Cannot remove template {name}: VMs are based on it ({names}).")

@@ -58,6 +58,9 @@ class Tx:
     def find(self, kind: str, where=None, **kw) -> list[dict]:
         return repo.find(self.conn, kind, where, **kw)
 
+    def find_by(self, kind: str, **columns: Any) -> list[dict]:
+        return repo.find_by(self.conn, kind, **columns)
+
     def by_name(self, kind: str, name: str, **scope: str) -> list[dict]:
         return repo.by_name(self.conn, kind, name, scope)
 

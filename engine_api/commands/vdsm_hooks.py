@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from engine_api.commands.tx import Tx, new_id, now_iso
 from engine_api.core.errors import BadRequest, Conflict, NotFound
 from engine_api.protocol.hooks import MAX_SCRIPT, NAME, POINTS
-from engine_api.store.schema import col, settings
+from engine_api.store.schema import settings
 
 PREFIX = "vdsm_hook/"
 CODE_DEPLOYED, CODE_REMOVED, CODE_FAILED, CODE_DRIFT, CODE_REPAIRED = 9603, 9604, 9601, 9602, 9605
@@ -59,7 +59,7 @@ def content_of(doc: dict) -> bytes:
 def target_host_ids(tx: Tx, doc: dict) -> list[str]:
     ids = {h["id"] for h in doc.get("hosts") or []}
     for c in doc.get("clusters") or []:
-        ids.update(h["id"] for h in tx.find("host", col("host", "cluster_id") == c["id"]))
+        ids.update(h["id"] for h in tx.find_by("host", cluster_id=c["id"]))
     return sorted(i for i in ids if tx.get("host", i) is not None)
 
 

@@ -30,7 +30,7 @@ from engine_api.commands.vmbase import (
 )
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict, Fault
-from engine_api.store.schema import KINDS, col
+from engine_api.store.schema import KINDS
 
 register("clone_vm", on_arg(1, "vm"))  # CREATE_VM, from the source VM
 
@@ -139,7 +139,7 @@ def _clone(tx: Tx, vm_id: str, action: dict) -> dict:
     _busy(source, "clone")
     sd = tx.ref("storage_domain", action.get("storage_domain"), "action.storage_domain", required=False)
     if sd is not None:
-        atts = tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id)
+        atts = tx.find_by("disk_attachment", vm_id=vm_id)
         doc["disk_attachments"] = [{"disk": {"id": a["disk"]["id"], "storage_domains": [{"id": sd["id"]}]}}
                                    for a in atts]
     # A running VM is copied from a temporary snapshot (as oVirt's CloneVm): the volumes it freezes are read.
@@ -180,7 +180,7 @@ def _plan_clone(tx: Tx, vm_id: str, action: dict) -> dict:
 
 def _abandon(tx: Tx, vm_id: str, error: str) -> None:
     """The copy could not be made (its temporary snapshot failed): its disks are illegal, as after a failed copy."""
-    rows = tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id)
+    rows = tx.find_by("disk_attachment", vm_id=vm_id)
     outcome: dict[str, tuple[str, dict | str]] = {a["disk"]["id"]: ("illegal", error) for a in rows}
     images.settle(tx, "vm", vm_id, outcome)
 

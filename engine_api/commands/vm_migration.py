@@ -17,7 +17,6 @@ from engine_api.commands.vm_runtime import _busy, _claimed, _place, _save, spec
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 
 GiB = 1 << 30
 MIGRATION_FIELDS = ("_migration_progress", "_cancel_migration", "_migration_destination")
@@ -32,7 +31,7 @@ def _prepare_migration(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str
     vm = tx.must("vm", vm_id)
     if vm["status"] != "up":
         raise Conflict(f"Cannot migrate VM {vm['name']}: it is {vm['status'].replace('_', ' ')}.")
-    for a in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id):
+    for a in tx.find_by("disk_attachment", vm_id=vm_id):
         disk = tx.get("disk", a["disk"]["id"])
         if disk is not None and disk.get("status") == "locked":
             raise Conflict(f"Cannot migrate VM {vm['name']}: its disk {disk['name']} is locked.")

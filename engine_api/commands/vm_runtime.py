@@ -27,7 +27,6 @@ from engine_api.commands.tx import Tx, now_iso
 from engine_api.core.context import Context
 from engine_api.core.errors import Conflict
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 
 RUNNING = {"up", "paused", "powering_up", "powering_down", "reboot_in_progress", "not_responding"}
 T = TypeVar("T")
@@ -72,7 +71,7 @@ def _place(tx: Tx, vm: dict, exclude: set[str] | None = None, wanted: dict | Non
 def spec(tx: Tx, vm: dict) -> dict:
     """Everything the agent needs to run the VM."""
     disks = []
-    for a in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm["id"]):
+    for a in tx.find_by("disk_attachment", vm_id=vm["id"]):
         if a.get("active") is False:
             continue
         disk = tx.must("disk", a["disk"]["id"])
@@ -83,7 +82,7 @@ def spec(tx: Tx, vm: dict) -> dict:
                       "interface": a.get("interface"), "bootable": a.get("bootable", False),
                       "read_only": a.get("read_only", False)})
     nics = []
-    for nic in tx.find("nic", col("nic", "vm_id") == vm["id"]):
+    for nic in tx.find_by("nic", vm_id=vm["id"]):
         if nic.get("plugged") is False:
             continue
         bridge = None
@@ -118,7 +117,7 @@ def _prepare_start(tx: Tx, vm_id: str, wanted: dict | None, exclude: set[str] | 
     vm = tx.must("vm", vm_id)
     if vm["status"] in RUNNING or vm["status"] in ("wait_for_launch", "migrating", "restoring_state"):
         raise Conflict(f"Cannot run VM {vm['name']}: it is already {vm['status'].replace('_', ' ')}.")
-    for a in tx.find("disk_attachment", col("disk_attachment", "vm_id") == vm_id):
+    for a in tx.find_by("disk_attachment", vm_id=vm_id):
         disk = tx.must("disk", a["disk"]["id"])
         if a.get("active", True) and disk.get("status") != "ok":
             raise Conflict(f"Cannot run VM {vm['name']}: disk {disk['name']} is {disk.get('status')}.")

@@ -20,7 +20,7 @@ from engine_api.store.schema import col
 
 def _serving_host(tx: Tx, sd_id: str) -> dict | None:
     """An up host of a data center where the domain is active."""
-    attached = tx.find("attached_storage_domain", col("attached_storage_domain", "storage_domain_id") == sd_id)
+    attached = tx.find_by("attached_storage_domain", storage_domain_id=sd_id)
     for a in attached:
         if a.get("status") != "active":
             continue
@@ -131,7 +131,7 @@ def plan_extend(tx: Tx, disk: dict, old_size: int) -> None:
     if disk.get("status") != "ok":
         raise Conflict(f"Cannot extend disk {alias}: it is {disk.get('status')}.")
     running = []
-    for att in tx.find("disk_attachment", col("disk_attachment", "disk_id") == disk["id"]):
+    for att in tx.find_by("disk_attachment", disk_id=disk["id"]):
         vm = tx.get("vm", att["vm"]["id"]) if att.get("vm") else None
         if vm is None or vm.get("status") == "down":
             continue

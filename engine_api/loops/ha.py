@@ -94,7 +94,7 @@ class HighAvailability:
         with self.engine.db.read() as conn:
             tx = Tx(conn, ctx)
             silent = [h for h in tx.find("host") if h.get("status") == "non_responsive"]
-            stranded = {h["id"]: [vm for vm in tx.find("vm", col("vm", "host_id") == h["id"])
+            stranded = {h["id"]: [vm for vm in tx.find_by("vm", host_id=h["id"])
                                   if vm["status"] == "unknown" and highly_available(vm)] for h in silent}
         waiting = {(h, vm["id"]) for h, vms in stranded.items() for vm in vms}
         self.told &= waiting
