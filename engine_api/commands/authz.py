@@ -37,19 +37,31 @@ def _ident(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def on_system(permit: int) -> Resolver:
-    return lambda tx, args: [(permit, "system", P.SYSTEM_ID)]
+class Rule:
+    """A resolver that names the permits it can ask for: a user holding all of them on System passes without the
+    command's objects being resolved (the administrators' path reads nothing)."""
+
+    def __init__(self, permits: set[int] | frozenset[int], resolve: Resolver):
+        self.permits = frozenset(permits)
+        self.resolve = resolve
+
+    def __call__(self, tx: Tx, args: tuple) -> list[Subject]:
+        return self.resolve(tx, args)
 
 
-def on_arg(permit: int, kind: str, index: int = 0) -> Resolver:
+def on_system(permit: int) -> Rule:
+    return Rule({permit}, lambda tx, args: [(permit, "system", P.SYSTEM_ID)])
+
+
+def on_arg(permit: int, kind: str, index: int = 0) -> Rule:
     """The object is argument ``index`` (a document or an id)."""
     def resolve(tx: Tx, args: tuple) -> list[Subject]:
         ident = _ident(args[index]) if len(args) > index else None
         return [(permit, kind, ident)] if ident else []
-    return resolve
+    return Rule({permit}, resolve)
 
 
-def on_ref(permit: int, kind: str, member: str, default: dict | None = None, **scope_from: str) -> Resolver:
+def on_ref(permit: int, kind: str, member: str, default: dict | None = None, **scope_from: str) -> Rule:
     """The object is what member ``member`` of the document (argument 0) references."""
     def resolve(tx: Tx, args: tuple) -> list[Subject]:
         doc = args[0] if args and isinstance(args[0], dict) else {}
@@ -58,10 +70,10 @@ def on_ref(permit: int, kind: str, member: str, default: dict | None = None, **s
         except Fault:
             return []
         return [(permit, kind, found["id"])] if found else []
-    return resolve
+    return Rule({permit}, resolve)
 
 
-def on_owner(vm_permit: int, template_permit: int, index: int = 0) -> Resolver:
+def on_owner(vm_permit: int, template_permit: int, index: int = 0) -> Rule:
     """A VM's or a template's device: the owner is argument ``index``."""
     def resolve(tx: Tx, args: tuple) -> list[Subject]:
         ident = _ident(args[index]) if len(args) > index else None
@@ -70,15 +82,15 @@ def on_owner(vm_permit: int, template_permit: int, index: int = 0) -> Resolver:
         if tx.get("vm", ident) is not None:
             return [(vm_permit, "vm", ident)]
         return [(template_permit, "template", ident)]
-    return resolve
+    return Rule({vm_permit, template_permit}, resolve)
 
 
-def on_affinity_group(tx: Tx, args: tuple) -> list[Subject]:
+def _affinity_group(tx: Tx, args: tuple) -> list[Subject]:
     group = tx.get("affinity_group", _ident(args[0]) or "") if args else None
     return [(1550, "cluster", group["cluster"]["id"])] if group and group.get("cluster") else []
 
 
-def on_disk_target(tx: Tx, args: tuple) -> list[Subject]:
+def _disk_target(tx: Tx, args: tuple) -> list[Subject]:
     doc = args[0] if args and isinstance(args[0], dict) else {}
     sds = doc.get("storage_domains") or []
     out = []
@@ -92,8 +104,13 @@ def on_disk_target(tx: Tx, args: tuple) -> list[Subject]:
     return out or [(1100, "system", P.SYSTEM_ID)]
 
 
-def both(*resolvers: Resolver) -> Resolver:
-    return lambda tx, args: [s for r in resolvers for s in r(tx, args)]
+on_affinity_group = Rule({1550}, _affinity_group)
+on_disk_target = Rule({1100}, _disk_target)
+
+
+def both(*rules: Rule) -> Rule:
+    permits = frozenset().union(*(r.permits for r in rules))
+    return Rule(permits, lambda tx, args: [s for r in rules for s in r(tx, args)])
 
 
 RULES: dict[str, Resolver] = {
@@ -179,8 +196,10 @@ def check(ctx: Context, tx: Tx, action: str, args: tuple) -> None:
     if ctx.user.system or action in INTERNAL:
         return
     g = grants(ctx)
-    resolver = RULES.get(action)
-    subjects = resolver(tx, args) if resolver is not None else [(800, "system", P.SYSTEM_ID)]
+    resolver = RULES.get(action) or on_system(800)
+    if isinstance(resolver, Rule) and resolver.permits <= g.system:
+        return
+    subjects = resolver(tx, args)
     if all(permit in g.system for permit, _, _ in subjects):  # the administrators' path: no reads at all
         return
     for permit, kind, ident in subjects:

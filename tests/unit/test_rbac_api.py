@@ -231,6 +231,17 @@ def test_only_superuser_gives_admin_roles(api: Api, estate: dict) -> None:
     assert {e.attrib["id"] for e in dcadmin.items("/clusters", {"filter": "true"})} == {estate["c1"], estate["c2"]}
 
 
+def test_permits_held_on_system_pass_without_the_objects(api: Api, estate: dict) -> None:
+    """A user holding on System every permit an action can ask for passes without the action's objects being
+    resolved; holding many permits there (ClusterAdmin on System) is not holding them all."""
+    uid = add_user(api, "wide")
+    grant(api, "", "ClusterAdmin", uid)
+    wide = as_user(api, "wide")
+    fault(wide.post("/datacenters", "<data_center><name>nope</name><local>false</local></data_center>"), 403, DENIED)
+    assert wide.created("/vms", f"<vm><name>wide-vm</name><cluster id='{estate['c2']}'/>"
+                                "<template><name>Blank</name></template></vm>").findtext("name") == "wide-vm"
+
+
 def test_user_permissions_subcollection(api: Api, estate: dict) -> None:
     uid = add_user(api, "subuser")
     made = api.created(f"/users/{uid}/permissions", f"<permission><role><name>UserRole</name></role>"
