@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import finish, free_port
 from rich.console import Console
 from rich.table import Table
 
@@ -149,12 +149,6 @@ def ovirt_vms(doc: dict) -> list[dict]:
 
 
 # ---------------------------------------------------------------- the engine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -411,15 +405,7 @@ def main() -> int:
                    help="also time ansible-inventory --list with vdc.infra.engine and with ovirt.ovirt.ovirt")
     p.add_argument("--output", type=Path, default=RESULTS)
     args = p.parse_args()
-    try:
-        result = run(args)
-    except BenchFailure as e:
-        console.print(f"[red]benchmark failed:[/] {e}")
-        return 1
-    show(result)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    console.print(f"results written to {args.output}")
-    return 0
+    return finish(console, args, run, show, (BenchFailure,), args.output)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import p95  # noqa: E402 - beside this script
+
 from engine_api.agent.driver import Driver  # noqa: E402
 from engine_api.hosts.testnode import NODE_XML  # noqa: E402
 
@@ -38,11 +40,6 @@ note.appendChild(domxml.createTextNode('hook {n} saw ' + os.environ['vmId']))
 domxml.documentElement.appendChild(note)
 hooking.write_domxml(domxml)
 """
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def measure(driver: Driver, runs: int) -> list[float]:

@@ -47,6 +47,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import finish, free_port  # noqa: E402 - beside this script
+
 from engine_api.protocol.client import call  # noqa: E402 - after the path fix, for a run from anywhere
 from engine_api.protocol.tls import client_context  # noqa: E402
 
@@ -58,12 +60,6 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 
 class EngineFailure(RuntimeError):
     """The engine did not start, died, or failed a request: the benchmark cannot go on."""
-
-
-def free_port(address: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return s.getsockname()[1]
 
 
 def lab_range(count: int) -> tuple[str, int]:
@@ -307,15 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--non-responsive-timeout", type=float, default=30.0)
     p.add_argument("--output", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     args = p.parse_args(argv)
-    try:
-        report = run(args)
-    except (EngineFailure, sdk.Error) as e:
-        console.print(f"[red]benchmark failed:[/red] {e}")
-        return 1
-    show(report)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    console.print(f"written to {args.output} ({report['elapsed_s']:.0f} s in all)")
-    return 0
+    return finish(console, args, run, show, (EngineFailure, sdk.Error), args.output)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import statistics
@@ -46,6 +45,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import finish, p95  # noqa: E402
 from hosts import Engine, EngineFailure, console, wait  # noqa: E402 - the lab engine of the hosts benchmark
 
 from engine_api.lab.libvirtd import kvm_usable, missing_programs  # noqa: E402
@@ -56,11 +56,6 @@ MiB = 1 << 20
 
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, round(len(ordered) * 0.95) - 1)]
 
 
 class Lab:
@@ -271,15 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing := missing_programs():
         console.print(f"[yellow]QEMU lab hosts need {', '.join(missing)}: run `make setup`[/yellow]")
         return 2
-    try:
-        report = run(args)
-    except (EngineFailure, sdk.Error, libvirt.libvirtError) as e:
-        console.print(f"[red]benchmark failed:[/red] {e}")
-        return 1
-    show(report)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    console.print(f"written to {args.output} ({report['elapsed_s']:.0f} s in all)")
-    return 0
+    return finish(console, args, run, show, (EngineFailure, sdk.Error, libvirt.libvirtError), args.output)
 
 
 if __name__ == "__main__":

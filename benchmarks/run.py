@@ -30,7 +30,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import free_port  # noqa: E402 - beside this script
 
 from engine_api.rest.typed_members import read_answer  # noqa: E402  (the engine's wire model)
 
@@ -74,12 +75,6 @@ class EngineFailure(RuntimeError):
 
 
 # ---------------------------------------------------------------- the engine process
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
