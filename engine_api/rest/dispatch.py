@@ -15,6 +15,7 @@ from engine_api.rest import access, codec, describe, measured, options, render
 from engine_api.rest.present import present, present_all
 from engine_api.rest.resources import API, Collection
 from engine_api.rest.root import ROOT, api_root
+from engine_api.store.repo import RawRow
 
 Result = tuple[int, bytes, dict[str, str]]
 
@@ -102,9 +103,15 @@ def _collection(ctx: Context, coll: Collection, parent: dict | None, base: str, 
         options.check(coll, "list", ctx.params)
         follow = follow_tree(ctx.params.get("follow"))
         with ctx.engine.db.read() as conn:
-            items = coll.list(conn, parent, ctx.params, raw=not follow, restrict=access.restriction(ctx, coll))
+            raw = not follow or as_json  # rows: cached encodings (a JSON follow is spliced from them)
+            items = coll.list(conn, parent, ctx.params, raw=raw, restrict=access.restriction(ctx, coll))
             items = access.filter_items(ctx, coll, items)
             if follow:
+                spliced = render.encode_followed(conn, coll, [base] * len(items), items, follow) if as_json and all(
+                    isinstance(i, RawRow) for i in items) else None
+                if spliced is not None:
+                    return 200, render.join_list(coll, spliced, as_json), {}
+                items = [i.doc() if isinstance(i, RawRow) else i for i in items]
                 present_all(conn, coll, base, items, follow, parent)
         return 200, render.encode_list(coll, base, items, as_json), {}
     if method == "POST":

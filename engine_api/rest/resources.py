@@ -84,6 +84,7 @@ class Collection:
     load: Callable[[Connection, dict | None, str], dict | None] | None = None
     list_items: Callable[[Connection, dict | None, dict[str, str]], list[dict]] | None = None
     decorate: Callable[[Connection, dict | None, dict], None] | None = None  # computed members
+    decorate_reads_row_only: bool = False  # ``decorate`` uses the document alone (no store, no parent)
     # the same for a whole list in one go (one query for every item instead of one each), when it can
     decorate_many: Callable[[Connection, dict | None, list[dict]], None] | None = None
     rewrite: Callable[[search.Where | None], search.Where | None] | None = None  # adjusts a parsed search

@@ -149,7 +149,8 @@ storagedomains_ = Collection(
     fields={"type": doc_field("type"), "storage_type": doc_field("storage.type"),
             "datacenter": (lambda t: _sd_datacenter(t), "str")},
     add=storage.add, update=storage.update, remove=storage.remove, decorate=_decorate_sd,
-    subs={"disks": Collection("disks", "disk", "disk", parent_ref="storage_domain", decorate=disks.decorate)},
+    subs={"disks": Collection("disks", "disk", "disk", parent_ref="storage_domain", decorate=disks.decorate,
+                              decorate_reads_row_only=True)},
 )
 vnicprofiles_ = Collection(
     "vnicprofiles", "vnic_profile", "vnic_profile", fields={"network": ref_name("network", "network")},
@@ -170,7 +171,7 @@ def _attachments(owner: str) -> Collection:
     return Collection(
         "diskattachments", "disk_attachment", "disk_attachment", parent_ref=owner,
         add=disks.add_attachment, update=disks.update_attachment, remove=disks.remove_attachment,
-        load=disks.load_attachment, decorate=disks.decorate_attachment,
+        load=disks.load_attachment, decorate=disks.decorate_attachment, decorate_reads_row_only=True,
     )
 
 
@@ -219,7 +220,7 @@ disks_ = Collection(
             "storage.name": ref_name("storage_domain", "storage_domain"),
             "provisioned_size": doc_field("provisioned_size", "int"),
             "disk_type": doc_field("storage_type"), "vm_names": (lambda t: _disk_vm_names(t), "str")},
-    add=disks.add, update=disks.update, remove=disks.remove, decorate=disks.decorate,
+    add=disks.add, update=disks.update, remove=disks.remove, decorate=disks.decorate, decorate_reads_row_only=True,
 )
 events_ = Collection(
     "events", "event", add=events.add,

@@ -69,6 +69,8 @@ _BY_ID: dict[str, Any] = {}
 _RAW_BY_ID: dict[str, Any] = {}
 _BY_NAME: dict[tuple[str, tuple[str, ...]], Any] = {}
 _BY_COLUMNS: dict[tuple[str, tuple[str, ...]], Any] = {}
+_RAW_IN: dict[tuple[str, str], Any] = {}
+IN_CHUNK = 500  # values of one IN list
 _INSERT: dict[str, Any] = {}
 _UPDATE: dict[str, Any] = {}
 
@@ -168,6 +170,18 @@ def find_raw(
     k = KINDS[kind]
     q = _shaped(_raw_select(k), k.table, where, order_by, limit, offset)
     return [_raw_row(kind, k, row) for row in conn.execute(q)]
+
+
+def find_raw_in(conn: Connection, kind: str, column: str, values: list[str]) -> list[RawRow]:
+    """The rows whose ``column`` is one of ``values`` (read :data:`IN_CHUNK` at a time), undecoded, oldest first
+    within each chunk; through a statement built once per kind and column."""
+    k = KINDS[kind]
+    stmt = _RAW_IN.get((kind, column))
+    if stmt is None:
+        q = _raw_select(k).where(k.table.c[column].in_(bindparam("values", expanding=True)))
+        stmt = _RAW_IN[(kind, column)] = q.order_by(k.table.c.created, k.table.c.id)
+    return [_raw_row(kind, k, row) for i in range(0, len(values), IN_CHUNK)
+            for row in conn.execute(stmt, {"values": values[i:i + IN_CHUNK]})]
 
 
 def count(conn: Connection, kind: str, where: ColumnElement[bool] | None = None) -> int:

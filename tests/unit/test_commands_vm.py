@@ -117,6 +117,41 @@ def test_vm_add_with_json_body_and_json_reply(api: Api, env: Env) -> None:
     assert r.headers["location"].endswith(f"/vms/{vm['id']}")
 
 
+def test_a_followed_json_list_is_what_each_vm_followed_shows(api: Api, env: Env) -> None:
+    """A JSON list with follow is put together from cached row encodings; each VM in it is what the same VM
+    read with the same follow shows (the documents encoded whole), disks and NICs included, before and after a
+    change, and a VM with neither has empty lists."""
+    follow = {"follow": "disk_attachments.disk,nics", "search": "name=followed*"}
+    full, empty = new_vm(api, "followed1").attrib["id"], new_vm(api, "followed2").attrib["id"]
+    for n in (1, 2):
+        attach_new(api, full, env.sd, bootable=n == 1)
+        add_nic(api, full, f"nic{n}")
+
+    def check() -> dict[str, dict]:
+        listed = api.get("/vms", follow, accept_json=True).json()["vm"]
+        for vm in listed:
+            alone = api.get(f"/vms/{vm['id']}", {"follow": follow["follow"]}, accept_json=True).json()
+            assert vm == alone
+        return {vm["name"]: vm for vm in listed}
+
+    vms = check()
+    attachments = vms["followed1"]["disk_attachments"]["disk_attachment"]
+    assert len(attachments) == 2 and len(vms["followed1"]["nics"]["nic"]) == 2
+    assert all(a["disk"]["provisioned_size"] == str(GiB) for a in attachments)
+    assert vms["followed2"]["disk_attachments"] == {"disk_attachment": []}
+    assert vms["followed2"]["nics"] == {"nic": []}
+    disk = vms["followed1"]["disk_attachments"]["disk_attachment"][0]["disk"]
+    assert api.put(f"/disks/{disk['id']}", "<disk><description>changed</description></disk>").status_code == 200
+    assert api.put(f"/vms/{empty}", "<vm><description>changed too</description></vm>").status_code == 200
+    vms = check()
+    assert vms["followed1"]["disk_attachments"]["disk_attachment"][0]["disk"]["description"] == "changed"
+    assert vms["followed2"]["description"] == "changed too"
+    # XML lists are encoded from the documents, with the same members
+    xml = {e.findtext("name"): e for e in api.items("/vms", follow)}
+    assert len(xml["followed1"].findall("disk_attachments/disk_attachment/disk/provisioned_size")) == 2
+    assert len(xml["followed1"].findall("nics/nic")) == 2
+
+
 def test_vm_name_is_unique_engine_wide(api: Api, env: Env) -> None:
     new_vm(api, "dup1")
     before = len(api.items("/vms"))
