@@ -1,11 +1,12 @@
-"""What the benchmark scripts share: a free port, a 95th percentile, and the end of every ``main()`` (run,
-show, write the results; a failure of the run is reported and exits 1)."""
+"""What the benchmark scripts share: a free port, a 95th percentile, the machine's speed at the moment, and the end
+of every ``main()`` (run, show, write the results; a failure of the run is reported and exits 1)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,15 @@ def free_port(address: str = "127.0.0.1") -> int:
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def reference_loop() -> float:
+    """CPU seconds of a fixed pure-Python loop: this machine's speed at the moment, to read a run's wall times
+    against (on a shared virtual machine the same code runs a third faster or slower from one hour to the next)."""
+    started, total = time.process_time(), 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.process_time() - started, 2)
 
 
 def finish(console: Console, args: argparse.Namespace, run: Callable[[argparse.Namespace], dict],

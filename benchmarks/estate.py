@@ -21,7 +21,9 @@ Run with ``make bench`` (``.venv/bin/python benchmarks/estate.py``). The script
    largest process) with the ``vdc.infra.engine`` inventory plugin and with ``ovirt.ovirt.ovirt`` (from
    ``.venv-ovirt``) over the same engine, both with their defaults and no cache, and checks that both list
    every VM;
-6. prints a table, compares with the targets and writes ``benchmarks/estate_results.json``.
+6. prints a table with the machine's speed before and after (the CPU seconds of a fixed loop: on a shared
+   virtual machine the same run varies by a third from one hour to the next), compares with the targets and
+   writes ``benchmarks/estate_results.json``.
 
 A report: the exit status is 0 whatever the figures, 1 when something fails (the engine, a playbook, or a
 "no-op" that changed something). Not a pytest module: the test suite runs ``pytest tests`` only.
@@ -42,7 +44,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import finish, free_port
+from common import finish, free_port, reference_loop
 from rich.console import Console
 from rich.table import Table
 
@@ -285,6 +287,7 @@ def run(args: argparse.Namespace) -> dict:
         estate_file.write_text(json.dumps(doc, indent=1))  # JSON is YAML
         (work / "apply.yml").write_text(APPLY)
         (work / "ovirt_loop.yml").write_text(OVIRT_LOOP)
+        speed = [reference_loop()]
         with console.status(f"starting an engine with {args.hosts} lab hosts"):
             engine = start_engine(work / "data", args.hosts, f"{lab_net}.1")
         engine_peak = None
@@ -318,7 +321,8 @@ def run(args: argparse.Namespace) -> dict:
         finally:
             engine_peak = engine.peak_rss_mb()
             engine.stop()
-    return report(args, first, counts, noop, ovirt, engine_peak, inventories, startup)
+        speed.append(reference_loop())
+    return report(args, first, counts, noop, ovirt, engine_peak, inventories, startup, speed)
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -327,13 +331,14 @@ def median_run(runs: list[Run]) -> Run:
 
 def report(args: argparse.Namespace, first: Run, counts: dict, noop: Run, ovirt: Run | None,
            engine_peak: float | None = None, inventories: dict[str, Listing] | None = None,
-           startup: Run | None = None) -> dict:
+           startup: Run | None = None, speed: list[float] | None = None) -> dict:
     ratio = round(ovirt.seconds / noop.seconds, 1) if ovirt else None
     over = round(noop.seconds - startup.seconds, 2) if startup else None
     result = {
         "date": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "load_average": round(os.getloadavg()[0], 2)},
+                    "load_average": round(os.getloadavg()[0], 2),
+                    "reference_loop_s": speed},  # before and after the runs: see common.reference_loop
         "estate": {"data_centers": 1, "clusters": args.clusters, "hosts": args.hosts, "storage_domains": 2,
                    "networks": 4,
                    "vms": args.vms, "disks": args.vms, "nics": args.vms, "running_vms": (args.vms + 9) // 10,
@@ -388,6 +393,9 @@ def show(report: dict) -> None:
     table.add_row("peak memory: engine / first apply / re-apply (largest process)",
                   " / ".join(f"{v:.0f} MB" if v is not None else "-" for v in peak.values()), "")
     console.print(table)
+    if report["machine"].get("reference_loop_s"):
+        console.print("machine speed (a fixed loop's CPU seconds, before / after): "
+                      + " / ".join(f"{v:.2f} s" for v in report["machine"]["reference_loop_s"]))
     for t in report["targets"]:
         console.print(f"{'[green]met[/]' if t['met'] else '[red]missed[/]'}  {t['target']}")
 
