@@ -37,9 +37,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from common import finish
 from estate import OVIRT_PLAYBOOK, PASSWORD, ROOT, VDC_PLAYBOOK, BenchFailure, Run, ansible_env, play, start_engine
 from rich.console import Console
 from rich.table import Table
@@ -169,16 +169,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--output", type=Path, default=RESULTS)
     args = p.parse_args()
-    started = time.monotonic()
-    try:
-        result = run(args)
-    except BenchFailure as e:
-        console.print(f"[red]benchmark failed:[/] {e}")
-        return 1
-    show(result)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    console.print(f"results written to {args.output} ({time.monotonic() - started:.0f} s)")
-    return 0
+    return finish(console, args, run, show, (BenchFailure,), args.output)
 
 
 if __name__ == "__main__":

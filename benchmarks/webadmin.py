@@ -36,6 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import finish  # noqa: E402 - beside this script
+
 from benchmarks.run import (  # noqa: E402
     API,
     PASSWORD,
@@ -239,15 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.access(CHROMIUM, os.X_OK):
         console.print(f"[red]{CHROMIUM} not found; `make setup` installs Debian's chromium[/]")
         return 1
-    try:
-        report = run(args)
-    except EngineFailure as e:
-        console.print(f"[red]{e}[/]")
-        return 1
-    show(report)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    console.print(f"wrote {RESULTS.name}")
-    return 0
+    return finish(console, args, run, show, (EngineFailure,), RESULTS)
 
 
 if __name__ == "__main__":
