@@ -4,7 +4,7 @@ starts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import ovirtsdk4.types as t
@@ -17,6 +17,43 @@ from tests import live
 from tests.hosts.helpers import AGENT_PORT, connect, ensure_estate, events_since, last_event_index, wait_for
 
 HOSTS = 2
+RETRY = "retry_to_run_auto_start_vm_interval_in_seconds"
+
+
+@pytest.fixture
+def engine_settings(lab_engine) -> Iterator[Callable[..., None]]:
+    """Sets engine configuration values for one test; they are put back after it."""
+    config = lab_engine.engine.config
+    before: dict = {}
+
+    def settle(**values) -> None:
+        for key, value in values.items():
+            before.setdefault(key, config.get(key))
+            config[key] = value
+
+    yield settle
+    for key, value in before.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+
+
+def kill_and_confirm(estate, lab: Lab, n: int = 0) -> None:
+    """Host ``n``'s agent dies; once the host is non responsive, the user confirms it was rebooted."""
+    lab.kill(n)
+    estate.wait_host_status(n, t.HostStatus.NON_RESPONSIVE, timeout=10)
+    estate.host_service(n).fence(fence_type="manual")
+
+
+def hosts_back(estate, lab: Lab) -> None:
+    """Host 0's agent running and the host up, host 1 active: as the tests found them."""
+    if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
+        lab.start(0)
+    estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+    if estate.host(1).status != t.HostStatus.UP:
+        estate.host_service(1).activate()
+        estate.wait_host_status(1, t.HostStatus.UP)
 
 
 def test_silent_host_keeps_its_vms_until_fenced_then_they_restart_elsewhere(lab_engine, estate):
@@ -68,9 +105,7 @@ def test_silent_host_keeps_its_vms_until_fenced_then_they_restart_elsewhere(lab_
         estate.monitor_round(0, rounds=2)  # and it stays that way: never twice
         assert estate.agent_vms(0) == {} and estate.agent_vms(1) == {ha: "up"}
     finally:
-        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
-            lab.start(0)
-        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        hosts_back(estate, lab)
         estate.destroy_vm(ha)
         estate.destroy_vm(plain)
 
@@ -87,24 +122,19 @@ def test_manual_fence_of_an_up_host_or_power_management_fencing_is_refused(lab_e
     assert "fence_type must be one of" in str(refused.value)
 
 
-def test_a_restart_no_host_can_take_is_retried_until_one_can(lab_engine, estate):
+def test_a_restart_no_host_can_take_is_retried_until_one_can(lab_engine, estate, engine_settings):
     """With the only other host in maintenance, the HA VM of a dead host cannot restart: it is down, each failed
     try is told, and it is tried again every interval until the other host is back, where it then runs; its
     old host, back too, keeps no copy of it."""
     ha = estate.new_vm("ha-alone", ha=True)
     lab = lab_engine.engine.lab
-    config = lab_engine.engine.config
-    interval = "retry_to_run_auto_start_vm_interval_in_seconds"
-    before = config.get(interval)
-    config[interval] = 1.0
+    engine_settings(**{RETRY: 1.0})
     try:
         estate.start_on(ha, 0)
         estate.host_service(1).deactivate()
         estate.wait_host_status(1, t.HostStatus.MAINTENANCE)
         mark = last_event_index(estate.conn)
-        lab.kill(0)
-        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
-        estate.host_service(0).fence(fence_type="manual")
+        kill_and_confirm(estate, lab)
         events = wait_for(lambda: events_since(estate.conn, mark),
                           lambda es: sum(e.code == 9603 for e in es) >= 2, timeout=10,
                           what="two failed restart tries", describe=lambda es: [e.description for e in es])
@@ -130,26 +160,17 @@ def test_a_restart_no_host_can_take_is_retried_until_one_can(lab_engine, estate)
         assert estate.agent_vms(0) == {} and estate.agent_vms(1) == {ha: "up"}
         assert estate.vm(ha).get().host.id == estate.host_ids[1]
     finally:
-        config[interval] = before if before is not None else 30.0
-        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
-            lab.start(0)
-        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
-        if estate.host(1).status != t.HostStatus.UP:
-            estate.host_service(1).activate()
-            estate.wait_host_status(1, t.HostStatus.UP)
+        hosts_back(estate, lab)
         estate.destroy_vm(ha)
 
 
-def test_a_restart_whose_launch_fails_on_the_chosen_host_is_retried_there(lab_engine, estate):
+def test_a_restart_whose_launch_fails_on_the_chosen_host_is_retried_there(lab_engine, estate, engine_settings):
     """The other host is up but refuses to start the VM (a before_vm_start hook fails, as a host that cannot
     take the lease or start qemu would): each failed launch is told, the VM is down in between, and once the
     host can start it the next try runs it there, once."""
     ha = estate.new_vm("ha-refused", ha=True)
     lab = lab_engine.engine.lab
-    config = lab_engine.engine.config
-    interval = "retry_to_run_auto_start_vm_interval_in_seconds"
-    before = config.get(interval)
-    config[interval] = 1.0
+    engine_settings(**{RETRY: 1.0})
     api = httpx.Client(base_url=lab_engine.url + "/vdc", auth=(lab_engine.username, lab_engine.password),
                        timeout=60)
     hook = None
@@ -161,9 +182,7 @@ def test_a_restart_whose_launch_fails_on_the_chosen_host_is_retried_there(lab_en
         assert r.status_code == 201, r.text
         hook = r.json()["id"]
         mark = last_event_index(estate.conn)
-        lab.kill(0)
-        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
-        estate.host_service(0).fence(fence_type="manual")
+        kill_and_confirm(estate, lab)
         events = wait_for(lambda: events_since(estate.conn, mark),
                           lambda es: sum(e.code == 9603 for e in es) >= 2, timeout=15,
                           what="two failed launches", describe=lambda es: [e.description for e in es])
@@ -179,34 +198,27 @@ def test_a_restart_whose_launch_fails_on_the_chosen_host_is_retried_there(lab_en
         estate.monitor_round(1, rounds=3)  # and no further try starts another copy
         assert estate.agent_vms(1) == {ha: "up"} and estate.vm(ha).get().status == t.VmStatus.UP
     finally:
-        config[interval] = before if before is not None else 30.0
         if hook is not None:
             api.delete(f"/hooks/{hook}")
         api.close()
-        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
-            lab.start(0)
-        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
+        hosts_back(estate, lab)
         estate.destroy_vm(ha)
 
 
-def test_a_restart_that_keeps_failing_is_given_up_and_a_user_stop_ends_the_retries(lab_engine, estate):
+def test_a_restart_that_keeps_failing_is_given_up_and_a_user_stop_ends_the_retries(lab_engine, estate,
+                                                                                    engine_settings):
     """After the last allowed try the VM stays down, told once; a user's stop of a VM waiting for its next try
     ends the tries at once."""
     vms = [estate.new_vm(name, ha=True) for name in ("ha-giving-up", "ha-stopped")]
     lab = lab_engine.engine.lab
-    config = lab_engine.engine.config
-    keys = {"retry_to_run_auto_start_vm_interval_in_seconds": 1.0, "max_num_of_tries_to_run_failed_auto_start_vm": 2}
-    before = {k: config.get(k) for k in keys}
-    config.update(keys)
+    engine_settings(**{RETRY: 1.0, "max_num_of_tries_to_run_failed_auto_start_vm": 2})
     try:
         for vm_id in vms:
             estate.start_on(vm_id, 0)
         estate.host_service(1).deactivate()
         estate.wait_host_status(1, t.HostStatus.MAINTENANCE)
         mark = last_event_index(estate.conn)
-        lab.kill(0)
-        estate.wait_host_status(0, t.HostStatus.NON_RESPONSIVE, timeout=10)
-        estate.host_service(0).fence(fence_type="manual")
+        kill_and_confirm(estate, lab)
         estate.wait_vm_status(vms[1], t.VmStatus.DOWN, timeout=10)
         estate.vm(vms[1]).stop()  # the user: leave it down
         texts = wait_for(lambda: [e.description for e in events_since(estate.conn, mark)],
@@ -227,17 +239,7 @@ def test_a_restart_that_keeps_failing_is_given_up_and_a_user_stop_ends_the_retri
         assert sum("VM ha-stopped failed" in x for x in texts) == tries_after_stop
         assert len([x for x in texts if "is not restarted any more" in x]) == 1
     finally:
-        for k, v in before.items():
-            if v is None:
-                config.pop(k, None)
-            else:
-                config[k] = v
-        if lab.hosts[0].process is None or lab.hosts[0].process.poll() is not None:
-            lab.start(0)
-        estate.wait_host_status(0, t.HostStatus.UP, timeout=10)
-        if estate.host(1).status != t.HostStatus.UP:
-            estate.host_service(1).activate()
-            estate.wait_host_status(1, t.HostStatus.UP)
+        hosts_back(estate, lab)
         for vm_id in vms:
             estate.destroy_vm(vm_id)
 
