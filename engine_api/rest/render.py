@@ -6,9 +6,9 @@ VMs is a concatenation, and a changed row misses by itself. Rows needing compute
 
 A JSON list with ``follow`` is put together from the same cached encodings (:func:`encode_followed`): each row
 without its followed members, then each followed member's own encoding after them (the JSON's member order is
-not significant), so a 5,000-VM list with its
-disks and NICs costs the reads, not an encoding of every document. Where some part of the tree is not rows of
-the store (computed lists, decorations that read the store), the caller encodes the documents instead.
+not significant), so a 5,000-VM list with its disks and NICs costs the reads, not an encoding of every
+document. Where some part of the tree is not rows of the store (computed lists, decorations that read the
+store), the caller encodes the documents instead.
 """
 
 from __future__ import annotations
