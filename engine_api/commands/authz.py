@@ -104,6 +104,9 @@ def _disk_target(tx: Tx, args: tuple) -> list[Subject]:
     return out or [(1100, "system", P.SYSTEM_ID)]
 
 
+# No subject here: the command checks its own object (a permission's), or it is a later step of one checked
+# when it was accepted (a job's).
+CHECKED_ELSEWHERE = Rule(frozenset(), lambda tx, args: [])
 on_affinity_group = Rule({1550}, _affinity_group)
 on_disk_target = Rule({1100}, _disk_target)
 
@@ -113,7 +116,7 @@ def both(*rules: Rule) -> Rule:
     return Rule(permits, lambda tx, args: [s for r in rules for s in r(tx, args)])
 
 
-RULES: dict[str, Resolver] = {
+RULES: dict[str, Rule] = {
     "add_data_center": on_system(700),
     "update_data_center": on_arg(702, "data_center"),
     "remove_data_center": on_arg(701, "data_center"),
@@ -178,7 +181,7 @@ INTERNAL = frozenset({
 })
 
 
-def register(action: str, resolver: Resolver) -> None:
+def register(action: str, resolver: Rule) -> None:
     """A rule for a command defined elsewhere (users, groups, roles and permissions register theirs)."""
     RULES[action] = resolver
 
@@ -197,7 +200,7 @@ def check(ctx: Context, tx: Tx, action: str, args: tuple) -> None:
         return
     g = grants(ctx)
     resolver = RULES.get(action) or on_system(800)
-    if isinstance(resolver, Rule) and resolver.permits <= g.system:
+    if resolver.permits <= g.system:
         return
     subjects = resolver(tx, args)
     if all(permit in g.system for permit, _, _ in subjects):  # the administrators' path: no reads at all
