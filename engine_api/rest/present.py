@@ -13,7 +13,6 @@ from engine_api.core.errors import BadRequest
 from engine_api.model.types import STRUCTS
 from engine_api.rest.resources import API, Collection
 from engine_api.store import repo
-from engine_api.store.schema import KINDS
 
 # Where entities of a type live at the top level, for the href of a reference.
 TOP: dict[str, Collection] = {}
@@ -71,11 +70,9 @@ def _follow(conn: Connection, coll: Collection, docs: list[dict], member: str, s
     if sub is not None:
         children: dict[str, list[dict]] = defaultdict(list)
         if sub.kind and sub.parent_ref and sub.list_items is None:
-            col = KINDS[sub.kind].table.c[f"{sub.parent_ref}_id"]
-            ids = [d["id"] for d in docs]
-            for i in range(0, len(ids), 500):
-                for child in repo.find(conn, sub.kind, col.in_(ids[i:i + 500])):
-                    children[child[sub.parent_ref]["id"]].append(child)
+            for row in repo.find_raw_in(conn, sub.kind, f"{sub.parent_ref}_id", [d["id"] for d in docs]):
+                child = row.doc()
+                children[child[sub.parent_ref]["id"]].append(child)
             if sub.decorate:
                 for d in docs:
                     for child in children[d["id"]]:
@@ -94,8 +91,7 @@ def _follow(conn: Connection, coll: Collection, docs: list[dict], member: str, s
         wanted = {d[member]["id"] for d in docs if isinstance(d.get(member), dict) and d[member].get("id")}
         found: dict[str, dict] = {}
         if target.kind and target.load is None:
-            col = KINDS[target.kind].table.c.id
-            for doc in repo.find(conn, target.kind, col.in_(list(wanted))):
+            for doc in (row.doc() for row in repo.find_raw_in(conn, target.kind, "id", sorted(wanted))):
                 if target.decorate:
                     target.decorate(conn, None, doc)
                 found[doc["id"]] = doc
