@@ -47,7 +47,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import finish, free_port  # noqa: E402 - beside this script
+from common import finish, free_port, p95  # noqa: E402 - beside this script
 
 from engine_api.protocol.client import call  # noqa: E402 - after the path fix, for a run from anywhere
 from engine_api.protocol.tls import client_context  # noqa: E402
@@ -263,7 +263,7 @@ def measure(engine: Engine, args: argparse.Namespace, config: dict) -> dict:
             "vms": len(vm_ids), "seconds": round(start_s, 3), "vms_per_second": round(len(vm_ids) / start_s, 1),
             "requests_seconds": round(sent - first, 3),
             "request_median_ms": round(statistics.median(latencies) * 1000, 1),
-            "request_p95_ms": round(sorted(latencies)[int(len(latencies) * 0.95) - 1] * 1000, 1),
+            "request_p95_ms": round(p95(latencies) * 1000, 1),
             "hosts_used": len(per_host),
         },
         "dead_host": {

@@ -231,9 +231,9 @@ def test_only_superuser_gives_admin_roles(api: Api, estate: dict) -> None:
     assert {e.attrib["id"] for e in dcadmin.items("/clusters", {"filter": "true"})} == {estate["c1"], estate["c2"]}
 
 
-def test_permits_held_on_system_pass_without_the_objects(api: Api, estate: dict) -> None:
-    """A user holding on System every permit an action can ask for passes without the action's objects being
-    resolved; holding many permits there (ClusterAdmin on System) is not holding them all."""
+def test_many_permits_on_system_are_not_every_permit(api: Api, estate: dict) -> None:
+    """Holding every permit a rule can ask for on System passes an action at once; ClusterAdmin on System holds
+    many, not all: an action needing one it lacks is still refused, one it holds is allowed."""
     uid = add_user(api, "wide")
     grant(api, "", "ClusterAdmin", uid)
     wide = as_user(api, "wide")
