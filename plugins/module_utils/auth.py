@@ -17,7 +17,6 @@ from ansible_collections.vdc.infra.plugins.module_utils.client import (
     EngineClient,
     Opener,
     http_json,
-    open_url,
     origin,
 )
 from ansible_collections.vdc.infra.plugins.module_utils.errors import AuthError, EngineError, VdcError
@@ -77,7 +76,7 @@ def settings(auth: dict[str, Any] | None, environ: dict[str, str] | None = None)
                         headers=dict(auth.get("headers") or {}))
 
 
-def login(s: AuthSettings, opener: Opener = open_url) -> str:
+def login(s: AuthSettings, opener: Opener | None = None) -> str:
     """An SSO access token for the user (POST {origin}/ovirt-engine/sso/oauth/token)."""
     form = urlencode({"grant_type": "password", "scope": "ovirt-app-api", "username": s.username,
                       "password": s.password}).encode()
@@ -92,7 +91,7 @@ def login(s: AuthSettings, opener: Opener = open_url) -> str:
     return doc["access_token"]
 
 
-def logout(s: AuthSettings, token: str, opener: Opener = open_url) -> None:
+def logout(s: AuthSettings, token: str, opener: Opener | None = None) -> None:
     """Revoke ``token``; failures are ignored because the work itself is already done."""
     form = urlencode({"scope": "ovirt-app-api", "token": token}).encode()
     try:

@@ -19,8 +19,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
-from ansible.module_utils.urls import make_context
-from ansible_collections.vdc.infra.plugins.module_utils.client import ContextReusingOpener
+from ansible_collections.vdc.infra.plugins.module_utils.client import ContextReusingOpener, tls_context
 
 # Errors of a kept connection that the server closed while it was idle: the request did not reach it.
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest)
@@ -94,7 +93,7 @@ class KeepAliveOpener(ContextReusingOpener):
         if scheme == "https":
             context_key = (validate_certs, ca_path)
             if context_key not in self._contexts:
-                self._contexts[context_key] = make_context(cafile=ca_path, validate_certs=validate_certs)
+                self._contexts[context_key] = tls_context(ca_path, validate_certs)
             return http.client.HTTPSConnection(netloc, timeout=timeout, context=self._contexts[context_key]), False
         return http.client.HTTPConnection(netloc, timeout=timeout), False
 

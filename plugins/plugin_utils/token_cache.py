@@ -98,6 +98,7 @@ class TokenCache:
     def revoke_all(self) -> int:
         """Revoke every cached token and remove the directory; returns how many tokens were revoked."""
         count = 0
+        opener = KeepAliveOpener()
         for name in sorted(os.listdir(self.directory)):
             path = os.path.join(self.directory, name)
             if name.endswith(".json"):
@@ -105,11 +106,12 @@ class TokenCache:
                     with open(path) as f:
                         entry = json.load(f)
                     logout(AuthSettings(url=entry["url"], ca_file=entry.get("ca_file"),
-                                        insecure=bool(entry.get("insecure"))), entry["token"])
+                                        insecure=bool(entry.get("insecure"))), entry["token"], opener)
                     count += 1
                 except (OSError, ValueError, KeyError):
                     pass
             os.unlink(path)
+        opener.close()
         os.rmdir(self.directory)
         return count
 

@@ -437,6 +437,9 @@ def test_serve_tls_with_the_collection_client_and_ca_file(tls_engine):
         with session(AuthSettings(url=url, username="admin@internal", password=live.ADMIN_PASSWORD)):
             pass
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) or "certificate verify failed" in str(refused.value)
+    with session(AuthSettings(url=url, username="admin@internal", password=live.ADMIN_PASSWORD,
+                              insecure=True)) as client:  # insecure: no CA, no check
+        assert client.request("GET", "clusters", params={"search": "name=Default"})["cluster"]
 
 
 def test_serve_tls_certificate_names_the_listen_address(tls_engine):
