@@ -57,6 +57,10 @@ if [[ pyproject.toml -nt "$STAMP" ]]; then
   touch "$STAMP"
 fi
 
+# The collection's bytecode, as an installed package has it: the controller imports the collection's code through
+# Python's source loader, which uses it (plugins/plugin_utils/bytecode.py); stale or missing files are recompiled.
+"$VENV/bin/python" -m compileall -q plugins
+
 # The real ovirt.ovirt collection (inside the `ansible` package) in .venv-ovirt, for the compat tests.
 if [[ "${VDC_SETUP_OVIRT:-1}" != "0" ]]; then
   bash scripts/ovirt-collection.sh
