@@ -6,7 +6,6 @@ The result is a :class:`Lookup` of wire entities (for names and ids) and the fac
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible_collections.vdc.infra.plugins.module_utils.client import EngineClient, items
@@ -23,12 +22,6 @@ from ansible_collections.vdc.infra.plugins.module_utils.kinds.extensions import 
 )
 from ansible_collections.vdc.infra.plugins.module_utils.kinds.tags import attach
 from ansible_collections.vdc.infra.plugins.module_utils.planner import Current
-
-READERS = 6  # lists read at the same time
-# Kinds read as they are listed.
-_PLAIN = {"host": "hosts", "network": "networks", "vnic_profile": "vnicprofiles", "template": "templates",
-          "storage_domain": "storagedomains", "event": "events", "user": "users", "group": "groups",
-          "vdsm_hook": HOOKS, "policy_unit": PLUGINS}
 
 # Kinds whose facts need other kinds' entities (for names), beyond their reference fields.
 _NEEDS = {
@@ -87,52 +80,26 @@ def _sub_list(doc: Wire, member: str) -> list[Wire]:
     return items(value) if isinstance(value, dict) else list(value or [])
 
 
-def _lists(want: set[str]) -> dict[str, tuple[str, list[str] | None]]:
-    """The collections to read for ``want`` that need nothing read before them: name -> (path, follow)."""
-    lists: dict[str, tuple[str, list[str] | None]] = {k: (path, None) for k, path in _PLAIN.items() if k in want}
-    if "data_center" in want:
-        lists["data_center"] = ("datacenters", ["storage_domains"] if "storage_domain" in want else None)
-    if "cluster" in want:
-        lists["cluster"] = ("clusters", ["networks"] if "cluster_network" in want else None)
-    if "affinity_label" in want:
-        lists["affinity_label"] = ("affinitylabels", ["vms", "hosts"])
-    if want & {"vm", "disk", "nic"}:
-        follow = [f for f, k in (("disk_attachments.disk", "disk"), ("nics", "nic")) if k in want]
-        lists["vm"] = ("vms", follow or None)
-    if "disk" in want:
-        lists["disks"] = ("disks", None)  # the floating ones, attached to no VM
-    if "tag" in want:
-        lists.update({"tag": ("tags", None), "tagged vm": ("vms", ["tags"]), "tagged host": ("hosts", ["tags"])})
-    lists.update((kind, (path, None)) for kind, path in (("engine_config", CONFIG), ("ui_plugin", UI_PLUGINS))
-                 if kind in want)
-    return lists
-
-
-def _read_all(client: EngineClient, lists: dict[str, tuple[str, list[str] | None]]) -> dict[str, list[Wire]]:
-    """Every list of ``lists``, several at a time: the engine serves one while this process decodes another."""
-    if len(lists) < 2:
-        return {name: client.list(path, follow=follow) for name, (path, follow) in lists.items()}
-    with ThreadPoolExecutor(min(len(lists), READERS)) as pool:
-        futures = {name: pool.submit(client.list, path, follow=follow) for name, (path, follow) in lists.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
 def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
     """Current facts for ``kinds`` (and what they need), with the lookup they were built from."""
     want = needed(kinds)
     lookup = Lookup()
-    lists = _read_all(client, _lists(want))
-    for kind in (*_PLAIN, "affinity_label"):
-        if kind in lists:
-            lookup.put(kind, lists[kind])
-    if "data_center" in lists:
-        lookup.put("data_center", lists["data_center"])
-        if "storage_domain" in want:
-            _attachments(lookup, lists["data_center"])
-    if "cluster" in lists:
-        clusters = lists["cluster"]
+    simple = {"host": "hosts", "network": "networks", "vnic_profile": "vnicprofiles", "template": "templates",
+              "storage_domain": "storagedomains", "event": "events", "user": "users", "group": "groups"}
+    for kind, path in simple.items():
+        if kind in want:
+            lookup.put(kind, client.list(path))
+    if "data_center" in want:
+        follow = ["storage_domains"] if "storage_domain" in want else None
+        dcs = client.list("datacenters", follow=follow)
+        lookup.put("data_center", dcs)
+        if follow:
+            _attachments(lookup, dcs)
+    if "cluster" in want:
+        follow = ["networks"] if "cluster_network" in want else None
+        clusters = client.list("clusters", follow=follow)
         lookup.put("cluster", clusters)
-        if "cluster_network" in want:
+        if follow:
             lookup.put("cluster_network", [{**n, "_cluster": c["id"], "id": f"{c['id']}/{n['id']}", "_network": n["id"]}
                                            for c in clusters for n in _sub_list(c, "networks")])
     if "scheduling_policy" in want:
@@ -140,17 +107,26 @@ def read(client: EngineClient, kinds: Iterable[str]) -> tuple[Current, Lookup]:
     if "affinity_group" in want:
         lookup.put("affinity_group", [{**g, "_cluster": c["id"]} for c in lookup.entities.get("cluster", {}).values()
                                       for g in client.list(f"clusters/{c['id']}/affinitygroups")])
-    if "vm" in lists:
-        lookup.put("vm", lists["vm"])
-        _vm_children(lookup, lists["vm"], lists.get("disks", []), want)
-    if "tag" in lists:
-        lookup.put("tag", attach(lists["tag"], {"vm": lists["tagged vm"], "host": lists["tagged host"]}))
+    if "affinity_label" in want:
+        lookup.put("affinity_label", client.list("affinitylabels", follow=["vms", "hosts"]))
+    if want & {"vm", "disk", "nic"}:
+        follow = [f for f, k in (("disk_attachments.disk", "disk"), ("nics", "nic")) if k in want]
+        vms = client.list("vms", follow=follow or None)
+        lookup.put("vm", vms)
+        _vm_children(client, lookup, vms, want)
+    if "tag" in want:
+        carriers = {"vm": client.list("vms", follow=["tags"]), "host": client.list("hosts", follow=["tags"])}
+        lookup.put("tag", attach(client.list("tags"), carriers))
     if "role" in want:
         lookup.put("role", _roles(client))
-    if "engine_config" in lists:
-        lookup.put("engine_config", config_entries(lists["engine_config"]))
-    if "ui_plugin" in lists:
-        lookup.put("ui_plugin", ui_plugins(lists["ui_plugin"]))
+    if "vdsm_hook" in want:
+        lookup.put("vdsm_hook", client.list(HOOKS))
+    if "engine_config" in want:
+        lookup.put("engine_config", config_entries(client.list(CONFIG)))
+    if "policy_unit" in want:
+        lookup.put("policy_unit", client.list(PLUGINS))
+    if "ui_plugin" in want:
+        lookup.put("ui_plugin", ui_plugins(client.list(UI_PLUGINS)))
     if "permission" in want:
         lookup.put("permission", _permissions(client, lookup))
     current: Current = {}
@@ -239,7 +215,7 @@ def _attachments(lookup: Lookup, dcs: list[Wire]) -> None:
                 doc.setdefault("_attachments", []).append({"data_center": dc["id"], "status": sd.get("status")})
 
 
-def _vm_children(lookup: Lookup, vms: list[Wire], all_disks: list[Wire], want: set[str]) -> None:
+def _vm_children(client: EngineClient, lookup: Lookup, vms: list[Wire], want: set[str]) -> None:
     attached: set[Any] = set()
     if "disk" in want:
         disks = []
@@ -248,7 +224,7 @@ def _vm_children(lookup: Lookup, vms: list[Wire], all_disks: list[Wire], want: s
                 disk = att.get("disk") or {}
                 attached.add(disk.get("id") or att.get("id"))
                 disks.append({**att, "_vm": vm["id"]})
-        floating = [{"id": d["id"], "disk": d, "_vm": None} for d in all_disks if d["id"] not in attached]
+        floating = [{"id": d["id"], "disk": d, "_vm": None} for d in client.list("disks") if d["id"] not in attached]
         lookup.put("disk", disks + floating)
     if "nic" in want:
         lookup.put("nic", [{**n, "_vm": vm["id"]} for vm in vms for n in _sub_list(vm, "nics")])
