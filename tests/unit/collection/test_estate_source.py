@@ -187,3 +187,22 @@ def test_read_is_fast_for_a_valid_document_and_located_for_a_broken_one(tmp_path
     (tmp_path / "dup.yml").write_text("vms: []\nvms: []\n")
     with pytest.raises(EstateError, match="dup.yml:2: not valid YAML: found duplicate key"):
         read(str(tmp_path / "dup.yml"))
+
+
+def test_a_json_document_reads_as_pyyaml_reads_it(tmp_path):
+    import yaml
+    from ansible_collections.vdc.infra.plugins.module_utils.estate.source import _load_fast
+
+    text = ('{"estate": "lab", "vms": [{"name": "a", "cluster": "c1", "memory": "1GiB", "cpu_cores": 2, "ha": true,\n'
+            ' "description": "caf\\u00e9 \\"x\\"\\n", "comment": null},\n'
+            ' {"name": "b", "numbers": [1.5, 1e3, 2.5e-3, 1.5E+2, -7, 100000000000000000000]}]}')
+    (tmp_path / "e.yml").write_text(text)
+    got = _load_fast(str(tmp_path / "e.yml"))
+    assert got == yaml.load(text, Loader=yaml.CSafeLoader)
+    assert got["vms"][0]["description"] == 'caf\u00e9 "x"\n'
+    assert got["vms"][1]["numbers"][:4] == [1.5, "1e3", 0.0025, 150.0]  # what PyYAML makes of each
+    from ansible_collections.vdc.infra.plugins.module_utils.estate.validate import read
+
+    (tmp_path / "dup.yml").write_text('{"vms": [], "vms": []}')
+    with pytest.raises(EstateError, match="dup.yml:1: not valid YAML: found duplicate key"):
+        read(str(tmp_path / "dup.yml"))
