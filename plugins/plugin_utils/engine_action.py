@@ -17,6 +17,8 @@ items of a loop.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 from collections.abc import Sequence
 from types import ModuleType
@@ -75,6 +77,10 @@ class EngineAction(NormalAction):
         self._compute_environment_string(environment)
         display.vvv(f"Running {self.module.__name__.rsplit('.', 1)[-1]} in the controller process",
                     host=self._play_context.remote_addr)
+        if multiprocessing.current_process().name != "MainProcess":
+            # A task's worker is forked from the controller and ends with the task: what it inherited is never
+            # garbage, but every full collection (a large engine answer triggers some) would scan it all again.
+            gc.freeze()
         auth.SESSIONS = sessions()
         try:
             res = run_module(self.module.main, module_args, environment)
