@@ -188,3 +188,53 @@ def test_an_option_given_by_its_alias_reaches_the_model():
 
     params = {"name": "c1", "memory_policy": "server", "performance_preset": "server"}
     assert ClusterModule.model_values(params) == {"name": "c1", "memory_policy": "server"}
+
+
+PROBE = """
+import json, sys
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+_AnsibleCollectionFinder(paths=[sys.argv[1]])._install()
+import ansible_collections.vdc.infra.plugins.action.apply
+from ansible_collections.vdc.infra.plugins.module_utils import errors
+try:
+    import ansible_collections.vdc.infra.plugins.module_utils.nothing_here
+    missing = "imported"
+except ModuleNotFoundError:
+    missing = "not found"
+m = sys.modules
+print(json.dumps({name: type(m[f"ansible_collections.vdc.infra.plugins.{name}"].__loader__).__name__
+                  for name in ("action", "action.apply", "modules.apply", "module_utils.model", "module_utils.kinds",
+                               "module_utils.kinds.compute", "plugin_utils.engine_action")}
+                 | {"marker": getattr(errors, "MARKER", None), "missing": missing,
+                    "file": m["ansible_collections.vdc.infra.plugins.module_utils.model"].__file__}))
+"""
+
+
+def test_the_controller_imports_the_collections_code_with_a_bytecode_cache(tmp_path):
+    """Ansible's loader compiles at every import; the action plugins' package puts Python's source loader (which
+    keeps ``__pycache__``) in front for this copy's module_utils, modules and plugin_utils, and only those."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "ansible_collections" / "vdc" / "infra"
+    shutil.copytree(ROOT / "plugins", copy / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "meta", copy / "meta")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def probe() -> dict:
+        run = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    first = probe()
+    assert first["file"] == str(copy / "plugins" / "module_utils" / "model.py")
+    assert {k: first[k] for k in ("action", "action.apply")} == {
+        "action": "_AnsibleCollectionLoader", "action.apply": "_AnsibleCollectionLoader"}  # Ansible's
+    assert {first[k] for k in ("modules.apply", "module_utils.model", "module_utils.kinds",
+                               "module_utils.kinds.compute", "plugin_utils.engine_action")} == {"SourceFileLoader"}
+    assert first["missing"] == "not found" and first["marker"] is None
+    assert list((copy / "plugins" / "module_utils" / "__pycache__").glob("model.*.pyc"))
+    errors = copy / "plugins" / "module_utils" / "errors.py"  # an edited source is read again, not its old bytecode
+    errors.write_text(errors.read_text() + "\nMARKER = 'edited'\n")
+    assert probe()["marker"] == "edited"
