@@ -9,7 +9,6 @@ from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
-from engine_api.store.schema import col
 
 READONLY = frozenset({"supported_versions", "networks", "permissions", "cpu_profiles", "affinity_groups",
                       "gluster_volumes", "gluster_hooks", "network_filters", "enabled_features",
@@ -98,7 +97,7 @@ def _update(tx: Tx, current: dict, changes: dict) -> dict:
 def _remove(tx: Tx, current: dict) -> None:
     current = tx.must("cluster", current["id"])
     for kind, what in (("host", "hosts"), ("vm", "VMs")):
-        users = tx.find(kind, col(kind, "cluster_id") == current["id"])
+        users = tx.find_by(kind, cluster_id=current["id"])
         if users:
             names = ", ".join(u["name"] for u in users[:5])
             raise Conflict(f"Cannot remove Cluster {current['name']}: it still has {what} ({names}).")

@@ -9,7 +9,6 @@ from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
 from engine_api.core.params import flag
-from engine_api.store.schema import col
 
 SUPPORTED_VERSIONS = [{"major": 4, "minor": m} for m in (2, 3, 4, 5, 6, 7)]
 LATEST = SUPPORTED_VERSIONS[-1]
@@ -61,8 +60,7 @@ def _remove(tx: Tx, current: dict, force: bool) -> None:
     if clusters:
         names = ", ".join(c["name"] for c in clusters)
         raise Conflict(f"Cannot remove Data Center {current['name']}: it still has clusters ({names}).")
-    attached = tx.find("attached_storage_domain", col("attached_storage_domain", "data_center_id")
-                       == current["id"])
+    attached = tx.find_by("attached_storage_domain", data_center_id=current["id"])
     active = [a for a in attached if a.get("status") == "active"]
     if active and not force:
         raise Conflict(f"Cannot remove Data Center {current['name']}: it has active storage domains; "

@@ -231,8 +231,7 @@ def _check_domain(tx: Tx, disk: dict, kind: str, owner_doc: dict) -> None:
     if dc is None:
         return
     sd_id = disk["storage_domain"]["id"]
-    rows = tx.find("attached_storage_domain", (col("attached_storage_domain", "storage_domain_id") == sd_id)
-                   & (col("attached_storage_domain", "data_center_id") == dc["id"]))
+    rows = tx.find_by("attached_storage_domain", storage_domain_id=sd_id, data_center_id=dc["id"])
     if not rows:
         sd = tx.must("storage_domain", sd_id)
         raise Conflict(f"Cannot attach disk {disk['name']} to {what_of(kind, owner_doc)}: "

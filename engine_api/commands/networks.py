@@ -7,7 +7,6 @@ from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
-from engine_api.store.schema import col
 
 READONLY = frozenset({"status", "vnic_profiles", "network_labels", "permissions", "cluster", "display"})
 PROFILE_READONLY = frozenset({"permissions"})
@@ -127,8 +126,7 @@ def assign(tx: Tx, cluster: dict, doc: dict) -> dict:
                  data_center=cluster["data_center"]["id"])
     if net["data_center"]["id"] != cluster["data_center"]["id"]:
         raise Conflict(f"Network {net['name']} belongs to another data center than cluster {cluster['name']}.")
-    existing = tx.find("cluster_network", (col("cluster_network", "cluster_id") == cluster["id"])
-                       & (col("cluster_network", "network_id") == net["id"]))
+    existing = tx.find_by("cluster_network", cluster_id=cluster["id"], network_id=net["id"])
     if existing:
         raise Conflict(f"Network {net['name']} is already assigned to cluster {cluster['name']}.")
     usages = doc.get("usages") or [u for u in net.get("usages", []) if u in CLUSTER_USAGES]
@@ -149,8 +147,7 @@ def _assign(tx: Tx, cluster: dict, doc: dict) -> dict:
 
 
 def _unassign(tx: Tx, cluster: dict, net: dict) -> None:
-    rows = tx.find("cluster_network", (col("cluster_network", "cluster_id") == cluster["id"])
-                   & (col("cluster_network", "network_id") == net["id"]))
+    rows = tx.find_by("cluster_network", cluster_id=cluster["id"], network_id=net["id"])
     for row in rows:
         if "management" in (row.get("usages") or []):
             raise Conflict(f"Cannot detach the management network {net['name']} from cluster {cluster['name']}.")
@@ -160,8 +157,7 @@ def _unassign(tx: Tx, cluster: dict, net: dict) -> None:
 
 
 def _update_assignment(tx: Tx, cluster: dict, net: dict, changes: dict) -> dict:
-    rows = tx.find("cluster_network", (col("cluster_network", "cluster_id") == cluster["id"])
-                   & (col("cluster_network", "network_id") == net["id"]))
+    rows = tx.find_by("cluster_network", cluster_id=cluster["id"], network_id=net["id"])
     for row in rows:
         updated = dict(row)
         for key in ("required", "usages"):

@@ -6,8 +6,10 @@ A VM NIC has a MAC address: given (a valid unicast address no other NIC has) or 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -52,6 +54,17 @@ def _mac_text(n: int) -> str:
     return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
 
 
+def _in_pool() -> Any:
+    expr = _mac_expr()
+    return (expr >= f"{POOL_PREFIX}:") & (expr < f"{POOL_PREFIX};")  # a range the column's index answers
+
+
+@functools.cache
+def _highest_in_pool() -> Any:
+    """The statement of the pool's highest address in use (built once: building it cost more than running it)."""
+    return select(_mac_expr()).where(_in_pool()).order_by(_mac_expr().desc()).limit(1)
+
+
 def _lock_macs(tx: Tx) -> None:
     """Serialise MAC checks and allocations; SQLite has one writer anyway, PostgreSQL needs a lock."""
     if tx.conn.dialect.name == "postgresql":
@@ -72,9 +85,7 @@ def _check_mac_free(tx: Tx, mac: str, exclude: str | None = None) -> None:
 def allocate_mac(tx: Tx) -> str:
     """The next free address of the pool, after the highest one in use."""
     _lock_macs(tx)
-    expr = _mac_expr()
-    in_pool = (expr >= f"{POOL_PREFIX}:") & (expr < f"{POOL_PREFIX};")  # a range the column's index answers
-    top = tx.conn.execute(select(expr).where(in_pool).order_by(expr.desc()).limit(1)).scalar()
+    top = tx.conn.execute(_highest_in_pool()).scalar()
     if top:
         n = int(top.replace(":", ""), 16) + 1
     else:  # a start that differs between engines, so that two of them on one network rarely collide
@@ -82,7 +93,7 @@ def allocate_mac(tx: Tx) -> str:
         n = _POOL_FIRST + (int.from_bytes(hashlib.sha1(seed.encode()).digest()[:3], "big") << 8)
     if n <= _POOL_LAST:
         return _mac_text(n)
-    used = {m for (m,) in tx.conn.execute(select(expr).where(in_pool))}
+    used = {m for (m,) in tx.conn.execute(select(_mac_expr()).where(_in_pool()))}
     for n in range(_POOL_FIRST, _POOL_LAST + 1):
         if _mac_text(n) not in used:
             return _mac_text(n)
@@ -119,8 +130,7 @@ def _profile(tx: Tx, value: object, owner_doc: dict, field: str = "nic.vnic_prof
         if net["data_center"]["id"] != dc["id"]:
             raise BadRequest(f"{field}: profile {profile['name']} belongs to network {net['name']} of "
                              f"another data center than {dc['name']}")
-        assigned = tx.find("cluster_network", (col("cluster_network", "cluster_id") == cluster_id)
-                           & (col("cluster_network", "network_id") == net["id"]))
+        assigned = tx.find_by("cluster_network", cluster_id=cluster_id, network_id=net["id"])
         if not assigned and cluster_id:
             cluster = tx.must("cluster", cluster_id)
             raise Conflict(f"Network {net['name']} is not attached to cluster {cluster['name']}.")

@@ -25,7 +25,6 @@ from engine_api.commands.vmbase import same_data_center
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
 from engine_api.protocol.client import AgentError
-from engine_api.store.schema import col
 
 register("export_vm_ova", on_arg(8, "vm"))  # IMPORT_EXPORT_VM on the VM
 register("import_vm_ova", on_ref(1, "cluster", "cluster"))  # CREATE_VM in the cluster
@@ -358,8 +357,7 @@ def _profile_for(tx: Tx, network: str, cluster_id: str) -> dict | None:
     for profile in tx.by_name("vnic_profile", network):
         net = tx.get("network", profile["network"]["id"]) or {}
         if net.get("name") == network:
-            assigned = tx.find("cluster_network", (col("cluster_network", "cluster_id") == cluster_id)
-                               & (col("cluster_network", "network_id") == net["id"]))
+            assigned = tx.find_by("cluster_network", cluster_id=cluster_id, network_id=net["id"])
             if assigned:
                 return profile
     return None

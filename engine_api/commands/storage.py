@@ -96,8 +96,7 @@ def _remove(tx: Tx, current: dict, destroy: bool) -> None:
 
 
 def attachment(tx: Tx, dc_id: str, sd_id: str) -> dict | None:
-    rows = tx.find("attached_storage_domain", (col("attached_storage_domain", "data_center_id") == dc_id)
-                   & (col("attached_storage_domain", "storage_domain_id") == sd_id))
+    rows = tx.find_by("attached_storage_domain", data_center_id=dc_id, storage_domain_id=sd_id)
     return rows[0] if rows else None
 
 
@@ -138,8 +137,7 @@ def _set_status(tx: Tx, dc: dict, sd: dict, status: str) -> None:
         raise Conflict(f"Storage Domain {sd['name']} is not attached to Data Center {dc['name']}.")
     a["status"] = status
     tx.update("attached_storage_domain", a)
-    actives = [x for x in tx.find("attached_storage_domain",
-                                  col("attached_storage_domain", "data_center_id") == dc["id"])
+    actives = [x for x in tx.find_by("attached_storage_domain", data_center_id=dc["id"])
                if x.get("status") == "active" and x.get("master")]
     dc = tx.must("data_center", dc["id"])
     dc_status = "up" if actives else "uninitialized" if dc["status"] == "uninitialized" else "maintenance"

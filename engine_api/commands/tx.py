@@ -5,6 +5,7 @@ Its clock (``now_iso``) is the audit log's, so that commands date what they writ
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy import Connection, delete
@@ -60,6 +61,10 @@ class Tx:
 
     def find_by(self, kind: str, **columns: Any) -> list[dict]:
         return repo.find_by(self.conn, kind, **columns)
+
+    def find_named(self, kind: str, name: str, where: Callable[[], Any], limit: int | None = None,
+                   **params: Any) -> list[dict]:
+        return repo.find_named(self.conn, kind, name, where, params, limit)
 
     def by_name(self, kind: str, name: str, **scope: str) -> list[dict]:
         return repo.by_name(self.conn, kind, name, scope)

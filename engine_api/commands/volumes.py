@@ -5,8 +5,9 @@ serves yet stays an ``ok`` record whose volume is made when a VM using it first 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine_api.commands import jobs
 from engine_api.commands.runner import run
@@ -18,6 +19,11 @@ from engine_api.protocol.client import AgentError
 from engine_api.store.schema import col
 
 
+def _up_in_data_center() -> Any:
+    clusters = select(col("cluster", "id")).where(col("cluster", "data_center_id") == bindparam("dc"))
+    return col("host", "cluster_id").in_(clusters) & (col("host", "doc")["status"].as_string() == "up")
+
+
 def _serving_host(tx: Tx, sd_id: str) -> dict | None:
     """An up host of a data center where the domain is active."""
     attached = tx.find_by("attached_storage_domain", storage_domain_id=sd_id)
@@ -26,9 +32,7 @@ def _serving_host(tx: Tx, sd_id: str) -> dict | None:
             continue
         # The first up host of the data center, found by the database: decoding its clusters and every host for
         # each new disk made a large estate's disks cost hosts x disks.
-        clusters = select(col("cluster", "id")).where(col("cluster", "data_center_id") == a["data_center"]["id"])
-        up = col("host", "cluster_id").in_(clusters) & (col("host", "doc")["status"].as_string() == "up")
-        hosts = tx.find("host", up, limit=1)
+        hosts = tx.find_named("host", "up in a data center", _up_in_data_center, limit=1, dc=a["data_center"]["id"])
         if hosts:
             return hosts[0]
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ _RAW_BY_ID: dict[str, Any] = {}
 _BY_NAME: dict[tuple[str, tuple[str, ...]], Any] = {}
 _BY_COLUMNS: dict[tuple[str, tuple[str, ...]], Any] = {}
 _RAW_IN: dict[tuple[str, str], Any] = {}
+_NAMED: dict[tuple[str, str], Any] = {}
 IN_CHUNK = 500  # values of one IN list
 _INSERT: dict[str, Any] = {}
 _UPDATE: dict[str, Any] = {}
@@ -156,6 +158,18 @@ def find_by(conn: Connection, kind: str, **columns: Any) -> list[dict]:
         where = and_(*(t.c[name] == bindparam(f"v_{name}") for name in shape[1]))
         stmt = _BY_COLUMNS[shape] = select(t).where(where).order_by(t.c.created, t.c.id)
     return [_row_doc(k, row) for row in conn.execute(stmt, {f"v_{name}": v for name, v in columns.items()})]
+
+
+def find_named(conn: Connection, kind: str, name: str, where: Callable[[], ColumnElement[bool]],
+               params: dict[str, Any], limit: int | None = None) -> list[dict]:
+    """Like :func:`find` for a condition that is not equalities, through a statement built once under ``name``:
+    ``where()`` builds the condition with a bind parameter for each key of ``params``."""
+    shape = (kind, name)
+    stmt = _NAMED.get(shape)
+    if stmt is None:
+        k = KINDS[kind]
+        stmt = _NAMED[shape] = _shaped(select(k.table), k.table, where(), None, limit, None)
+    return [_row_doc(KINDS[kind], row) for row in conn.execute(stmt, params)]
 
 
 def find_raw(
