@@ -70,7 +70,7 @@ _BY_ID: dict[tuple[str, bool, str], str] = {}  # SQL text (see _by_id)
 _BY_NAME: dict[tuple[str, tuple[str, ...]], Any] = {}
 _BY_COLUMNS: dict[tuple[str, tuple[str, ...]], Any] = {}
 _RAW_IN: dict[tuple[str, str], Any] = {}
-_NAMED: dict[tuple[str, str], Any] = {}
+_NAMED: dict[tuple[str, str, int | None], Any] = {}
 IN_CHUNK = 500  # values of one IN list
 _INSERT: dict[str, Any] = {}
 _UPDATE: dict[str, Any] = {}
@@ -184,7 +184,7 @@ def find_named(conn: Connection, kind: str, name: str, where: Callable[[], Colum
                params: dict[str, Any], limit: int | None = None) -> list[dict]:
     """Like :func:`find` for a condition that is not equalities, through a statement built once under ``name``:
     ``where()`` builds the condition with a bind parameter for each key of ``params``."""
-    shape = (kind, name)
+    shape = (kind, name, limit)
     stmt = _NAMED.get(shape)
     if stmt is None:
         k = KINDS[kind]
