@@ -2,7 +2,8 @@
 
 Ansible's collection loader compiles a module from its source at every import and keeps no bytecode, so each
 ``ansible-playbook`` run compiled the ~9,000 lines an engine module imports in the controller (~50 ms of its
-start). :func:`install` puts a finder before Ansible's that finds the modules of ``module_utils``, ``modules``
+start). :func:`install` puts a finder just before Ansible's collection finder (not first: whatever precedes
+Ansible's finder keeps its place, as ansible-test's import check requires) that finds the modules of ``module_utils``, ``modules``
 and ``plugin_utils`` of this copy of the collection at the same files, through Python's own source loader, which
 reads and writes ``__pycache__`` as for any package (where the directory is writable; otherwise it compiles, as
 before). Module names, files and code are the same; only the compiled form is kept. Everything else (the
@@ -16,6 +17,8 @@ import os
 import sys
 from importlib.machinery import ModuleSpec
 from typing import Any
+
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 PACKAGE = "ansible_collections.vdc.infra.plugins"
 CACHED = frozenset({"module_utils", "modules", "plugin_utils"})
@@ -47,6 +50,12 @@ class CachedSourceFinder:
 
 
 def install() -> None:
-    """Put the finder first on ``sys.meta_path`` (once per process)."""
-    if not any(isinstance(f, CachedSourceFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, CachedSourceFinder(PLUGINS))
+    """Put the finder just before Ansible's collection finder on ``sys.meta_path`` (once per process).
+
+    Without Ansible's finder in the process (nothing imports a collection then) nothing is installed.
+    """
+    if any(isinstance(f, CachedSourceFinder) for f in sys.meta_path):
+        return
+    ansible_finder = AnsibleCollectionConfig.collection_finder
+    if ansible_finder in sys.meta_path:
+        sys.meta_path.insert(sys.meta_path.index(ansible_finder), CachedSourceFinder(PLUGINS))

@@ -194,7 +194,12 @@ PROBE = """
 import json, sys
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 _AnsibleCollectionFinder(paths=[sys.argv[1]])._install()
+class First:  # a finder that was first (as ansible-test's import check puts one) stays first
+    def find_spec(self, *args):
+        return None
+sys.meta_path.insert(0, First())
 import ansible_collections.vdc.infra.plugins.action.apply
+first = type(sys.meta_path[0]).__name__
 from ansible_collections.vdc.infra.plugins.module_utils import errors
 try:
     import ansible_collections.vdc.infra.plugins.module_utils.nothing_here
@@ -205,7 +210,7 @@ m = sys.modules
 print(json.dumps({name: type(m[f"ansible_collections.vdc.infra.plugins.{name}"].__loader__).__name__
                   for name in ("action", "action.apply", "modules.apply", "module_utils.model", "module_utils.kinds",
                                "module_utils.kinds.compute", "plugin_utils.engine_action")}
-                 | {"marker": getattr(errors, "MARKER", None), "missing": missing,
+                 | {"marker": getattr(errors, "MARKER", None), "missing": missing, "first": first,
                     "file": m["ansible_collections.vdc.infra.plugins.module_utils.model"].__file__}))
 """
 
@@ -233,7 +238,7 @@ def test_the_controller_imports_the_collections_code_with_a_bytecode_cache(tmp_p
         "action": "_AnsibleCollectionLoader", "action.apply": "_AnsibleCollectionLoader"}  # Ansible's
     assert {first[k] for k in ("modules.apply", "module_utils.model", "module_utils.kinds",
                                "module_utils.kinds.compute", "plugin_utils.engine_action")} == {"SourceFileLoader"}
-    assert first["missing"] == "not found" and first["marker"] is None
+    assert first["missing"] == "not found" and first["marker"] is None and first["first"] == "First"
     assert list((copy / "plugins" / "module_utils" / "__pycache__").glob("model.*.pyc"))
     errors = copy / "plugins" / "module_utils" / "errors.py"  # an edited source is read again, not its old bytecode
     errors.write_text(errors.read_text() + "\nMARKER = 'edited'\n")
