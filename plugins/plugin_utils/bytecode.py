@@ -1,9 +1,9 @@
 """The collection's Python code imported with a bytecode cache in the controller.
 
 Ansible's collection loader compiles a module from its source at every import and keeps no bytecode, so each
-``ansible-playbook`` run compiled the ~9,000 lines an engine module imports in the controller (~50 ms of its
-start). :func:`install` puts a finder just before Ansible's collection finder (not first: whatever precedes
-Ansible's finder keeps its place, as ansible-test's import check requires) that finds the modules of ``module_utils``, ``modules``
+``ansible-playbook`` run compiled the ~9,000 lines an engine module imports in the controller (~50 ms of its start).
+:func:`install` puts a finder just before Ansible's collection finder (not first: whatever precedes Ansible's finder
+keeps its place, as ansible-test's import check requires) that finds the modules of ``module_utils``, ``modules``
 and ``plugin_utils`` of this copy of the collection at the same files, through Python's own source loader, which
 reads and writes ``__pycache__`` as for any package (where the directory is writable; otherwise it compiles, as
 before). Module names, files and code are the same; only the compiled form is kept. Everything else (the
