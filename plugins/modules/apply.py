@@ -109,8 +109,9 @@ totals:
   returned: always
   type: dict
 plan:
-  description: Every step, in plan order, each with C(op) (create, update, delete, action, noop), C(kind),
-    C(entity), C(reason) and, for changes, C(changes).
+  description: Every step that changes something, in plan order, each with C(op) (create, update, delete,
+    action), C(kind), C(entity), C(reason) and C(changes). What is left unchanged is counted in C(counts), not
+    listed (a no-op re-apply returns an empty plan).
   returned: always
   type: list
   elements: dict

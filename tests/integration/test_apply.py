@@ -169,4 +169,5 @@ def test_export_writes_what_exists_and_keeps_a_persons_comments(play, estate):
     (estate / "export-check.yml").write_text(EXPORT_CHECK)
     stats, log = play(estate / "export-check.yml")
     again = json.loads((estate / "again.json").read_text())
-    assert stats["failed"] == 0 and not again["changed"], [s for s in again["plan"] if s["op"] != "noop"]
+    assert stats["failed"] == 0 and not again["changed"] and again["plan"] == [], again["plan"]
+    assert again["totals"]["unchanged"] > 0 and again["totals"]["unchanged"] == sum(again["totals"].values())

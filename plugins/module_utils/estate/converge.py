@@ -85,4 +85,4 @@ def apply(client: EngineClient, flat: Flat, options: ApplyOptions) -> tuple[Plan
     carry_out(client, the_plan, current, options.wait, options.check_mode, options.parallel)
     per_kind = counts(the_plan)
     return the_plan, {"changed": the_plan.changed, "estate": options.estate, "counts": per_kind,
-                      "totals": totals(per_kind), "plan": [s.as_dict() for s in the_plan.steps]}
+                      "totals": totals(per_kind), "plan": [s.as_dict() for s in the_plan.changes()]}
