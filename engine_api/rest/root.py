@@ -219,7 +219,8 @@ disks_ = Collection(
             "storage": ref_name("storage_domain", "storage_domain"),
             "storage.name": ref_name("storage_domain", "storage_domain"),
             "provisioned_size": doc_field("provisioned_size", "int"),
-            "disk_type": doc_field("storage_type"), "vm_names": (lambda t: _disk_vm_names(t), "str")},
+            "disk_type": doc_field("storage_type"), "vm_names": (lambda t: _disk_vm_names(t), "str"),
+            "number_of_vms": (lambda t: _disk_attachment_count(t), "int")},
     add=disks.add, update=disks.update, remove=disks.remove, decorate=disks.decorate, decorate_reads_row_only=True,
 )
 events_ = Collection(
@@ -291,6 +292,14 @@ def _disk_vm_names(t):
     v = KINDS["vm"].table
     return (select(v.c.name).join(a, a.c.vm_id == v.c.id).where(a.c.disk_id == t.c.id).limit(1)
             .scalar_subquery())
+
+
+def _disk_attachment_count(t):
+    """How many VMs and templates the disk is attached to, as oVirt counts them (0: a floating disk)."""
+    from sqlalchemy import func, select
+
+    a = KINDS["disk_attachment"].table
+    return select(func.count()).where(a.c.disk_id == t.c.id).scalar_subquery()
 
 
 # ---------------------------------------------------------------- the root document

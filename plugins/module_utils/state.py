@@ -216,15 +216,10 @@ def _attachments(lookup: Lookup, dcs: list[Wire]) -> None:
 
 
 def _vm_children(client: EngineClient, lookup: Lookup, vms: list[Wire], want: set[str]) -> None:
-    attached: set[Any] = set()
     if "disk" in want:
-        disks = []
-        for vm in vms:
-            for att in _sub_list(vm, "disk_attachments"):
-                disk = att.get("disk") or {}
-                attached.add(disk.get("id") or att.get("id"))
-                disks.append({**att, "_vm": vm["id"]})
-        floating = [{"id": d["id"], "disk": d, "_vm": None} for d in client.list("disks") if d["id"] not in attached]
+        disks = [{**att, "_vm": vm["id"]} for vm in vms for att in _sub_list(vm, "disk_attachments")]
+        # floating: attached to no VM and no template (oVirt's search; the attached ones came with their VMs)
+        floating = [{"id": d["id"], "disk": d, "_vm": None} for d in client.search("disks", "number_of_vms=0")]
         lookup.put("disk", disks + floating)
     if "nic" in want:
         lookup.put("nic", [{**n, "_vm": vm["id"]} for vm in vms for n in _sub_list(vm, "nics")])

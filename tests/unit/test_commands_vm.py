@@ -336,6 +336,12 @@ def test_disk_attachments(api: Api, env: Env) -> None:
     assert api.one(f"/disks/{unnamed.attrib['id']}").findtext("alias") == f"{vm.findtext('name')}_Disk1"
     assert sorted(ids(api.items(f"/vms/{vm_id}/diskattachments"))) == sorted(
         [floating.attrib["id"], second.attrib["id"], unnamed.attrib["id"]])
+    mine = {floating.attrib["id"], second.attrib["id"], unnamed.attrib["id"]}
+    still_floating = api.created("/disks", disk_xml(unique("spare"), env.sd)).attrib["id"]
+    unattached = set(ids(api.items("/disks", {"search": "number_of_vms=0"})))
+    assert still_floating in unattached and not mine & unattached  # oVirt's search for floating disks
+    assert mine <= set(ids(api.items("/disks", {"search": "number_of_vms>0"})))
+    assert set(ids(api.items("/disks", {"search": f"vm_names={vm.findtext('name')}"}))) == mine
     # not attachable twice while not shareable
     other = new_vm(api)
     fault(api.post(f"/vms/{other.attrib['id']}/diskattachments",
