@@ -68,6 +68,8 @@ def _fast_loader() -> Any:
             mapping = super().construct_mapping(node, deep)
             if len(mapping) != len(node.value):  # two keys made one: which, the located loader tells
                 raise FastLoadError("duplicate key")
+            if any(type(k) is not str for k in mapping):  # keys are text, as plain() makes the located ones
+                return {str(k): v for k, v in mapping.items()}
             return mapping
 
     return Loader
@@ -118,8 +120,10 @@ def _load_located(path: str) -> Any:
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
+        yaml = YAML(typ="rt")
+        yaml.version = (1, 1)  # as Ansible (and the fast loader) read YAML: yes is true, 017 is octal
         with open(path, encoding="utf-8") as f:
-            return YAML(typ="rt").load(f)
+            return yaml.load(f)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{path}:{mark.line + 1}" if mark else path
@@ -143,7 +147,7 @@ def load(src: str, located: bool = True) -> Source:
                 raise FastLoadError("not a mapping")
             raise EstateError([f"{path}:1: the document must be a mapping (data_centers, vms, ...)"])
         source.files.append(path)
-        _merge_map(source, source.doc, node, (), path)
+        _merge_map(source, source.doc, node, (), path, located)
     return source
 
 
@@ -181,38 +185,46 @@ def plain(node: Any) -> Any:
     return node
 
 
-def _merge_map(source: Source, target: dict, node: dict, loc: Loc, path: str) -> None:
+def _merge_map(source: Source, target: dict, node: dict, loc: Loc, path: str, located: bool) -> None:
+    """Merge ``node`` into ``target``; a node read without positions (``located=False``) is plain already."""
     for key, value in node.items():
         key = str(key)
         here = loc + (key,)
-        line = _line(node, key)
         if key not in target:
+            if not located:
+                target[key] = value
+                continue
             target[key] = plain(value)
+            line = _line(node, key)
             if line:
                 source.positions[here] = (path, line)
             _record(source, value, here, path)
         elif isinstance(target[key], list) and isinstance(value, list):
-            _merge_list(source, target[key], value, here, path)
+            _merge_list(source, target[key], value, here, path, located)
         elif isinstance(target[key], dict) and isinstance(value, dict):
-            _merge_map(source, target[key], value, here, path)
+            _merge_map(source, target[key], value, here, path, located)
         elif target[key] != plain(value):
-            if not source.positions and line is None:
+            if not located:
                 raise FastLoadError("files disagree")
+            line = _line(node, key)
             first = source.positions.get(here)
             where = f"{path}:{line}" if line else path
             raise EstateError([f"{where}: {path_text(here)}: {plain(value)!r} differs from {target[key]!r}"
                                + (f" at {first[0]}:{first[1]}" if first else "")])
 
 
-def _merge_list(source: Source, target: list, node: list, loc: Loc, path: str) -> None:
+def _merge_list(source: Source, target: list, node: list, loc: Loc, path: str, located: bool) -> None:
     by_name = {item.get("name"): i for i, item in enumerate(target) if isinstance(item, dict)} \
         if tuple(k for k in loc if not isinstance(k, int)) in _MERGED_BY_NAME else {}
     for i, item in enumerate(node):
         name = item.get("name") if isinstance(item, dict) else None
         if name is not None and name in by_name:
-            _merge_map(source, target[by_name[name]], item, loc + (by_name[name],), path)
+            _merge_map(source, target[by_name[name]], item, loc + (by_name[name],), path, located)
             continue
         index = len(target)
+        if not located:
+            target.append(item)
+            continue
         target.append(plain(item))
         line = _line(node, i)
         if line:

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 from ansible_collections.vdc.infra.plugins.module_utils.errors import EstateError
-from ansible_collections.vdc.infra.plugins.module_utils.estate.source import inline, load
+from ansible_collections.vdc.infra.plugins.module_utils.estate.source import FastLoadError, inline, load
 from ansible_collections.vdc.infra.plugins.module_utils.estate.validate import validate
 
 ESTATE = """\
@@ -206,3 +206,18 @@ def test_a_json_document_reads_as_pyyaml_reads_it(tmp_path):
     (tmp_path / "dup.yml").write_text('{"vms": [], "vms": []}')
     with pytest.raises(EstateError, match="dup.yml:1: not valid YAML: found duplicate key"):
         read(str(tmp_path / "dup.yml"))
+
+
+def test_the_fast_read_of_a_directory_is_the_located_read_without_positions(tmp_path):
+    (tmp_path / "10-dc.yml").write_text("estate: lab\ndata_centers:\n  - name: dc1\n    clusters: [{name: c1}]\n")
+    (tmp_path / "20-vms.yml").write_text(
+        "data_centers:\n  - name: dc1\n    networks: [{name: app, vlan: 7}]\n"
+        "vms:\n  - {name: v1, cluster: c1, stateless: yes, custom_properties: {1: one, 2.5: yes}}\n")
+    fast, located = load(str(tmp_path), located=False), load(str(tmp_path))
+    assert fast.doc == located.doc and fast.positions == {} and located.positions
+    assert fast.doc["vms"][0]["custom_properties"] == {"1": "one", "2.5": True}  # keys are text in both
+    assert fast.doc["data_centers"] == [{"name": "dc1", "clusters": [{"name": "c1"}],
+                                         "networks": [{"name": "app", "vlan": 7}]}]
+    (tmp_path / "30-other.yml").write_text("estate: other\n")
+    with pytest.raises(FastLoadError):
+        load(str(tmp_path), located=False)
