@@ -414,7 +414,7 @@ def main() -> int:
     p.add_argument("--hosts", type=int, default=10)
     p.add_argument("--clusters", type=int, default=2)
     p.add_argument("--parallel", type=int, default=8)
-    p.add_argument("--noop-runs", type=int, default=3,
+    p.add_argument("--noop-runs", type=int, default=9,
                    help="no-op re-applies (and start-up runs) to take the median of")
     p.add_argument("--skip-ovirt", action="store_true", help="skip the ovirt.ovirt loop")
     p.add_argument("--inventory", action="store_true",
