@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from engine_api.commands.common import deep_defaults, merge, require_name
 from engine_api.commands.runner import run
 from engine_api.commands.tx import Tx
-from engine_api.commands.vmbase import data_center_of, owner, refuse_hotplug, what_of
+from engine_api.commands.vmbase import owner, refuse_hotplug, what_of
 from engine_api.core.context import Context
 from engine_api.core.errors import BadRequest, Conflict
 from engine_api.store.schema import col
@@ -103,36 +103,40 @@ def allocate_mac(tx: Tx) -> str:
 # ---------------------------------------------------------------- vNIC profiles
 
 
-def _network_dc(tx: Tx, profile: dict) -> str | None:
-    net = tx.get("network", profile["network"]["id"]) or {}
-    return (net.get("data_center") or {}).get("id")
-
-
 def _profile(tx: Tx, value: object, owner_doc: dict, field: str = "nic.vnic_profile") -> dict | None:
     """The profile a NIC connects to; an empty reference means no network at all."""
     if not value or (isinstance(value, dict) and not value.get("id") and not value.get("name")):
         return None
     cluster_id = (owner_doc.get("cluster") or {}).get("id")
-    dc = data_center_of(tx, cluster_id)
-    if isinstance(value, dict) and not value.get("id") and dc is not None:
+    cluster = tx.get("cluster", cluster_id) if cluster_id else None
+    dc_id = cluster["data_center"]["id"] if cluster else None
+    networks: dict[str, dict] = {}  # each network read once
+
+    def network_of(profile: dict) -> dict:
+        ident = profile["network"]["id"]
+        if ident not in networks:
+            networks[ident] = tx.get("network", ident) or {}
+        return networks[ident]
+
+    if isinstance(value, dict) and not value.get("id") and dc_id is not None:
         candidates = [p for p in tx.by_name("vnic_profile", str(value["name"]))
-                      if _network_dc(tx, p) == dc["id"]]
+                      if (network_of(p).get("data_center") or {}).get("id") == dc_id]
         if len(candidates) > 1:
             raise BadRequest(f"{field}: the name '{value['name']}' is ambiguous (profiles of "
                              f"{len(candidates)} networks), give an id")
         if not candidates:
+            dc = tx.must("data_center", dc_id)
             raise BadRequest(f"{field}: no vNIC profile named '{value['name']}' in data center {dc['name']}")
         profile = candidates[0]
     else:
         profile = tx.ref("vnic_profile", value, field)
-    if dc is not None:
-        net = tx.must("network", profile["network"]["id"])
-        if net["data_center"]["id"] != dc["id"]:
+    if cluster is not None:
+        net = network_of(profile) or tx.must("network", profile["network"]["id"])
+        if net["data_center"]["id"] != dc_id:
+            dc = tx.must("data_center", cluster["data_center"]["id"])
             raise BadRequest(f"{field}: profile {profile['name']} belongs to network {net['name']} of "
                              f"another data center than {dc['name']}")
-        assigned = tx.find_by("cluster_network", cluster_id=cluster_id, network_id=net["id"])
-        if not assigned and cluster_id:
-            cluster = tx.must("cluster", cluster_id)
+        if not tx.find_by("cluster_network", cluster_id=cluster_id, network_id=net["id"]):
             raise Conflict(f"Network {net['name']} is not attached to cluster {cluster['name']}.")
     return profile
 

@@ -210,8 +210,11 @@ def owner(tx: Tx, parent: dict | None) -> tuple[str, dict]:
     """The kind and the current document of a device's owner."""
     if parent is None:
         raise BadRequest("a VM or a template is required")
-    kind = owner_kind(tx.conn, parent)
-    return kind, tx.must(kind, parent["id"])
+    for kind in ("vm", "template"):
+        doc = tx.get(kind, parent["id"])
+        if doc is not None:
+            return kind, doc
+    raise NotFound(f"vm or template '{parent['id']}' does not exist")
 
 
 def what_of(kind: str, doc: dict) -> str:

@@ -14,12 +14,13 @@ from engine_api.store.schema import KINDS, Kind
 
 
 def _row_doc(k: Kind, row: Any) -> dict:
-    doc: dict[str, Any] = {"id": row.id}
-    if row.name is not None:
-        doc["name"] = row.name
-    doc.update(row.doc)
-    for member in k.refs:
-        ref = getattr(row, f"{member}_id")
+    """The document of a row read as (id, name, doc, then the references' ids) (:func:`_doc_select`); the
+    driver gives the document as JSON text (SQLite) or decoded (PostgreSQL)."""
+    doc: dict[str, Any] = {"id": row[0]}
+    if row[1] is not None:
+        doc["name"] = row[1]
+    doc.update(json.loads(row[2]) if isinstance(row[2], (str, bytes)) else row[2])
+    for member, ref in zip(k.refs, row[3:], strict=True):
         if ref is not None:
             doc[member] = {"id": ref}
     return doc
@@ -66,7 +67,7 @@ def _member_at(doc: dict, path: tuple[str, ...]) -> Any:
 
 
 # Statements built once per kind and shape: building one and computing its cache key cost more than running it.
-_BY_ID: dict[tuple[str, bool, str], str] = {}  # SQL text (see _by_id)
+_BY_ID: dict[tuple[str, bool], Any] = {}
 _BY_NAME: dict[tuple[str, tuple[str, ...]], Any] = {}
 _BY_COLUMNS: dict[tuple[str, tuple[str, ...]], Any] = {}
 _RAW_IN: dict[tuple[str, str], Any] = {}
@@ -81,41 +82,66 @@ def _raw_select(k: Kind):
     return select(t.c.id, t.c.name, cast(t.c.doc, Text).label("text"), *(t.c[f"{m}_id"] for m in k.refs))
 
 
+def _doc_select(k: Kind):
+    """The columns :func:`_row_doc` reads."""
+    t = k.table
+    return select(t.c.id, t.c.name, t.c.doc, *(t.c[f"{m}_id"] for m in k.refs))
+
+
+@dataclass(frozen=True)
+class _DriverSql:
+    text: str
+    names: tuple[str, ...] | None  # the parameters in order, for a driver taking them by position
+    defaults: dict[str, Any]  # every parameter the statement has, with the values it was built with
+    processors: dict[str, Callable[[Any], Any]]  # the parameters whose type converts a value (a JSON path...)
+
+
+_DRIVER_SQL: dict[tuple[int, str], _DriverSql] = {}
+
+
+def _driver_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Any]:
+    """The rows of ``stmt``, one of the statements kept above (so its id stays its own), run by the driver on
+    the connection's transaction. The statement is compiled once per dialect; SQLAlchemy's execution, about
+    twice the cost of the small reads commands make most (by id, by name, by reference), is skipped. The rows
+    are the driver's: JSON columns as text on SQLite."""
+    key = (id(stmt), conn.dialect.name)
+    sql = _DRIVER_SQL.get(key)
+    if sql is None:
+        compiled = stmt.compile(dialect=conn.dialect)
+        names = tuple(compiled.positiontup or ()) if conn.dialect.positional else None
+        processors = {name: p for bind, name in compiled.bind_names.items()
+                      if (p := bind.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)) is not None}
+        sql = _DRIVER_SQL[key] = _DriverSql(compiled.string, names, dict(compiled.params), processors)
+    values = {**sql.defaults, **params}
+    for name, process in sql.processors.items():
+        values[name] = process(values[name])
+    args: Any = tuple(values[n] for n in sql.names) if sql.names is not None else \
+        {n: values[n] for n in sql.defaults}
+    if not conn.in_transaction():
+        conn.begin()  # as SQLAlchemy's own first statement would (SQLite: our BEGIN, see db._sqlite_begin)
+    driver: Any = conn.connection.driver_connection
+    return driver.execute(sql.text, args).fetchall()
+
+
 def _raw_row(kind: str, k: Kind, row: Any) -> RawRow:
     return RawRow(kind, row[0], row[1], tuple(zip(k.refs, row[3:], strict=True)), row[2])
 
 
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%(ident)s", "named": ":ident", "numeric": ":1"}
-
-
 def _by_id(conn: Connection, k: Kind, raw: bool, ident: str) -> Any:
-    """The row of ``k`` with id ``ident`` (id, name, doc, then the references' ids), or None. By-id reads are
-    the ones commands make most often, so they go to the driver as SQL text: SQLAlchemy's execution of a
-    compiled statement costs about three times the read itself. ``raw`` reads the document as JSON text."""
-    style = conn.dialect.paramstyle
-    sql = _BY_ID.get((k.table_name, raw, style))
-    if sql is None:
-        quote = conn.dialect.identifier_preparer.quote
-        doc = f"CAST({quote('doc')} AS TEXT)" if raw else quote("doc")
-        columns = ", ".join([quote("id"), quote("name"), doc, *(quote(f"{m}_id") for m in k.refs)])
-        sql = _BY_ID[k.table_name, raw, style] = (f"SELECT {columns} FROM {quote(k.table_name)} "
-                                                  f"WHERE {quote('id')} = {_PLACEHOLDERS[style]}")
-    return conn.exec_driver_sql(sql, {"ident": ident} if style in ("pyformat", "named") else (ident,)).first()
+    """The row of ``k`` with id ``ident`` (id, name, doc, then the references' ids), or None; ``raw`` reads the
+    document as JSON text. By-id reads are the ones commands make most often."""
+    stmt = _BY_ID.get((k.table_name, raw))
+    if stmt is None:
+        stmt = _BY_ID[k.table_name, raw] = (_raw_select(k) if raw else _doc_select(k)).where(
+            k.table.c.id == bindparam("ident"))
+    rows = _driver_rows(conn, stmt, {"ident": ident})
+    return rows[0] if rows else None
 
 
 def get(conn: Connection, kind: str, ident: str) -> dict | None:
     k = KINDS[kind]
     row = _by_id(conn, k, False, ident)
-    if row is None:
-        return None
-    doc: dict[str, Any] = {"id": row[0]}
-    if row[1] is not None:
-        doc["name"] = row[1]
-    doc.update(json.loads(row[2]) if isinstance(row[2], (str, bytes)) else row[2])
-    for member, ref in zip(k.refs, row[3:], strict=True):
-        if ref is not None:
-            doc[member] = {"id": ref}
-    return doc
+    return None if row is None else _row_doc(k, row)
 
 
 def get_raw(conn: Connection, kind: str, ident: str) -> RawRow | None:
@@ -134,9 +160,9 @@ def by_name(conn: Connection, kind: str, name: str, scope: dict[str, str]) -> li
         where = func.lower(t.c.name) == bindparam("name")
         for member in shape[1]:
             where = where & (t.c[f"{member}_id"] == bindparam(f"ref_{member}"))
-        stmt = _BY_NAME[shape] = select(t).where(where).order_by(t.c.created, t.c.id)
+        stmt = _BY_NAME[shape] = _doc_select(k).where(where).order_by(t.c.created, t.c.id)
     params = {"name": name.lower(), **{f"ref_{member}": ident for member, ident in scope.items()}}
-    return [_row_doc(k, row) for row in conn.execute(stmt, params)]
+    return [_row_doc(k, row) for row in _driver_rows(conn, stmt, params)]
 
 
 def _shaped(q: Any, t: Any, where: Any, order_by: Any, limit: int | None, offset: int | None) -> Any:
@@ -160,7 +186,7 @@ def find(
     offset: int | None = None,
 ) -> list[dict]:
     k = KINDS[kind]
-    q = _shaped(select(k.table), k.table, where, order_by, limit, offset)
+    q = _shaped(_doc_select(k), k.table, where, order_by, limit, offset)
     return [_row_doc(k, row) for row in conn.execute(q)]
 
 
@@ -176,8 +202,8 @@ def find_by(conn: Connection, kind: str, **columns: Any) -> list[dict]:
     if stmt is None:
         t = k.table
         where = and_(*(t.c[name] == bindparam(f"v_{name}") for name in shape[1]))
-        stmt = _BY_COLUMNS[shape] = select(t).where(where).order_by(t.c.created, t.c.id)
-    return [_row_doc(k, row) for row in conn.execute(stmt, {f"v_{name}": v for name, v in columns.items()})]
+        stmt = _BY_COLUMNS[shape] = _doc_select(k).where(where).order_by(t.c.created, t.c.id)
+    return [_row_doc(k, row) for row in _driver_rows(conn, stmt, {f"v_{name}": v for name, v in columns.items()})]
 
 
 def find_named(conn: Connection, kind: str, name: str, where: Callable[[], ColumnElement[bool]],
@@ -188,8 +214,8 @@ def find_named(conn: Connection, kind: str, name: str, where: Callable[[], Colum
     stmt = _NAMED.get(shape)
     if stmt is None:
         k = KINDS[kind]
-        stmt = _NAMED[shape] = _shaped(select(k.table), k.table, where(), None, limit, None)
-    return [_row_doc(KINDS[kind], row) for row in conn.execute(stmt, params)]
+        stmt = _NAMED[shape] = _shaped(_doc_select(k), k.table, where(), None, limit, None)
+    return [_row_doc(KINDS[kind], row) for row in _driver_rows(conn, stmt, params)]
 
 
 def find_raw(
