@@ -68,7 +68,7 @@ def _fast_loader() -> Any:
             mapping = super().construct_mapping(node, deep)
             if len(mapping) != len(node.value):  # two keys made one: which, the located loader tells
                 raise FastLoadError("duplicate key")
-            if any(type(k) is not str for k in mapping):  # keys are text, as plain() makes the located ones
+            if not all(isinstance(k, str) for k in mapping):  # keys are text, as plain() makes the located ones
                 return {str(k): v for k, v in mapping.items()}
             return mapping
 
