@@ -198,23 +198,24 @@ def set_architecture(doc: dict, cluster: dict | None) -> None:
 # ---------------------------------------------------------------- owners of devices
 
 
+def _owner_of(conn: Connection, parent: dict) -> tuple[str, dict]:
+    for kind in ("vm", "template"):
+        doc = repo.get(conn, kind, parent["id"])
+        if doc is not None:
+            return kind, doc
+    raise NotFound(f"vm or template '{parent['id']}' does not exist")
+
+
 def owner_kind(conn: Connection, owner: dict) -> str:
     """``"vm"`` or ``"template"``: the kind of the entity a disk attachment or NIC belongs to."""
-    for kind in ("vm", "template"):
-        if repo.get(conn, kind, owner["id"]) is not None:
-            return kind
-    raise NotFound(f"vm or template '{owner['id']}' does not exist")
+    return _owner_of(conn, owner)[0]
 
 
 def owner(tx: Tx, parent: dict | None) -> tuple[str, dict]:
     """The kind and the current document of a device's owner."""
     if parent is None:
         raise BadRequest("a VM or a template is required")
-    for kind in ("vm", "template"):
-        doc = tx.get(kind, parent["id"])
-        if doc is not None:
-            return kind, doc
-    raise NotFound(f"vm or template '{parent['id']}' does not exist")
+    return _owner_of(tx.conn, parent)
 
 
 def what_of(kind: str, doc: dict) -> str:
