@@ -1004,7 +1004,15 @@
 
   // ------------------------------------------------------------------ the hooks UI plugins use
 
-  function byPriority(a, b) { return (a.priority || 0) - (b.priority || 0); }
+  // Places of equal priority follow the plugins' order (their definitions'), not which plugin's frame called first.
+  function pluginRank(name) {
+    var names = (window.pluginDefinitions || []).map(function (d) { return d.name; });
+    var i = names.indexOf(name);
+    return i < 0 ? names.length : i;
+  }
+  function byPriority(a, b) {
+    return (a.priority || 0) - (b.priority || 0) || pluginRank(a.plugin) - pluginRank(b.plugin);
+  }
   window.vdcPortal = {
     session: function () { return session; },
     currentPlace: function () { return current.place ? current.place.token : current.pluginPlace || ''; },
