@@ -62,18 +62,6 @@ TARGET_FIRST_5000_S = 100.0  # the first apply of the 5,000-VM estate
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
-APPLY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - vdc.infra.apply: {src: "{{ estate_file }}", parallel: "{{ parallel }}", timeout: 600}
-      register: result
-    - ansible.builtin.copy: {content: "{{ result.totals | to_json }}", dest: "{{ result_file }}"}
-      changed_when: false
-      when: result_file | length > 0
-"""
-
 REAPPLY = """
 - hosts: localhost
   connection: local
@@ -81,6 +69,12 @@ REAPPLY = """
   tasks:
     - vdc.infra.apply: {src: "{{ estate_file }}", parallel: "{{ parallel }}", timeout: 600}
 """  # the no-op re-apply: the apply task alone, against STARTUP's one task
+
+APPLY = REAPPLY + """\
+      register: result
+    - ansible.builtin.copy: {content: "{{ result.totals | to_json }}", dest: "{{ result_file }}"}
+      changed_when: false
+"""  # the first apply, which writes what it did to result_file
 
 STARTUP = """
 - hosts: localhost
